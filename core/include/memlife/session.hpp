@@ -1,0 +1,235 @@
+// The session-scoped allocator (C++ API). The C API in memlife.h is a thin layer over it.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "memlife/event.hpp"
+#include "memlife/memlife.h"
+#include "memlife/notification.hpp"
+
+namespace memlife {
+
+inline constexpr std::uint32_t kMinTailBytes = 4;
+inline constexpr std::uint32_t kMaxTailBytes = ML_TAIL_MAX;
+inline constexpr std::uint32_t kDefaultTailBytes = 16;
+
+struct Config {
+    std::uint32_t tail_bytes = kDefaultTailBytes; // signature bytes after every block, 4..64
+    bool guard_pages = false;                     // pageheap mode for every block
+    // Guard-page mode places the block so that its end abuts the inaccessible page, like
+    // pageheap's unaligned mode: the very first byte past the end faults. A larger value
+    // (a power of two up to alignof(max_align_t)) keeps that alignment instead; the slack
+    // between the end and the guard page then holds signature bytes checked at release.
+    std::uint32_t guard_align = 1;
+    std::uint64_t session_limit = 0; // bytes (requested + tails) per session; 0 = none
+};
+
+// Validates a Config; returns ML_OK or ML_ERR_BAD_CONFIG.
+MEMLIFE_API int validate(const Config& config) noexcept;
+
+// The tail signature: byte i of the tail of block `block` in session `session`. The
+// pattern is derived from both ids, so a tail copied from another block does not match,
+// and it never contains a zero byte, so an overrun by a string terminator is caught.
+MEMLIFE_API void tail_pattern(std::uint64_t session, std::uint64_t block, std::uint8_t* out,
+                              std::uint32_t length) noexcept;
+
+class Session;
+class Runtime;
+
+// Owns configuration, the event sink, the report handler and the sessions. Sessions are
+// pooled: a closed session's object is reused, and its C handle is invalidated by a
+// generation count, so a stale handle is reported instead of touching freed memory.
+class MEMLIFE_API Runtime {
+public:
+    explicit Runtime(Config config = {}, EventSink* sink = nullptr);
+    ~Runtime(); // closes sessions that are still open
+    Runtime(const Runtime&) = delete;
+    Runtime& operator=(const Runtime&) = delete;
+
+    // The runtime behind the C API (never destroyed).
+    static Runtime& global();
+
+    Config config() const;
+    int set_config(const Config& config); // applies to sessions opened afterwards
+    void set_sink(EventSink* sink);       // applies to sessions opened afterwards
+    EventSink* sink() const { return sink_.load(std::memory_order_acquire); }
+    void set_report_handler(ml_report_fn fn, void* user);
+
+    // Returns nullptr and sets the last error on failure.
+    Session* open(std::string_view peer);
+    void close(Session* session);
+    std::size_t open_sessions() const;
+
+    // C handle <-> session. lookup() sets the last error (invalid / closed) on failure.
+    ml_session* handle(const Session* session) const;
+    Session* lookup(const ml_session* handle) const;
+
+    // Internal: deliver a report to the handler and the session's sink.
+    void deliver(const ml_report& report, EventSink* sink) const noexcept;
+
+private:
+    struct Slots;
+    std::unique_ptr<Slots> slots_;
+    std::atomic<EventSink*> sink_;
+    std::atomic<ml_report_fn> report_fn_{nullptr};
+    std::atomic<void*> report_user_{nullptr};
+    std::atomic<std::uint64_t> next_session_id_{1};
+};
+
+// One client connection (the analog of HTTP_FILTER_CONTEXT). One thread at a time.
+class MEMLIFE_API Session {
+public:
+    std::uint64_t id() const { return id_; }
+    const std::string& peer() const { return peer_; }
+    std::uint64_t open_ns() const { return open_ns_; }
+    std::uint64_t close_ns() const { return close_ns_; }
+    bool is_open() const { return open_; }
+    std::uint32_t request() const { return current_request_; }
+    std::uint32_t requests() const { return request_; } // requests begun so far
+    bool in_request() const { return in_request_; }
+    const Config& config() const { return config_; }
+
+    int request_begin();
+    int request_end();
+
+    // The filter host tells the allocator which notification runs; emits a Notification
+    // event (flags carry the filter status, if known).
+    void set_notification(Notification notification, std::uint8_t status = 0);
+    Notification notification() const { return notification_; }
+
+    void* alloc_mem(std::uint32_t size, std::uint32_t reserved = 0);
+    void* alloc_request(std::uint32_t size);
+    std::size_t check(); // returns corruptions found so far
+
+    int note_alloc(const void* ptr, std::size_t size, Scope scope);
+    int note_free(const void* ptr);
+
+    int set_limit(std::uint64_t max_bytes);
+    int set_guard_pages(bool enabled);
+
+    std::uint64_t live_bytes() const { return live_bytes_; }
+    std::uint64_t peak_bytes() const { return peak_bytes_; }
+    std::uint64_t live_blocks() const;
+    std::size_t corruptions() const { return corruptions_; }
+    std::size_t leaks() const { return leaks_; }
+
+    ~Session();
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    struct Block { // internal, public for the guard-page fault handler
+        std::uint8_t* data = nullptr;
+        std::uint64_t id = 0;      // unique within the session
+        std::uint32_t size = 0;    // requested bytes
+        std::uint32_t request = 0; // request number at allocation (0 = none)
+        Notification notification = Notification::None;
+        Scope scope = Scope::Session;
+        AllocOrigin origin = AllocOrigin::AllocMem;
+        std::uint8_t tail_len = 0; // signature bytes after data + size
+        bool reported = false;     // corruption or leak already reported
+    };
+
+    // Memory from another allocator, noted by ml_note_alloc.
+    struct NotedBlock {
+        std::uint64_t size = 0;
+        std::uint64_t id = 0;
+        std::uint32_t request = 0;
+        Notification notification = Notification::None;
+        Scope scope = Scope::Session;
+        bool reported = false; // leak already reported
+    };
+
+    // Called by the guard-page fault handler: emits the Corruption event, delivers the
+    // report and flushes the sink. Async-signal context: no allocation.
+    void guard_fault(const ml_report& report) noexcept;
+
+private:
+    friend class Runtime;
+    explicit Session(Runtime& runtime);
+    void reset(std::uint64_t id, std::string_view peer, const Config& config, EventSink* sink);
+    void close();
+
+    // Bump-pointer memory for one scope; chunks come from a per-thread cache.
+    struct Arena {
+        std::vector<std::uint8_t*> chunks;
+        std::vector<std::uint8_t*> large; // dedicated allocations for big blocks
+        std::uint8_t* cursor = nullptr;
+        std::uint8_t* end = nullptr;
+        std::uint8_t* refill(std::size_t bytes); // slow path of allocate; nullptr on failure
+        void release_all();
+    };
+
+    // A growable array of trivially copyable blocks (the hot path appends here; a
+    // std::vector's push_back costs measurably more in this loop).
+    class BlockList {
+    public:
+        BlockList() = default;
+        BlockList(const BlockList&) = delete;
+        BlockList& operator=(const BlockList&) = delete;
+        ~BlockList();
+        bool push(const Block& block) noexcept;
+        Block* begin() const { return items_; }
+        Block* end() const { return items_ + size_; }
+        std::size_t size() const { return size_; }
+        void clear() { size_ = 0; }
+
+    private:
+        bool grow() noexcept;
+        Block* items_ = nullptr;
+        std::size_t size_ = 0;
+        std::size_t capacity_ = 0;
+    };
+
+    void* allocate(std::uint32_t size, std::uint32_t reserved, Scope scope);
+    void* allocate_guarded(std::uint32_t size, Scope scope);
+    void* allocate_slow(std::uint32_t size, std::uint32_t reserved, Scope scope);
+    void report_corruption(Block& block);
+    void release_blocks(BlockList& blocks);
+    void report_leak(NotedBlock& block, std::uint64_t address);
+    void update_fast_path() noexcept;
+    void emit(EventKind kind, std::uint64_t block, std::uint64_t address, std::uint64_t size,
+              Scope scope, std::uint8_t flags) noexcept;
+    void fail(int code) const;
+
+    Runtime& runtime_;
+    EventSink* sink_ = nullptr;
+    Config config_;
+    std::uint64_t id_ = 0;
+    std::uint64_t tail_salt_ = 0;
+    std::string peer_;
+    std::uint64_t open_ns_ = 0;
+    std::uint64_t close_ns_ = 0;
+    std::uint32_t request_ = 0;         // requests begun
+    std::uint32_t current_request_ = 0; // request_ while one is active, else 0
+    bool in_request_ = false;
+    // The hot path's whole validity test is `size - 1 < size_cap_` and a limit compare:
+    // size_cap_ is 0 when the session is closed or in guard-page mode (slow path).
+    std::uint64_t size_cap_ = 0;
+    std::uint64_t limit_ = UINT64_MAX;
+    bool open_ = false;
+    Notification notification_ = Notification::None;
+    std::uint64_t next_block_ = 1;
+    std::uint64_t used_bytes_ = 0; // counted against the limit: requested + tails
+    std::uint64_t live_bytes_ = 0; // requested bytes of live blocks, all origins
+    std::uint64_t peak_bytes_ = 0;
+    std::size_t corruptions_ = 0;
+    std::size_t leaks_ = 0;
+
+    Arena session_arena_;
+    Arena request_arena_;
+    BlockList session_blocks_;
+    BlockList request_blocks_;
+    std::unordered_map<const void*, NotedBlock> noted_;
+
+    std::uint32_t generation_ = 1; // guarded by the runtime's slot table
+    std::uint32_t slot_ = 0;
+};
+
+} // namespace memlife

@@ -1,0 +1,495 @@
+#include "memlife/session.hpp"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "guard.hpp"
+#include "last_error.hpp"
+#include "tail.hpp"
+
+namespace memlife {
+namespace {
+
+constexpr std::size_t kAlign = alignof(std::max_align_t);
+constexpr std::size_t kChunkSize = 64 * 1024;
+constexpr std::size_t kLargeThreshold = kChunkSize / 4; // bigger blocks get their own memory
+constexpr std::size_t kThreadCacheChunks = 64;          // 4 MiB per thread
+
+// Chunks are recycled per thread: a keep-alive server opens and closes sessions all the
+// time, and going back to malloc for every chunk would cost more than the allocations.
+struct ChunkCache {
+    std::uint8_t* chunks[kThreadCacheChunks];
+    std::size_t count = 0;
+    ~ChunkCache() {
+        while (count > 0)
+            std::free(chunks[--count]);
+    }
+    std::uint8_t* take() noexcept {
+        if (count > 0) return chunks[--count];
+        return static_cast<std::uint8_t*>(std::aligned_alloc(kAlign, kChunkSize));
+    }
+    void give(std::uint8_t* chunk) noexcept {
+        if (count < kThreadCacheChunks)
+            chunks[count++] = chunk;
+        else
+            std::free(chunk);
+    }
+};
+thread_local ChunkCache t_chunks;
+
+} // namespace
+
+void tail_pattern(std::uint64_t session, std::uint64_t block, std::uint8_t* out,
+                  std::uint32_t length) noexcept {
+    detail::fill_tail(detail::tail_seed(detail::tail_salt(session), block), out, length);
+}
+
+int validate(const Config& c) noexcept {
+    if (c.tail_bytes < kMinTailBytes || c.tail_bytes > kMaxTailBytes) return ML_ERR_BAD_CONFIG;
+    if (c.guard_align == 0 || c.guard_align > kAlign || (c.guard_align & (c.guard_align - 1)) != 0)
+        return ML_ERR_BAD_CONFIG;
+    return ML_OK;
+}
+
+// ---- arena and block list ------------------------------------------------------------
+
+std::uint8_t* Session::Arena::refill(std::size_t bytes) {
+    if (bytes > kLargeThreshold) {
+        auto* p = static_cast<std::uint8_t*>(std::aligned_alloc(kAlign, bytes));
+        if (p == nullptr) return nullptr;
+        try {
+            large.push_back(p);
+        } catch (const std::bad_alloc&) {
+            std::free(p);
+            return nullptr;
+        }
+        return p;
+    }
+    std::uint8_t* chunk = t_chunks.take();
+    if (chunk == nullptr) return nullptr;
+    try {
+        chunks.push_back(chunk);
+    } catch (const std::bad_alloc&) {
+        t_chunks.give(chunk);
+        return nullptr;
+    }
+    cursor = chunk + bytes;
+    end = chunk + kChunkSize;
+    return chunk;
+}
+
+void Session::Arena::release_all() {
+    for (auto* c : chunks)
+        t_chunks.give(c);
+    for (auto* p : large)
+        std::free(p);
+    chunks.clear();
+    large.clear();
+    cursor = end = nullptr;
+}
+
+Session::BlockList::~BlockList() {
+    std::free(items_);
+}
+
+bool Session::BlockList::grow() noexcept {
+    const std::size_t capacity = capacity_ == 0 ? 256 : capacity_ * 2;
+    auto* items = static_cast<Block*>(std::realloc(items_, capacity * sizeof(Block)));
+    if (items == nullptr) return false;
+    items_ = items;
+    capacity_ = capacity;
+    return true;
+}
+
+inline bool Session::BlockList::push(const Block& block) noexcept {
+    if (size_ == capacity_ && !grow()) [[unlikely]]
+        return false;
+    items_[size_++] = block;
+    return true;
+}
+
+// ---- session ---------------------------------------------------------------------------
+
+Session::Session(Runtime& runtime) : runtime_(runtime) {}
+
+Session::~Session() {
+    if (open_) close();
+}
+
+void Session::reset(std::uint64_t id, std::string_view peer, const Config& config,
+                    EventSink* sink) {
+    id_ = id;
+    tail_salt_ = detail::tail_salt(id);
+    peer_.assign(peer);
+    config_ = config;
+    sink_ = sink;
+    open_ns_ = now_ns();
+    close_ns_ = 0;
+    request_ = current_request_ = 0;
+    in_request_ = false;
+    open_ = true;
+    notification_ = Notification::None;
+    next_block_ = 1;
+    used_bytes_ = live_bytes_ = peak_bytes_ = 0;
+    corruptions_ = leaks_ = 0;
+    update_fast_path();
+    if (sink_ != nullptr) {
+        Event e;
+        e.time_ns = open_ns_;
+        e.session = id_;
+        e.kind = EventKind::SessionOpen;
+        sink_->on_session_open(e, peer_);
+    }
+}
+
+void Session::update_fast_path() noexcept {
+    size_cap_ = open_ && !config_.guard_pages ? UINT32_MAX - config_.tail_bytes : 0;
+    limit_ = config_.session_limit != 0 ? config_.session_limit : UINT64_MAX;
+}
+
+void Session::fail(int code) const {
+    detail::set_last_error(code);
+}
+
+void Session::emit(EventKind kind, std::uint64_t block, std::uint64_t address, std::uint64_t size,
+                   Scope scope, std::uint8_t flags) noexcept {
+    Event e;
+    e.time_ns = now_ns();
+    e.session = id_;
+    e.block = block;
+    e.address = address;
+    e.size = size;
+    e.request = request();
+    e.kind = kind;
+    e.scope = scope;
+    e.notification = notification_;
+    e.flags = flags;
+    sink_->on_event(e);
+}
+
+int Session::request_begin() {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (in_request_) return fail(ML_ERR_REQUEST_ACTIVE), ML_ERR_REQUEST_ACTIVE;
+    current_request_ = ++request_;
+    in_request_ = true;
+    if (sink_ != nullptr) emit(EventKind::RequestBegin, 0, 0, 0, Scope::Request, 0);
+    return ML_OK;
+}
+
+int Session::request_end() {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (!in_request_) return fail(ML_ERR_NO_REQUEST), ML_ERR_NO_REQUEST;
+
+    // Noted request-scoped blocks still live now are leaks: they stay in the accounting
+    // (the memory is still allocated) until noted free or the end of the session.
+    for (auto& [ptr, block] : noted_) {
+        if (block.scope == Scope::Request && !block.reported) {
+            block.reported = true;
+            report_leak(block, reinterpret_cast<std::uint64_t>(ptr));
+        }
+    }
+    const std::uint64_t released_blocks = request_blocks_.size();
+    const std::uint64_t before = live_bytes_;
+    release_blocks(request_blocks_);
+    request_arena_.release_all();
+    if (sink_ != nullptr)
+        emit(EventKind::RequestEnd, released_blocks, 0, before - live_bytes_, Scope::Request, 0);
+    in_request_ = false;
+    current_request_ = 0;
+    return ML_OK;
+}
+
+void Session::set_notification(Notification notification, std::uint8_t status) {
+    notification_ = notification;
+    if (sink_ != nullptr && open_) emit(EventKind::Notification, 0, 0, 0, Scope::Session, status);
+}
+
+void* Session::alloc_mem(std::uint32_t size, std::uint32_t reserved) {
+    return allocate(size, reserved, Scope::Session);
+}
+
+void* Session::alloc_request(std::uint32_t size) {
+    if (open_ && !in_request_) return fail(ML_ERR_NO_REQUEST), nullptr;
+    return allocate(size, 0, Scope::Request);
+}
+
+// The hot path: two compares, a bump, an append and the tail signature.
+void* Session::allocate(std::uint32_t size, std::uint32_t reserved, Scope scope) {
+    const std::uint64_t total = std::uint64_t{size} + config_.tail_bytes;
+    if (std::uint64_t{size} - 1 >= size_cap_ || reserved != 0 || used_bytes_ + total > limit_)
+        [[unlikely]]
+        return allocate_slow(size, reserved, scope);
+
+    const bool session_scope = scope == Scope::Session;
+    Arena& arena = session_scope ? session_arena_ : request_arena_;
+    const std::size_t bytes = (total + kAlign - 1) & ~(kAlign - 1);
+    std::uint8_t* data = arena.cursor;
+    if (static_cast<std::size_t>(arena.end - data) >= bytes) [[likely]] {
+        arena.cursor = data + bytes;
+    } else if ((data = arena.refill(bytes)) == nullptr) {
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+    }
+
+    const std::uint64_t id = next_block_;
+    const auto tail_len = static_cast<std::uint8_t>(config_.tail_bytes);
+    const AllocOrigin origin = session_scope ? AllocOrigin::AllocMem : AllocOrigin::AllocRequest;
+    if (!(session_scope ? session_blocks_ : request_blocks_)
+             .push(Block{data, id, size, current_request_, notification_, scope, origin, tail_len,
+                         false})) [[unlikely]]
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr; // the arena space is simply lost
+    detail::fill_tail(detail::tail_seed(tail_salt_, id), data + size, tail_len);
+
+    next_block_ = id + 1;
+    used_bytes_ += total;
+    live_bytes_ += size;
+    if (live_bytes_ > peak_bytes_) peak_bytes_ = live_bytes_;
+    if (sink_ != nullptr)
+        emit(EventKind::Alloc, id, reinterpret_cast<std::uint64_t>(data), size, scope,
+             static_cast<std::uint8_t>(origin));
+    return data;
+}
+
+void* Session::allocate_slow(std::uint32_t size, std::uint32_t reserved, Scope scope) {
+    const std::uint64_t total = std::uint64_t{size} + config_.tail_bytes;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), nullptr;
+    if (reserved != 0) return fail(ML_ERR_INVALID_PARAMETER), nullptr;
+    if (size == 0) return fail(ML_ERR_ZERO_SIZE), nullptr;
+    if (total > UINT32_MAX) return fail(ML_ERR_SIZE_OVERFLOW), nullptr;
+    if (used_bytes_ + total > limit_) return fail(ML_ERR_LIMIT_EXCEEDED), nullptr;
+    return allocate_guarded(size, scope); // the only valid reason left for the slow path
+}
+
+void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
+    detail::GuardAllocation g;
+    if (!detail::guard_allocate(size, config_.guard_align, g))
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+    Block block;
+    block.data = g.data;
+    block.size = size;
+    block.id = next_block_;
+    block.request = request();
+    block.notification = notification_;
+    block.scope = scope;
+    block.origin = AllocOrigin::Guarded;
+    // The slack between the end and the guard page (alignment) carries the signature.
+    const std::size_t a = config_.guard_align;
+    block.tail_len = static_cast<std::uint8_t>((size + a - 1) / a * a - size);
+    if (!(scope == Scope::Session ? session_blocks_ : request_blocks_).push(block)) {
+        detail::guard_release(g.data, size, a);
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+    }
+    detail::guard_register(g, this, block);
+    detail::fill_tail(detail::tail_seed(tail_salt_, block.id), g.data + size, block.tail_len);
+    ++next_block_;
+    used_bytes_ += std::uint64_t{size} + config_.tail_bytes;
+    live_bytes_ += size;
+    if (live_bytes_ > peak_bytes_) peak_bytes_ = live_bytes_;
+    if (sink_ != nullptr)
+        emit(EventKind::Alloc, block.id, reinterpret_cast<std::uint64_t>(g.data), size, scope,
+             static_cast<std::uint8_t>(AllocOrigin::Guarded));
+    return g.data;
+}
+
+void Session::report_corruption(Block& block) {
+    block.reported = true;
+    ++corruptions_;
+    const std::uint64_t seed = detail::tail_seed(tail_salt_, block.id);
+    const std::uint8_t* tail = block.data + block.size;
+    ml_report r{};
+    r.kind = ML_REPORT_CORRUPTION;
+    r.session_id = id_;
+    r.request = request();
+    r.alloc_request = block.request;
+    r.block_id = block.id;
+    r.address = reinterpret_cast<std::uint64_t>(block.data);
+    r.size = block.size;
+    r.scope = static_cast<int>(block.scope);
+    r.alloc_notification = flag(block.notification);
+    r.last_notification = flag(notification_);
+    r.time_ns = now_ns();
+    r.tail_len = block.tail_len;
+    detail::fill_tail(seed, r.expected, block.tail_len);
+    std::memcpy(r.found, tail, block.tail_len);
+    bool first = true;
+    for (std::uint32_t i = 0; i < block.tail_len; ++i) {
+        if (r.expected[i] == r.found[i]) continue;
+        if (first) r.first_offset = i, first = false;
+        ++r.modified_count;
+    }
+    std::snprintf(r.message, sizeof r.message,
+                  "Heap block at 0x%" PRIx64 " modified at 0x%" PRIx64
+                  " past requested size of %" PRIu64,
+                  r.address, r.address + r.size + r.first_offset, r.size);
+    if (sink_ != nullptr)
+        emit(EventKind::Corruption, block.id, r.address, block.size, block.scope,
+             static_cast<std::uint8_t>(r.first_offset));
+    runtime_.deliver(r, sink_);
+}
+
+namespace {
+// True when the block's tail is intact (or its corruption was already reported).
+inline bool tail_ok(const Session::Block& b, std::uint64_t salt) noexcept {
+    return b.reported ||
+           detail::tail_intact(detail::tail_seed(salt, b.id), b.data + b.size, b.tail_len);
+}
+} // namespace
+
+void Session::release_blocks(BlockList& blocks) {
+    std::uint64_t bytes = 0;
+    for (Block& block : blocks) {
+        if (!tail_ok(block, tail_salt_)) [[unlikely]]
+            report_corruption(block);
+        bytes += block.size;
+        if (block.origin == AllocOrigin::Guarded) [[unlikely]]
+            detail::guard_release(block.data, block.size, config_.guard_align);
+    }
+    live_bytes_ -= bytes;
+    used_bytes_ -= bytes + std::uint64_t{config_.tail_bytes} * blocks.size();
+    blocks.clear();
+}
+
+void Session::report_leak(NotedBlock& block, std::uint64_t address) {
+    ++leaks_;
+    ml_report r{};
+    r.kind = ML_REPORT_LEAK;
+    r.session_id = id_;
+    r.request = request();
+    r.alloc_request = block.request;
+    r.block_id = block.id;
+    r.address = address;
+    r.size = block.size;
+    r.scope = static_cast<int>(block.scope);
+    r.alloc_notification = flag(block.notification);
+    r.last_notification = flag(notification_);
+    r.time_ns = now_ns();
+    std::snprintf(r.message, sizeof r.message,
+                  "Leak: %" PRIu64 " bytes at 0x%" PRIx64 " allocated in %s of request %" PRIu32
+                  " still live at end of %s",
+                  block.size, address, std::string(name(block.notification)).c_str(), block.request,
+                  block.scope == Scope::Request ? "request" : "session");
+    if (sink_ != nullptr)
+        emit(EventKind::Leak, block.id, address, block.size, block.scope,
+             static_cast<std::uint8_t>(AllocOrigin::Noted));
+    runtime_.deliver(r, sink_);
+}
+
+std::size_t Session::check() {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), corruptions_;
+    for (Block& b : session_blocks_)
+        if (!tail_ok(b, tail_salt_)) report_corruption(b);
+    for (Block& b : request_blocks_)
+        if (!tail_ok(b, tail_salt_)) report_corruption(b);
+    return corruptions_;
+}
+
+int Session::note_alloc(const void* ptr, std::size_t size, Scope scope) {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (ptr == nullptr || (scope != Scope::Session && scope != Scope::Request))
+        return fail(ML_ERR_INVALID_PARAMETER), ML_ERR_INVALID_PARAMETER;
+    if (scope == Scope::Request && !in_request_) return fail(ML_ERR_NO_REQUEST), ML_ERR_NO_REQUEST;
+    NotedBlock block;
+    block.id = next_block_;
+    block.size = size;
+    block.request = request();
+    block.notification = notification_;
+    block.scope = scope;
+    try {
+        if (!noted_.emplace(ptr, block).second)
+            return fail(ML_ERR_DUPLICATE_POINTER), ML_ERR_DUPLICATE_POINTER;
+    } catch (const std::bad_alloc&) {
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY), ML_ERR_NOT_ENOUGH_MEMORY;
+    }
+    ++next_block_;
+    live_bytes_ += size;
+    peak_bytes_ = std::max(peak_bytes_, live_bytes_);
+    if (sink_ != nullptr)
+        emit(EventKind::Alloc, block.id, reinterpret_cast<std::uint64_t>(ptr), size, scope,
+             static_cast<std::uint8_t>(AllocOrigin::Noted));
+    return ML_OK;
+}
+
+int Session::note_free(const void* ptr) {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    const auto it = noted_.find(ptr);
+    if (it == noted_.end()) return fail(ML_ERR_UNKNOWN_POINTER), ML_ERR_UNKNOWN_POINTER;
+    const NotedBlock block = it->second;
+    noted_.erase(it);
+    live_bytes_ -= block.size;
+    if (sink_ != nullptr)
+        emit(EventKind::Release, block.id, reinterpret_cast<std::uint64_t>(ptr), block.size,
+             block.scope, static_cast<std::uint8_t>(AllocOrigin::Noted));
+    return ML_OK;
+}
+
+int Session::set_limit(std::uint64_t max_bytes) {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    config_.session_limit = max_bytes;
+    update_fast_path();
+    return ML_OK;
+}
+
+int Session::set_guard_pages(bool enabled) {
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    config_.guard_pages = enabled;
+    update_fast_path();
+    return ML_OK;
+}
+
+std::uint64_t Session::live_blocks() const {
+    return session_blocks_.size() + request_blocks_.size() + noted_.size();
+}
+
+void Session::close() {
+    if (!open_) return;
+    if (in_request_) request_end();
+    for (auto& [ptr, block] : noted_) {
+        if (!block.reported) {
+            block.reported = true;
+            report_leak(block, reinterpret_cast<std::uint64_t>(ptr));
+        }
+    }
+    const std::uint64_t released_blocks = session_blocks_.size() + noted_.size();
+    const std::uint64_t released_bytes = live_bytes_;
+    release_blocks(session_blocks_);
+    session_arena_.release_all();
+    noted_.clear();
+    live_bytes_ = used_bytes_ = 0;
+    close_ns_ = now_ns();
+    open_ = false;
+    update_fast_path();
+    if (sink_ != nullptr) {
+        Event e;
+        e.time_ns = close_ns_;
+        e.session = id_;
+        e.block = released_blocks;
+        e.size = released_bytes;
+        e.kind = EventKind::SessionClose;
+        e.notification = notification_;
+        sink_->on_event(e);
+    }
+}
+
+void Session::guard_fault(const ml_report& report) noexcept {
+    if (sink_ != nullptr && open_) {
+        Event e;
+        e.time_ns = report.time_ns;
+        e.session = id_;
+        e.block = report.block_id;
+        e.address = report.address;
+        e.size = report.size;
+        e.request = request();
+        e.kind = EventKind::Corruption;
+        e.scope = static_cast<Scope>(report.scope);
+        e.notification = notification_;
+        e.flags = static_cast<std::uint8_t>(std::min<std::uint32_t>(report.first_offset, 255));
+        sink_->on_event(e);
+    }
+    runtime_.deliver(report, sink_);
+    if (sink_ != nullptr) sink_->flush();
+}
+
+} // namespace memlife

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the benchmarks on a Release build. One line per figure:
+#   name  value  unit  baseline  ratio      (ratio = value / baseline, same run)
+# The raw Google Benchmark tables go to build-release/bench.log.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$MEMLIFE_ROOT"
+memlife_require_packages "${MEMLIFE_PACKAGES[@]}"
+memlife_build build-release -DCMAKE_BUILD_TYPE=Release -DMEMLIFE_BUILD_TESTS=OFF >/dev/null
+
+log=build-release/bench.log
+: > "$log"
+printf '%-36s %14s %-10s %14s %10s\n' name value unit baseline ratio
+for program in build-release/bench/bench_*; do
+  [ -x "$program" ] || continue
+  "$program" --benchmark_min_time=0.5 2>>"$log"
+done
