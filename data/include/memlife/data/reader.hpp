@@ -1,0 +1,63 @@
+// The reader API used by the CLI and the GUI. Streaming: for_each_* calls its callback per
+// row and never holds a whole trace in memory; the callback returns false to stop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memlife/data/trace.hpp"
+#include "memlife/order_checker.hpp"
+
+namespace memlife::data {
+
+class TraceReader {
+public:
+    // Opens read-only. Throws TraceError (missing, empty, not SQLite, truncated, foreign,
+    // newer schema) with a one-line message naming the file.
+    explicit TraceReader(const std::string& path);
+    ~TraceReader();
+    TraceReader(TraceReader&&) noexcept;
+    TraceReader& operator=(TraceReader&&) noexcept;
+
+    const std::string& path() const;
+    TraceInfo info() const;
+
+    // Sessions from the summary tables (no event scan).
+    std::vector<SessionRow> sessions() const;
+    void for_each_session(const std::function<bool(const SessionRow&)>& fn) const;
+    std::optional<SessionRow> session(std::uint64_t id) const;
+    std::vector<RequestRow> requests(std::uint64_t session) const;
+
+    // Live bytes of one session over time, as steps (value holds until the next point).
+    // With max_points > 0 the series is reduced to at most max_points points keeping each
+    // bucket's minimum and maximum (so peaks and drops survive).
+    std::vector<SeriesPoint> live_bytes_series(std::uint64_t session,
+                                               std::optional<TimeWindow> window = std::nullopt,
+                                               std::size_t max_points = 0) const;
+
+    void for_each_block(std::uint64_t session, const std::function<bool(const BlockRow&)>& fn) const;
+    // Every event in stream order (optionally one session's), decoded.
+    void for_each_event(const std::function<bool(const Event&)>& fn,
+                        std::optional<std::uint64_t> session = std::nullopt) const;
+
+    std::vector<CorruptionRow> corruptions(std::optional<std::uint64_t> session = std::nullopt) const;
+    std::vector<LeakRow> leaks(std::optional<std::uint64_t> session = std::nullopt) const;
+    // The order checker run over the trace's events.
+    std::vector<OrderViolation> order_violations() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Opens a trace for ad-hoc SQL (`memlife sql TRACE "SELECT ..."`): the summary tables plus
+// an `events` virtual table that decodes the stored batches. Calls fn(column names, values)
+// per row. Throws TraceError on a bad file or bad SQL.
+void run_sql(const std::string& path, const std::string& sql,
+             const std::function<void(const std::vector<std::string>& columns,
+                                      const std::vector<std::optional<std::string>>& values)>& fn);
+
+} // namespace memlife::data

@@ -1,0 +1,58 @@
+// The recorder: an EventSink that writes a trace file. The instrumented thread only appends
+// to a buffer; a background thread writes batches to SQLite (WAL) at least every 100 ms.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "memlife/data/trace.hpp"
+#include "memlife/event.hpp"
+
+namespace memlife::data {
+
+enum class BackPressure {
+    Block, // the instrumented thread waits when the writer falls behind (nothing lost)
+    Drop,  // events are dropped and counted; the count is stored in the trace
+};
+
+struct RecorderOptions {
+    BackPressure back_pressure = BackPressure::Block;
+    std::uint32_t flush_interval_ms = 100;
+    std::size_t max_buffered_events = 1u << 22; // beyond this, back-pressure applies
+    std::string source = "recorder";            // TraceInfo::source
+    // Importers: write to a temporary file next to `path` and only rename it into place on
+    // commit(); on abort() (or destruction without commit) nothing is left behind.
+    bool atomic = false;
+};
+
+class Recorder : public EventSink {
+public:
+    // Creates (or truncates) the trace at `path`. Throws TraceError.
+    explicit Recorder(const std::string& path, RecorderOptions options = {});
+    ~Recorder() override; // finishes (commit() when not atomic; abort() when atomic)
+
+    void on_event(const Event& event) noexcept override;
+    void on_session_open(const Event& event, std::string_view peer) noexcept override;
+    void on_report(const ml_report& report) noexcept override;
+    void flush() noexcept override; // waits until everything appended so far is committed
+
+    // Importers: counts stored in the trace's metadata (TraceInfo).
+    void set_skipped_lines(std::uint64_t n);
+    void set_malformed_lines(std::uint64_t n);
+
+    // Writes everything, updates summaries, closes the file (renaming it into place when
+    // atomic). Throws TraceError on I/O failure.
+    void commit();
+    // Atomic mode: discards the temporary file. Otherwise: same as commit().
+    void abort() noexcept;
+
+    std::uint64_t dropped_events() const;
+    const std::string& path() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+} // namespace memlife::data

@@ -1,0 +1,140 @@
+// Types shared by the trace writer and reader (data/). The file format itself is
+// documented in docs/trace-format.md (a contract).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "memlife/event.hpp"
+#include "memlife/notification.hpp"
+
+namespace memlife::data {
+
+// Every failure to open or read a trace. what() is one line: "PATH: reason".
+class TraceError : public std::runtime_error {
+public:
+    enum class Kind {
+        Missing,     // no such file
+        Empty,       // zero bytes
+        NotSqlite,   // not an SQLite database (random bytes, a text file, ...)
+        Truncated,   // an SQLite file cut short, or malformed
+        Foreign,     // an SQLite database, but not a memlife trace
+        NewerSchema, // a memlife trace from a newer version
+        Io,          // cannot read / write (permissions, disk full, ...)
+        Usage,       // a wrong argument (unknown session, bad window, ...)
+    };
+    TraceError(Kind kind, std::string path, const std::string& reason)
+        : std::runtime_error(path + ": " + reason), kind_(kind), path_(std::move(path)) {}
+    Kind kind() const { return kind_; }
+    const std::string& path() const { return path_; }
+
+private:
+    Kind kind_;
+    std::string path_;
+};
+
+struct TraceInfo {
+    std::uint32_t schema_version = 0;
+    std::string source;             // "recorder", "simulate", "serve", "nginx", "jsonl", ...
+    std::string created;            // ISO 8601 UTC
+    std::uint64_t events = 0;       // events stored
+    std::uint64_t dropped_events = 0; // lost to back-pressure (drop mode), never silent
+    std::uint64_t skipped_lines = 0;  // importers: lines that were not pool activity
+    std::uint64_t malformed_lines = 0; // importers in lenient mode
+    std::uint64_t sessions = 0;
+    std::uint64_t first_ns = 0, last_ns = 0;
+};
+
+struct SessionRow {
+    std::uint64_t id = 0;
+    std::string peer;
+    std::uint64_t open_ns = 0;
+    std::uint64_t close_ns = 0; // 0 = never closed in the trace
+    std::uint32_t requests = 0;
+    std::uint64_t peak_bytes = 0;
+    std::uint64_t released_at_close_bytes = 0;
+    double growth_bytes_per_request = 0; // least-squares slope of live bytes at request ends
+    std::uint64_t corruptions = 0;
+    std::uint64_t leaks = 0;
+    std::uint64_t leaked_bytes = 0;
+    std::uint64_t blocks = 0; // allocations made in the session
+    std::uint64_t events = 0;
+    bool closed() const { return close_ns != 0; }
+};
+
+struct RequestRow {
+    std::uint64_t session = 0;
+    std::uint32_t number = 0; // 1-based within the session
+    std::uint64_t begin_ns = 0;
+    std::uint64_t end_ns = 0;            // 0 = never ended
+    std::uint64_t live_bytes_at_end = 0; // session live bytes just after the request ended
+    std::uint64_t peak_bytes = 0;        // session peak during the request
+    std::uint64_t blocks = 0;            // allocations made during the request
+    std::uint64_t released_bytes = 0;    // released by the request scope at its end
+    std::uint64_t corruptions = 0;
+    std::uint64_t leaks = 0;
+};
+
+struct SeriesPoint {
+    std::uint64_t time_ns = 0;
+    std::uint64_t live_bytes = 0;
+};
+
+enum class TailStatus : std::uint8_t { Intact, Corrupted, NotChecked /* noted blocks, live */ };
+
+struct BlockRow {
+    std::uint64_t session = 0;
+    std::uint64_t id = 0;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    Scope scope = Scope::Session;
+    AllocOrigin origin = AllocOrigin::AllocMem;
+    Notification notification = Notification::None;
+    std::uint32_t request = 0;
+    std::uint64_t alloc_ns = 0;
+    std::uint64_t release_ns = 0; // 0 = still live at the end of the trace
+    TailStatus tail = TailStatus::Intact;
+    bool leaked = false;
+};
+
+struct CorruptionRow {
+    std::uint64_t session = 0;
+    std::uint32_t request = 0;       // at detection
+    std::uint32_t alloc_request = 0; // at allocation
+    std::uint64_t block = 0;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    Scope scope = Scope::Session;
+    Notification alloc_notification = Notification::None;
+    Notification last_notification = Notification::None;
+    std::uint64_t time_ns = 0;
+    std::uint32_t first_offset = 0;
+    std::uint32_t modified_count = 0;
+    std::string expected; // raw tail bytes
+    std::string found;
+    std::uint64_t fault_address = 0; // guard-page faults
+    std::string message;
+};
+
+struct LeakRow {
+    std::uint64_t session = 0;
+    std::uint32_t request = 0;
+    std::uint32_t alloc_request = 0;
+    std::uint64_t block = 0;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    Scope scope = Scope::Session;
+    Notification alloc_notification = Notification::None;
+    std::uint64_t time_ns = 0;
+    std::string message;
+};
+
+struct TimeWindow {
+    std::uint64_t begin_ns = 0;
+    std::uint64_t end_ns = UINT64_MAX;
+};
+
+} // namespace memlife::data
