@@ -99,6 +99,17 @@ void Runtime::deliver(const ml_report& report, EventSink* sink) const noexcept {
 }
 
 Session* Runtime::open(std::string_view peer) {
+    return open(peer, 0);
+}
+
+Session* Runtime::open(std::string_view peer, std::uint64_t id) {
+    if (id == 0) {
+        id = next_session_id_.fetch_add(1);
+    } else {
+        std::uint64_t next = next_session_id_.load();
+        while (next <= id && !next_session_id_.compare_exchange_weak(next, id + 1)) {
+        }
+    }
     Session* session = nullptr;
     Config config;
     {
@@ -136,7 +147,7 @@ Session* Runtime::open(std::string_view peer) {
         ++slots_->open_count;
     }
     try {
-        session->reset(next_session_id_.fetch_add(1), peer, config, sink());
+        session->reset(id, peer, config, sink());
     } catch (const std::bad_alloc&) {
         close(session);
         return detail::set_last_error(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;

@@ -260,3 +260,13 @@ TEST(Runtime, SessionsOnManyThreads) {
     EXPECT_EQ(corruptions.load(), 0u);
     EXPECT_EQ(rt.open_sessions(), 0u);
 }
+
+TEST(Runtime, ExplicitSessionIdsAndAutomaticIdsDoNotCollide) {
+    Runtime rt;
+    Session* a = rt.open("replayed", 41);
+    Session* b = rt.open("automatic");
+    EXPECT_EQ(a->id(), 41u);
+    EXPECT_GT(b->id(), 41u);
+    rt.close(a);
+    rt.close(b);
+}

@@ -64,6 +64,10 @@ public:
 
     // Returns nullptr and sets the last error on failure.
     Session* open(std::string_view peer);
+    // With a caller-chosen id (replays and simulations that must be reproducible across
+    // threads): the caller guarantees it is unique and non-zero among this runtime's
+    // sessions; automatic ids continue above the largest id given.
+    Session* open(std::string_view peer, std::uint64_t id);
     void close(Session* session);
     std::size_t open_sessions() const;
 
