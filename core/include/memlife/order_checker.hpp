@@ -3,8 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "memlife/event.hpp"
@@ -20,7 +20,9 @@ struct OrderViolation {
     std::string message; // one line for a person
 };
 
-// Feed events in stream order; violations accumulate. Also usable as an EventSink.
+// Feed events in stream order; violations accumulate. Also usable as an EventSink
+// (on_event takes a lock, so sessions on several threads may feed one checker).
+// The rules and their ids are listed by rules() and in docs/notifications.md.
 class MEMLIFE_API OrderChecker : public EventSink {
 public:
     OrderChecker();
@@ -38,9 +40,12 @@ public:
     };
     static const std::vector<Rule>& rules();
 
+    OrderChecker(const OrderChecker&) = delete;
+    OrderChecker& operator=(const OrderChecker&) = delete;
+
 private:
-    struct State;
-    std::unordered_map<std::uint64_t, State*> sessions_;
+    struct Impl; // per-session state machines and the closed-session set
+    std::unique_ptr<Impl> impl_;
     std::vector<OrderViolation> violations_;
     std::uint64_t position_ = 0;
 };
