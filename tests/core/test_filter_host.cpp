@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "memlife/filter.h"
@@ -658,4 +660,31 @@ TEST_F(FilterHostTest, RunRequestOnAnActiveRequestDoesNothing) {
     EXPECT_TRUE(seen.empty());
     s->request_end();
     host.end_session(*s);
+}
+
+TEST(FilterHostThreads, SessionsOnSeveralThreadsShareOneHost) {
+    OrderChecker checker; // thread-safe as a sink (the capture sink is not)
+    Runtime runtime{Config{}, &checker};
+    FilterHost host{runtime};
+    std::atomic<int> calls{0};
+    host.add_filter("counts", kAllNotifications, [&](FilterContext& ctx) {
+        ++calls;
+        ctx.session.alloc_mem(8);
+        return FilterStatus::NextNotification;
+    });
+    auto serve = [&] {
+        for (int c = 0; c < 50; ++c) {
+            Session* s = host.open_session("thread");
+            for (int r = 0; r < 3; ++r)
+                host.run_request(*s, Request{});
+            host.end_session(*s);
+        }
+    };
+    std::thread a(serve), b(serve);
+    a.join();
+    b.join();
+    EXPECT_EQ(calls.load(), 2 * 50 * static_cast<int>(canonical_connection_order(3).size()));
+    EXPECT_EQ(runtime.open_sessions(), 0u);
+    EXPECT_TRUE(checker.violations().empty());
+    EXPECT_GT(checker.events_seen(), 2u * 50 * 3 * 9);
 }
