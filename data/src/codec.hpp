@@ -1,0 +1,236 @@
+// The compact encodings stored in BLOB columns (see docs/trace-format.md, "Event batches"
+// and "Request batches"): LEB128 varints, zigzag deltas. Hand-written because the
+// recorder's writer thread encodes tens of millions of events per second.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "memlife/data/trace.hpp"
+#include "memlife/event.hpp"
+
+namespace memlife::data::codec {
+
+inline std::uint64_t zigzag(std::int64_t v) noexcept {
+    return (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63);
+}
+inline std::int64_t unzigzag(std::uint64_t v) noexcept {
+    return static_cast<std::int64_t>(v >> 1) ^ -static_cast<std::int64_t>(v & 1);
+}
+// Delta of two unsigned values as a wrapping signed difference.
+inline std::uint64_t zigzag_delta(std::uint64_t value, std::uint64_t previous) noexcept {
+    return zigzag(static_cast<std::int64_t>(value - previous));
+}
+
+// Appends to a byte buffer that the caller keeps large enough (reserve() before a record):
+// a record never exceeds kMaxEventBytes.
+class Writer {
+public:
+    explicit Writer(std::vector<std::uint8_t>& out) : out_(out) {}
+    void reserve(std::size_t extra) {
+        if (out_.capacity() - out_.size() < extra) out_.reserve((out_.size() + extra) * 2);
+    }
+    void byte(std::uint8_t b) { out_.push_back(b); }
+    void varint(std::uint64_t v) {
+        while (v >= 0x80) {
+            out_.push_back(static_cast<std::uint8_t>(v | 0x80));
+            v >>= 7;
+        }
+        out_.push_back(static_cast<std::uint8_t>(v));
+    }
+
+private:
+    std::vector<std::uint8_t>& out_;
+};
+
+// Reads a BLOB; every read is bounds-checked (a hostile file must not crash the reader):
+// ok() turns false on the first read past the end or an over-long varint.
+class Reader {
+public:
+    Reader(const std::uint8_t* data, std::size_t size) : p_(data), end_(data + size) {}
+    bool ok() const { return ok_; }
+    bool at_end() const { return p_ >= end_; }
+    std::uint8_t byte() {
+        if (p_ >= end_) return ok_ = false, 0;
+        return *p_++;
+    }
+    std::uint64_t varint() {
+        std::uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (p_ >= end_) return ok_ = false, 0;
+            const std::uint8_t b = *p_++;
+            v |= std::uint64_t{b & 0x7Fu} << shift;
+            if ((b & 0x80) == 0) return v;
+        }
+        return ok_ = false, 0;
+    }
+
+private:
+    const std::uint8_t* p_;
+    const std::uint8_t* end_;
+    bool ok_ = true;
+};
+
+// ---- event batches ------------------------------------------------------------------
+// One record per event:
+//   header byte: bits 0-3 kind, bit 4 scope (1 = request), bit 5 block present,
+//                bit 6 address present, bit 7 size present
+//   varint zigzag(time_ns - previous time_ns)
+//   varint (seq - previous seq - 1) << 1 | context-follows
+//   [context byte: bit 0 request, bit 1 notification, bit 2 flags; then in that order
+//    varint zigzag(request - previous request), notification byte, flags byte]
+//   [varint zigzag(block - previous block)] [varint zigzag(address - previous address)]
+//   [varint size]
+inline constexpr std::size_t kMaxEventBytes = 1 + 10 + 10 + 1 + 10 + 1 + 1 + 10 + 10 + 10;
+
+// Flags an event has unless the record says otherwise: an Alloc's origin follows its scope.
+inline std::uint8_t default_flags(EventKind kind, Scope scope) noexcept {
+    return kind == EventKind::Alloc && scope == Scope::Request
+               ? static_cast<std::uint8_t>(AllocOrigin::AllocRequest)
+               : 0;
+}
+
+struct EventState { // the "previous" values records are relative to
+    std::uint64_t time_ns = 0;
+    std::uint64_t seq = 0;
+    std::uint64_t block = 0;
+    std::uint64_t address = 0;
+    std::uint32_t request = 0;
+    Notification notification = Notification::None;
+};
+
+// Encodes one session's events into a batch; start() takes the first event's time and
+// sequence number (stored in the batch row: first_ns is the first event's time, last_ns
+// the largest).
+class EventEncoder {
+public:
+    void start(std::uint64_t first_ns, std::uint64_t first_seq) {
+        data_.clear();
+        state_ = EventState{};
+        state_.time_ns = first_ns;
+        state_.seq = first_seq - 1;
+        first_ns_ = last_ns_ = first_ns;
+        first_seq_ = last_seq_ = first_seq;
+        count_ = 0;
+    }
+    void add(const Event& e, std::uint64_t seq) {
+        Writer w(data_);
+        w.reserve(kMaxEventBytes);
+        const bool context_request = e.request != state_.request;
+        const bool context_notification = e.notification != state_.notification;
+        const bool context_flags = e.flags != default_flags(e.kind, e.scope);
+        const bool context = context_request || context_notification || context_flags;
+        std::uint8_t header = static_cast<std::uint8_t>(e.kind) & 0x0F;
+        if (e.scope == Scope::Request) header |= 0x10;
+        if (e.block != 0) header |= 0x20;
+        if (e.address != 0) header |= 0x40;
+        if (e.size != 0) header |= 0x80;
+        w.byte(header);
+        w.varint(zigzag_delta(e.time_ns, state_.time_ns));
+        w.varint(((seq - state_.seq - 1) << 1) | (context ? 1u : 0u));
+        if (context) {
+            w.byte(static_cast<std::uint8_t>((context_request ? 1 : 0) |
+                                             (context_notification ? 2 : 0) |
+                                             (context_flags ? 4 : 0)));
+            if (context_request) w.varint(zigzag_delta(e.request, state_.request));
+            if (context_notification) w.byte(static_cast<std::uint8_t>(e.notification));
+            if (context_flags) w.byte(e.flags);
+        }
+        if (e.block != 0) w.varint(zigzag_delta(e.block, state_.block)), state_.block = e.block;
+        if (e.address != 0)
+            w.varint(zigzag_delta(e.address, state_.address)), state_.address = e.address;
+        if (e.size != 0) w.varint(e.size);
+        state_.time_ns = e.time_ns;
+        state_.seq = seq;
+        state_.request = e.request;
+        state_.notification = e.notification;
+        if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
+        last_seq_ = seq;
+        ++count_;
+    }
+    const std::vector<std::uint8_t>& data() const { return data_; }
+    bool empty() const { return count_ == 0; }
+    std::uint32_t count() const { return count_; }
+    std::uint64_t first_ns() const { return first_ns_; }
+    std::uint64_t last_ns() const { return last_ns_; }
+    std::uint64_t first_seq() const { return first_seq_; }
+    std::uint64_t last_seq() const { return last_seq_; }
+
+private:
+    std::vector<std::uint8_t> data_;
+    EventState state_;
+    std::uint64_t first_ns_ = 0, last_ns_ = 0, first_seq_ = 0, last_seq_ = 0;
+    std::uint32_t count_ = 0;
+};
+
+// Decodes a batch. first_ns and first_seq are the row's columns: the first record's time
+// and sequence number, which its deltas are relative to.
+class EventDecoder {
+public:
+    EventDecoder(const std::uint8_t* data, std::size_t size, std::uint64_t session,
+                 std::uint64_t base_ns, std::uint64_t first_seq)
+        : in_(data, size), session_(session) {
+        state_.time_ns = base_ns;
+        state_.seq = first_seq - 1;
+    }
+    // False at the end or on a malformed record (then error() is true).
+    bool next(Event& e, std::uint64_t& seq) {
+        if (in_.at_end() || !in_.ok()) return false;
+        const std::uint8_t header = in_.byte();
+        const auto kind = header & 0x0F;
+        if (kind < 1 || kind > kEventKindMax) return error_ = true, false;
+        e = Event{};
+        e.session = session_;
+        e.kind = static_cast<EventKind>(kind);
+        e.scope = (header & 0x10) != 0 ? Scope::Request : Scope::Session;
+        state_.time_ns += static_cast<std::uint64_t>(unzigzag(in_.varint()));
+        const std::uint64_t q = in_.varint();
+        state_.seq += (q >> 1) + 1;
+        e.flags = default_flags(e.kind, e.scope);
+        if ((q & 1) != 0) {
+            const std::uint8_t context = in_.byte();
+            if ((context & ~7u) != 0) return error_ = true, false;
+            if ((context & 1) != 0)
+                state_.request += static_cast<std::uint32_t>(unzigzag(in_.varint()));
+            if ((context & 2) != 0) {
+                const std::uint8_t n = in_.byte();
+                if (n >= kNotificationCount) return error_ = true, false;
+                state_.notification = static_cast<Notification>(n);
+            }
+            if ((context & 4) != 0) e.flags = in_.byte();
+        }
+        if ((header & 0x20) != 0) e.block = state_.block += unzigzag(in_.varint());
+        if ((header & 0x40) != 0) e.address = state_.address += unzigzag(in_.varint());
+        if ((header & 0x80) != 0) e.size = in_.varint();
+        if (!in_.ok()) return error_ = true, false;
+        e.time_ns = state_.time_ns;
+        e.request = state_.request;
+        e.notification = state_.notification;
+        seq = state_.seq;
+        return true;
+    }
+    bool error() const { return error_ || !in_.ok(); }
+
+private:
+    Reader in_;
+    std::uint64_t session_;
+    EventState state_;
+    bool error_ = false;
+};
+
+// ---- request batches ------------------------------------------------------------------
+// One record per request, relative to the previous record (initially all zero):
+//   varint number - previous number - 1
+//   varint zigzag(begin_ns - previous begin_ns)
+//   varint end_ns == 0 ? 0 : end_ns - begin_ns + 1
+//   varint zigzag(live_bytes_at_end - previous live_bytes_at_end)
+//   varint zigzag(peak_bytes - live_bytes_at_end)
+//   varint blocks, varint released_bytes, varint corruptions, varint leaks
+void encode_requests(const std::vector<RequestRow>& rows, std::vector<std::uint8_t>& out);
+// Appends the decoded rows; false on a malformed BLOB.
+bool decode_requests(const std::uint8_t* data, std::size_t size, std::uint64_t session,
+                     std::vector<RequestRow>& out);
+
+} // namespace memlife::data::codec

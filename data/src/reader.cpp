@@ -1,0 +1,526 @@
+#include "memlife/data/reader.hpp"
+
+#include <algorithm>
+#include <map>
+#include <queue>
+
+#include "batch_cursor.hpp"
+#include "store.hpp"
+
+namespace memlife::data {
+
+namespace {
+
+Notification notification_of_flag(std::uint32_t flag) {
+    return notification_from_flag(flag).value_or(Notification::None);
+}
+
+SessionRow session_from(const store::Statement& s) {
+    SessionRow r;
+    r.id = s.u64(0);
+    r.peer = s.text(1);
+    r.open_ns = s.u64(2);
+    r.close_ns = s.u64(3);
+    r.requests = s.u32(4);
+    r.peak_bytes = s.u64(5);
+    r.released_at_close_bytes = s.u64(6);
+    r.growth_bytes_per_request = s.real(7);
+    r.corruptions = s.u64(8);
+    r.leaks = s.u64(9);
+    r.leaked_bytes = s.u64(10);
+    r.blocks = s.u64(11);
+    r.events = s.u64(12);
+    return r;
+}
+
+constexpr const char* kSessionColumns =
+    "SELECT id, peer, open_ns, close_ns, requests, peak_bytes, released_at_close_bytes, "
+    "growth_bytes_per_request, corruptions, leaks, leaked_bytes, blocks, events FROM sessions";
+
+// Reconstructs the blocks of one session from its events (see for_each_block).
+class BlockTracker {
+public:
+    explicit BlockTracker(const std::function<bool(const BlockRow&)>& emit) : emit_(emit) {}
+
+    // False when the callback asked to stop.
+    bool add(const Event& e) {
+        switch (e.kind) {
+        case EventKind::Alloc: {
+            BlockRow b;
+            b.session = e.session;
+            b.id = e.block;
+            b.address = e.address;
+            b.size = e.size;
+            b.scope = e.scope;
+            b.origin = static_cast<AllocOrigin>(e.flags);
+            b.notification = e.notification;
+            b.request = e.request;
+            b.alloc_ns = e.time_ns;
+            b.tail = b.origin == AllocOrigin::Noted ? TailStatus::NotChecked : TailStatus::Intact;
+            if (b.origin == AllocOrigin::Noted)
+                noted_[b.id] = b;
+            else if (b.scope == Scope::Request)
+                request_.push_back(b);
+            else
+                session_.push_back(b);
+            return true;
+        }
+        case EventKind::Release: {
+            auto it = noted_.find(e.block);
+            if (it == noted_.end()) return true;
+            BlockRow b = it->second;
+            noted_.erase(it);
+            b.release_ns = e.time_ns;
+            return emit_(b);
+        }
+        case EventKind::Corruption:
+            if (BlockRow* b = find(e.block)) b->tail = TailStatus::Corrupted;
+            return true;
+        case EventKind::Leak:
+            if (BlockRow* b = find(e.block)) b->leaked = true;
+            return true;
+        case EventKind::RequestEnd:
+            return release_all(request_, e.time_ns);
+        case EventKind::SessionClose: {
+            if (!release_all(request_, e.time_ns)) return false;
+            for (auto& [id, b] : noted_)
+                session_.push_back(b);
+            noted_.clear();
+            std::sort(session_.begin(), session_.end(),
+                      [](const BlockRow& a, const BlockRow& b) { return a.id < b.id; });
+            return release_all(session_, e.time_ns);
+        }
+        default:
+            return true;
+        }
+    }
+
+    // Blocks still live at the end of the trace (release_ns 0; tails not checked yet).
+    void finish() {
+        for (auto& [id, b] : noted_)
+            session_.push_back(b);
+        noted_.clear();
+        for (BlockRow& b : request_)
+            session_.push_back(b);
+        request_.clear();
+        std::sort(session_.begin(), session_.end(),
+                  [](const BlockRow& a, const BlockRow& b) { return a.id < b.id; });
+        for (BlockRow& b : session_) {
+            if (b.tail == TailStatus::Intact) b.tail = TailStatus::NotChecked;
+            if (!emit_(b)) break;
+        }
+        session_.clear();
+    }
+
+private:
+    BlockRow* find(std::uint64_t id) {
+        if (auto it = noted_.find(id); it != noted_.end()) return &it->second;
+        for (BlockRow& b : request_)
+            if (b.id == id) return &b;
+        auto it = std::lower_bound(session_.begin(), session_.end(), id,
+                                   [](const BlockRow& b, std::uint64_t v) { return b.id < v; });
+        if (it != session_.end() && it->id == id) return &*it;
+        for (BlockRow& b : session_) // ids out of order (imported traces)
+            if (b.id == id) return &b;
+        return nullptr;
+    }
+    bool release_all(std::vector<BlockRow>& blocks, std::uint64_t time_ns) {
+        for (BlockRow& b : blocks) {
+            b.release_ns = time_ns;
+            if (!emit_(b)) return false;
+        }
+        blocks.clear();
+        return true;
+    }
+
+    const std::function<bool(const BlockRow&)>& emit_;
+    std::vector<BlockRow> request_, session_;
+    std::map<std::uint64_t, BlockRow> noted_;
+};
+
+// Min/max reduction of a step series into at most max_points points.
+class SeriesReducer {
+public:
+    SeriesReducer(std::vector<SeriesPoint>& out, std::size_t max_points, std::uint64_t begin,
+                  std::uint64_t end)
+        : out_(out), max_points_(max_points), begin_(begin) {
+        buckets_ = std::max<std::size_t>(1, max_points / 2);
+        width_ = std::max<std::uint64_t>(1, (end - begin) / buckets_ + 1);
+    }
+    void add(SeriesPoint p) {
+        if (max_points_ == 0) return out_.push_back(p);
+        const std::uint64_t bucket = (p.time_ns - begin_) / width_;
+        if (have_ && bucket != bucket_) flush();
+        if (!have_) {
+            have_ = true;
+            bucket_ = bucket;
+            min_ = max_ = p;
+            return;
+        }
+        if (p.live_bytes < min_.live_bytes) min_ = p;
+        if (p.live_bytes > max_.live_bytes) max_ = p;
+    }
+    void flush() {
+        if (!have_) return;
+        have_ = false;
+        if (max_points_ == 1) return out_.push_back(max_);
+        if (min_.time_ns == max_.time_ns && min_.live_bytes == max_.live_bytes)
+            return out_.push_back(min_);
+        if (min_.time_ns <= max_.time_ns) {
+            out_.push_back(min_);
+            out_.push_back(max_);
+        } else {
+            out_.push_back(max_);
+            out_.push_back(min_);
+        }
+    }
+
+private:
+    std::vector<SeriesPoint>& out_;
+    std::size_t max_points_;
+    std::uint64_t begin_;
+    std::size_t buckets_ = 1;
+    std::uint64_t width_ = 1;
+    bool have_ = false;
+    std::uint64_t bucket_ = 0;
+    SeriesPoint min_, max_;
+};
+
+} // namespace
+
+struct TraceReader::Impl {
+    std::string path;
+    store::Database db;
+
+    // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
+    template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
+        try {
+            return fn();
+        } catch (const store::SqlError& e) {
+            store::throw_read_error(path, db.get(), e.what());
+        } catch (const CorruptBatch& e) {
+            throw TraceError(TraceError::Kind::Truncated, path,
+                             std::string("truncated or corrupt trace (") + e.what() + ")");
+        }
+    }
+
+    void require_session(std::uint64_t id) const {
+        store::Statement s(db.get(), "SELECT 1 FROM sessions WHERE id = ?");
+        s.bind(1, id);
+        if (!s.step())
+            throw TraceError(TraceError::Kind::Usage, path,
+                             "no session " + std::to_string(id) + " in this trace");
+    }
+
+    BatchCursor session_cursor(std::uint64_t session) const {
+        store::Statement s(db.get(), std::string("SELECT ") + kBatchColumns +
+                                         " FROM event_batches WHERE session = ? ORDER BY "
+                                         "first_seq");
+        s.bind(1, session);
+        return BatchCursor(std::move(s));
+    }
+};
+
+TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
+    impl_->path = path;
+    impl_->db = store::open_trace(path);
+}
+
+TraceReader::~TraceReader() = default;
+TraceReader::TraceReader(TraceReader&&) noexcept = default;
+TraceReader& TraceReader::operator=(TraceReader&&) noexcept = default;
+
+const std::string& TraceReader::path() const {
+    return impl_->path;
+}
+
+TraceInfo TraceReader::info() const {
+    return impl_->guarded([&] {
+        TraceInfo info;
+        sqlite3* db = impl_->db.get();
+        info.schema_version = store::kSchemaVersion;
+        store::Statement v(db, "PRAGMA user_version");
+        if (v.step()) info.schema_version = v.u32(0);
+        v.reset();
+        info.source = store::meta(db, "source");
+        info.created = store::meta(db, "created");
+        auto number = [&](const char* key) {
+            const std::string text = store::meta(db, key);
+            return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
+        };
+        info.events = number("events");
+        info.dropped_events = number("dropped_events");
+        info.skipped_lines = number("skipped_lines");
+        info.malformed_lines = number("malformed_lines");
+        info.first_ns = number("first_ns");
+        info.last_ns = number("last_ns");
+        store::Statement count(db, "SELECT count(*) FROM sessions");
+        if (count.step()) info.sessions = count.u64(0);
+        count.reset();
+        return info;
+    });
+}
+
+std::vector<SessionRow> TraceReader::sessions() const {
+    std::vector<SessionRow> rows;
+    for_each_session([&](const SessionRow& r) {
+        rows.push_back(r);
+        return true;
+    });
+    return rows;
+}
+
+void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
+    impl_->guarded([&] {
+        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " ORDER BY id");
+        while (s.step())
+            if (!fn(session_from(s))) break;
+        s.reset();
+    });
+}
+
+std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
+    return impl_->guarded([&]() -> std::optional<SessionRow> {
+        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " WHERE id = ?");
+        s.bind(1, id);
+        if (!s.step()) return std::nullopt;
+        SessionRow r = session_from(s);
+        s.reset();
+        return r;
+    });
+}
+
+std::vector<RequestRow> TraceReader::requests(std::uint64_t session) const {
+    return impl_->guarded([&] {
+        impl_->require_session(session);
+        std::vector<RequestRow> rows;
+        store::Statement s(
+            impl_->db.get(),
+            "SELECT data, count FROM request_batches WHERE session = ? ORDER BY batch");
+        s.bind(1, session);
+        while (s.step()) {
+            const std::string data = s.blob(0);
+            const std::size_t before = rows.size();
+            if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(data.data()),
+                                        data.size(), session, rows) ||
+                rows.size() - before != s.u64(1))
+                throw CorruptBatch("request batch of session " + std::to_string(session) +
+                                   " does not decode");
+        }
+        return rows;
+    });
+}
+
+std::vector<SeriesPoint> TraceReader::live_bytes_series(std::uint64_t session,
+                                                        std::optional<TimeWindow> window,
+                                                        std::size_t max_points) const {
+    if (window && window->begin_ns > window->end_ns)
+        throw TraceError(TraceError::Kind::Usage, impl_->path, "time window ends before it begins");
+    return impl_->guarded([&] {
+        impl_->require_session(session);
+        const TimeWindow w = window.value_or(TimeWindow{});
+        std::uint64_t first = 0, last = 0;
+        {
+            store::Statement range(impl_->db.get(), "SELECT min(first_ns), max(last_ns) FROM "
+                                                    "event_batches WHERE session = ?");
+            range.bind(1, session);
+            if (range.step()) first = range.u64(0), last = range.u64(1);
+            range.reset();
+        }
+        std::vector<SeriesPoint> out;
+        const std::uint64_t begin = std::max(first, w.begin_ns);
+        const std::uint64_t end = std::min(last, w.end_ns);
+        if (begin > end) return out;
+        SeriesReducer reducer(out, max_points, begin, end);
+        BatchCursor cursor = impl_->session_cursor(session);
+        Event e;
+        std::uint64_t seq = 0;
+        std::uint64_t live = 0;
+        bool in_window = false, any_before = false;
+        while (cursor.next(e, seq)) {
+            const std::uint64_t before = live;
+            switch (e.kind) {
+            case EventKind::Alloc:
+                live += e.size;
+                break;
+            case EventKind::Release:
+            case EventKind::RequestEnd:
+                live -= std::min(live, e.size);
+                break;
+            case EventKind::SessionClose:
+                live = 0;
+                break;
+            case EventKind::SessionOpen:
+                break;
+            default:
+                continue;
+            }
+            if (e.time_ns < w.begin_ns) {
+                any_before = true;
+                continue;
+            }
+            if (e.time_ns > w.end_ns) break;
+            if (!in_window) {
+                in_window = true;
+                // The step value holding at the window's start.
+                if (any_before && e.time_ns > begin) reducer.add({begin, before});
+            }
+            if (live != before || e.kind == EventKind::SessionOpen ||
+                e.kind == EventKind::SessionClose)
+                reducer.add({e.time_ns, live});
+        }
+        if (!in_window && any_before) reducer.add({begin, live});
+        reducer.flush();
+        return out;
+    });
+}
+
+void TraceReader::for_each_block(std::uint64_t session,
+                                 const std::function<bool(const BlockRow&)>& fn) const {
+    impl_->guarded([&] {
+        impl_->require_session(session);
+        bool go_on = true;
+        const std::function<bool(const BlockRow&)> emit = [&](const BlockRow& b) {
+            return go_on = fn(b);
+        };
+        BlockTracker tracker(emit);
+        BatchCursor cursor = impl_->session_cursor(session);
+        Event e;
+        std::uint64_t seq = 0;
+        while (go_on && cursor.next(e, seq))
+            tracker.add(e);
+        if (go_on) tracker.finish();
+    });
+}
+
+void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
+                                 std::optional<std::uint64_t> session) const {
+    impl_->guarded([&] {
+        Event e;
+        std::uint64_t seq = 0;
+        if (session) {
+            BatchCursor cursor = impl_->session_cursor(*session);
+            while (cursor.next(e, seq))
+                if (!fn(e)) break;
+            return;
+        }
+        // Batches are per session; the stream order is the sequence number. Merge the
+        // batches that overlap in sequence (one per concurrently active session).
+        struct Active {
+            BatchDecoder batch;
+            Event event;
+            std::uint64_t seq = 0;
+        };
+        auto later = [](const Active* a, const Active* b) { return a->seq > b->seq; };
+        std::priority_queue<Active*, std::vector<Active*>, decltype(later)> heap(later);
+        std::vector<std::unique_ptr<Active>> owned;
+        std::vector<Active*> spare;
+        store::Statement rows(impl_->db.get(), std::string("SELECT ") + kBatchColumns +
+                                                   " FROM event_batches ORDER BY first_seq");
+        bool have_row = rows.step();
+        for (;;) {
+            if (have_row && (heap.empty() || heap.top()->seq > rows.u64(1))) {
+                Active* a = nullptr;
+                if (!spare.empty()) {
+                    a = spare.back();
+                    spare.pop_back();
+                } else {
+                    owned.push_back(std::make_unique<Active>());
+                    a = owned.back().get();
+                }
+                a->batch.load(rows);
+                if (a->batch.next(a->event, a->seq))
+                    heap.push(a);
+                else
+                    spare.push_back(a);
+                have_row = rows.step();
+                continue;
+            }
+            if (heap.empty()) break;
+            Active* a = heap.top();
+            heap.pop();
+            if (!fn(a->event)) break;
+            if (a->batch.next(a->event, a->seq))
+                heap.push(a);
+            else
+                spare.push_back(a);
+        }
+        rows.reset();
+    });
+}
+
+std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
+    return impl_->guarded([&] {
+        std::vector<CorruptionRow> out;
+        store::Statement s(impl_->db.get(),
+                           std::string("SELECT session, request, alloc_request, block, address, "
+                                       "size, scope, alloc_notification, last_notification, "
+                                       "time_ns, first_offset, modified_count, expected, found, "
+                                       "fault_address, message FROM corruptions") +
+                               (session ? " WHERE session = ?" : "") + " ORDER BY id");
+        if (session) s.bind(1, *session);
+        while (s.step()) {
+            CorruptionRow r;
+            r.session = s.u64(0);
+            r.request = s.u32(1);
+            r.alloc_request = s.u32(2);
+            r.block = s.u64(3);
+            r.address = s.u64(4);
+            r.size = s.u64(5);
+            r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+            r.alloc_notification = notification_of_flag(s.u32(7));
+            r.last_notification = notification_of_flag(s.u32(8));
+            r.time_ns = s.u64(9);
+            r.first_offset = s.u32(10);
+            r.modified_count = s.u32(11);
+            r.expected = s.blob(12);
+            r.found = s.blob(13);
+            r.fault_address = s.u64(14);
+            r.message = s.text(15);
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) const {
+    return impl_->guarded([&] {
+        std::vector<LeakRow> out;
+        store::Statement s(impl_->db.get(),
+                           std::string("SELECT session, request, alloc_request, block, address, "
+                                       "size, scope, alloc_notification, time_ns, message FROM "
+                                       "leaks") +
+                               (session ? " WHERE session = ?" : "") + " ORDER BY id");
+        if (session) s.bind(1, *session);
+        while (s.step()) {
+            LeakRow r;
+            r.session = s.u64(0);
+            r.request = s.u32(1);
+            r.alloc_request = s.u32(2);
+            r.block = s.u64(3);
+            r.address = s.u64(4);
+            r.size = s.u64(5);
+            r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+            r.alloc_notification = notification_of_flag(s.u32(7));
+            r.time_ns = s.u64(8);
+            r.message = s.text(9);
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+} // namespace memlife::data
+
+namespace memlife::data {
+
+std::vector<OrderViolation> TraceReader::order_violations() const {
+    OrderChecker checker;
+    for_each_event([&](const Event& e) {
+        checker.check(e);
+        return true;
+    });
+    return checker.violations();
+}
+
+} // namespace memlife::data

@@ -1,0 +1,121 @@
+// SQLite plumbing shared by the recorder, the reader and run_sql: RAII handles, the
+// schema (version 1) and the checks that turn a bad file into one clear TraceError.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "memlife/data/trace.hpp"
+
+namespace memlife::data::store {
+
+inline constexpr std::uint32_t kApplicationId = 0x4D4C4946; // 'MLIF'
+inline constexpr std::uint32_t kSchemaVersion = 1;
+
+// The whole schema of version 1 (documented in docs/trace-format.md).
+extern const char* const kSchemaSql;
+
+// An SQLite failure (the message is SQLite's); callers turn it into a TraceError.
+struct SqlError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Statement {
+public:
+    Statement() = default;
+    Statement(sqlite3* db, std::string_view sql); // throws SqlError
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(Statement&& o) noexcept : stmt_(o.stmt_) { o.stmt_ = nullptr; }
+    Statement& operator=(Statement&& o) noexcept {
+        std::swap(stmt_, o.stmt_);
+        return *this;
+    }
+    sqlite3_stmt* get() const { return stmt_; }
+
+    Statement& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Statement& bind(int i, std::uint64_t v) { return bind(i, static_cast<std::int64_t>(v)); }
+    Statement& bind(int i, std::uint32_t v) { return bind(i, static_cast<std::int64_t>(v)); }
+    Statement& bind(int i, int v) { return bind(i, static_cast<std::int64_t>(v)); }
+    Statement& bind(int i, double v) {
+        sqlite3_bind_double(stmt_, i, v);
+        return *this;
+    }
+    Statement& bind(int i, std::string_view v) {
+        sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind_blob(int i, const void* data, std::size_t size) {
+        sqlite3_bind_blob(stmt_, i, size == 0 ? "" : data, static_cast<int>(size), SQLITE_STATIC);
+        return *this;
+    }
+    // SQLITE_ROW -> true, SQLITE_DONE -> false (and reset), error -> throws.
+    bool step();
+    void run() {
+        while (step()) {
+        }
+    }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+
+    std::int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
+    std::uint64_t u64(int c) const { return static_cast<std::uint64_t>(i64(c)); }
+    std::uint32_t u32(int c) const { return static_cast<std::uint32_t>(i64(c)); }
+    double real(int c) const { return sqlite3_column_double(stmt_, c); }
+    std::string text(int c) const {
+        const auto* p = sqlite3_column_text(stmt_, c);
+        return p == nullptr
+                   ? std::string()
+                   : std::string(reinterpret_cast<const char*>(p), sqlite3_column_bytes(stmt_, c));
+    }
+    std::string blob(int c) const {
+        const void* p = sqlite3_column_blob(stmt_, c);
+        const int n = sqlite3_column_bytes(stmt_, c);
+        return p == nullptr ? std::string() : std::string(static_cast<const char*>(p), n);
+    }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Database {
+public:
+    Database() = default;
+    ~Database() { close(); }
+    Database(Database&& o) noexcept : db_(o.db_) { o.db_ = nullptr; }
+    Database& operator=(Database&& o) noexcept {
+        std::swap(db_, o.db_);
+        return *this;
+    }
+    sqlite3* get() const { return db_; }
+    sqlite3** out() { return &db_; }
+    void exec(const char* sql); // throws SqlError
+    void close() {
+        if (db_ != nullptr) sqlite3_close_v2(db_);
+        db_ = nullptr;
+    }
+
+private:
+    sqlite3* db_ = nullptr;
+};
+
+// Opens an existing trace read-only after checking, in this order: the file exists, is
+// not empty, starts with the SQLite header, is not cut short, opens, carries memlife's
+// application_id, a schema version this build knows, and the tables. Throws TraceError.
+Database open_trace(const std::string& path);
+
+// Maps an SQLite failure while reading a trace to the TraceError kind it means.
+[[noreturn]] void throw_read_error(const std::string& path, sqlite3* db, const std::string& what);
+
+std::string meta(sqlite3* db, const char* key);
+
+} // namespace memlife::data::store

@@ -1,0 +1,354 @@
+#include "trace_writer.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+
+namespace memlife::data {
+
+namespace {
+
+std::string utc_now_iso8601() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+
+std::uint64_t saturating_sub(std::uint64_t a, std::uint64_t b) {
+    return a > b ? a - b : 0;
+}
+
+} // namespace
+
+void create_schema(store::Database& db, const RecorderOptions& options) {
+    db.exec("BEGIN");
+    db.exec(store::kSchemaSql);
+    db.exec(("PRAGMA application_id = " + std::to_string(store::kApplicationId)).c_str());
+    db.exec(("PRAGMA user_version = " + std::to_string(store::kSchemaVersion)).c_str());
+    {
+        store::Statement s(db.get(), "INSERT INTO notifications VALUES(?, ?, ?, ?, ?, ?, ?)");
+        for (const NotificationInfo& n : notification_table()) {
+            s.bind(1, static_cast<int>(n.id))
+                .bind(2, n.name)
+                .bind(3, n.flag)
+                .bind(4, std::string_view(n.scope == NotificationScope::Connection ? "connection"
+                                                                                   : "request"))
+                .bind(5, n.repeats ? 1 : 0)
+                .bind(6, n.conditional ? 1 : 0)
+                .bind(7, n.condition);
+            s.run();
+        }
+    }
+    {
+        store::Statement s(db.get(), "INSERT INTO meta VALUES(?, ?)");
+        auto put = [&](std::string_view key, std::string_view value) {
+            s.bind(1, key).bind(2, value);
+            s.run();
+        };
+        put("source", options.source);
+        put("created", utc_now_iso8601());
+        put("memlife_version", MEMLIFE_VERSION);
+        for (const char* key : {"events", "dropped_events", "skipped_lines", "malformed_lines",
+                                "first_ns", "last_ns", "complete"}) {
+            s.bind(1, std::string_view(key)).bind(2, 0);
+            s.run();
+        }
+    }
+    db.exec("COMMIT");
+}
+
+struct TraceWriter::SessionState {
+    SessionRow row;
+    std::uint64_t live_bytes = 0;
+    std::uint64_t first_seq = 0, last_seq = 0;
+    codec::EventEncoder batch;
+    // Requests not yet in a full request batch; the last one may still be running.
+    std::vector<RequestRow> requests;
+    std::uint64_t request_batch = 0;
+    bool in_request = false;
+    bool requests_dirty = false;
+    bool dirty = false;
+    // Growth: least-squares slope of live_bytes_at_end over the request number, kept as
+    // running means and co-moments (numerically stable for millions of requests).
+    double n = 0, mean_x = 0, mean_y = 0, c_xy = 0, m2_x = 0;
+
+    RequestRow* current_request(std::uint32_t number) {
+        if (!in_request || requests.empty() || requests.back().number != number) return nullptr;
+        return &requests.back();
+    }
+    void add_growth_point(double x, double y) {
+        n += 1;
+        const double dx = x - mean_x;
+        mean_x += dx / n;
+        mean_y += (y - mean_y) / n;
+        c_xy += dx * (y - mean_y);
+        m2_x += dx * (x - mean_x);
+        row.growth_bytes_per_request = m2_x > 0 ? c_xy / m2_x : 0;
+    }
+};
+
+TraceWriter::TraceWriter(sqlite3* db)
+    : db_(db),
+      insert_batch_(db, "INSERT INTO event_batches(session, first_seq, last_seq, first_ns, "
+                        "last_ns, count, data) VALUES(?, ?, ?, ?, ?, ?, ?)"),
+      upsert_requests_(db, "INSERT OR REPLACE INTO request_batches VALUES(?, ?, ?, ?, ?, ?)"),
+      upsert_session_(db, "INSERT OR REPLACE INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                          "?, ?, ?, ?, ?, ?)"),
+      insert_corruption_(db, "INSERT INTO corruptions(session, request, alloc_request, block, "
+                             "address, size, scope, alloc_notification, last_notification, "
+                             "time_ns, first_offset, modified_count, expected, found, "
+                             "fault_address, message) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                             "?, ?, ?, ?, ?)"),
+      insert_leak_(db, "INSERT INTO leaks(session, request, alloc_request, block, address, "
+                       "size, scope, alloc_notification, time_ns, message) VALUES(?, ?, ?, ?, "
+                       "?, ?, ?, ?, ?, ?)"),
+      upsert_meta_(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)") {}
+
+TraceWriter::~TraceWriter() = default;
+
+TraceWriter::SessionState& TraceWriter::state(std::uint64_t session) {
+    if (last_ != nullptr && last_->row.id == session) return *last_;
+    auto& slot = sessions_[session];
+    if (!slot) {
+        slot = std::make_unique<SessionState>();
+        slot->row.id = session;
+    }
+    return *(last_ = slot.get());
+}
+
+void TraceWriter::begin() {
+    if (in_transaction_) return;
+    if (sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK)
+        throw store::SqlError(sqlite3_errmsg(db_));
+    in_transaction_ = true;
+}
+
+void TraceWriter::mark_dirty(SessionState& s) {
+    if (!s.dirty) {
+        s.dirty = true;
+        dirty_.push_back(&s);
+    }
+}
+
+void TraceWriter::add(const Event& e) {
+    const std::uint64_t seq = next_seq_++;
+    SessionState& s = state(e.session);
+    mark_dirty(s);
+    if (s.batch.empty()) s.batch.start(e.time_ns, seq);
+    s.batch.add(e, seq);
+    if (first_ns_ == 0 || e.time_ns < first_ns_) first_ns_ = e.time_ns;
+    if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
+
+    SessionRow& row = s.row;
+    if (row.events++ == 0) s.first_seq = seq;
+    s.last_seq = seq;
+    switch (e.kind) {
+    case EventKind::SessionOpen:
+        row.open_ns = e.time_ns;
+        break;
+    case EventKind::SessionClose:
+        if (RequestRow* r = s.current_request(s.requests.empty() ? 0 : s.requests.back().number)) {
+            r->end_ns = e.time_ns; // a request cut short by the end of the session
+            r->live_bytes_at_end = s.live_bytes;
+            s.in_request = false;
+        }
+        row.close_ns = e.time_ns;
+        row.released_at_close_bytes = e.size;
+        s.live_bytes = 0;
+        s.requests_dirty = true;
+        break;
+    case EventKind::RequestBegin: {
+        ++row.requests;
+        RequestRow r;
+        r.session = e.session;
+        r.number = e.request;
+        r.begin_ns = e.time_ns;
+        r.peak_bytes = s.live_bytes;
+        if (s.in_request && !s.requests.empty()) s.requests.back().live_bytes_at_end = s.live_bytes;
+        s.requests.push_back(r);
+        s.in_request = true;
+        s.requests_dirty = true;
+        break;
+    }
+    case EventKind::RequestEnd:
+        s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        if (RequestRow* r = s.current_request(e.request)) {
+            r->end_ns = e.time_ns;
+            r->released_bytes = e.size;
+            r->live_bytes_at_end = s.live_bytes;
+            s.in_request = false;
+            s.add_growth_point(r->number, static_cast<double>(s.live_bytes));
+            s.requests_dirty = true;
+            if (s.requests.size() >= kRequestsPerBatch) write_requests(s);
+        }
+        break;
+    case EventKind::Alloc:
+        ++row.blocks;
+        s.live_bytes += e.size;
+        row.peak_bytes = std::max(row.peak_bytes, s.live_bytes);
+        if (RequestRow* r = s.current_request(e.request)) {
+            ++r->blocks;
+            r->peak_bytes = std::max(r->peak_bytes, s.live_bytes);
+            s.requests_dirty = true;
+        }
+        break;
+    case EventKind::Release:
+        s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        break;
+    case EventKind::Corruption:
+        ++row.corruptions;
+        if (RequestRow* r = s.current_request(e.request)) ++r->corruptions, s.requests_dirty = true;
+        break;
+    case EventKind::Leak:
+        ++row.leaks;
+        row.leaked_bytes += e.size;
+        if (RequestRow* r = s.current_request(e.request)) ++r->leaks, s.requests_dirty = true;
+        break;
+    case EventKind::Notification:
+    case EventKind::Drop:
+        break;
+    }
+    if (s.batch.count() >= kEventsPerBatch) write_batch(s);
+}
+
+void TraceWriter::set_peer(std::uint64_t session, std::string peer) {
+    SessionState& s = state(session);
+    s.row.peer = std::move(peer);
+    mark_dirty(s);
+}
+
+void TraceWriter::write_batch(SessionState& s) {
+    begin();
+    const codec::EventEncoder& b = s.batch;
+    insert_batch_.bind(1, s.row.id)
+        .bind(2, b.first_seq())
+        .bind(3, b.last_seq())
+        .bind(4, b.first_ns())
+        .bind(5, b.last_ns())
+        .bind(6, b.count())
+        .bind_blob(7, b.data().data(), b.data().size());
+    insert_batch_.run();
+    s.batch.start(0, 1); // empty (count 0) until the next event restarts it
+}
+
+void TraceWriter::write_requests(SessionState& s) {
+    begin();
+    codec::encode_requests(s.requests, scratch_);
+    upsert_requests_.bind(1, s.row.id)
+        .bind(2, s.request_batch)
+        .bind(3, s.requests.front().number)
+        .bind(4, s.requests.back().number)
+        .bind(5, static_cast<std::uint64_t>(s.requests.size()))
+        .bind_blob(6, scratch_.data(), scratch_.size());
+    upsert_requests_.run();
+    s.requests_dirty = false;
+    // A full batch whose last request has ended is final; the next requests start a new row.
+    if (s.requests.size() >= kRequestsPerBatch && !s.in_request) {
+        ++s.request_batch;
+        s.requests.clear();
+    }
+}
+
+void TraceWriter::write_session(const SessionState& s) {
+    const SessionRow& r = s.row;
+    upsert_session_.bind(1, r.id)
+        .bind(2, std::string_view(r.peer))
+        .bind(3, r.open_ns)
+        .bind(4, r.close_ns)
+        .bind(5, r.requests)
+        .bind(6, r.peak_bytes)
+        .bind(7, r.released_at_close_bytes)
+        .bind(8, r.growth_bytes_per_request)
+        .bind(9, r.corruptions)
+        .bind(10, r.leaks)
+        .bind(11, r.leaked_bytes)
+        .bind(12, r.blocks)
+        .bind(13, r.events)
+        .bind(14, s.live_bytes)
+        .bind(15, s.first_seq)
+        .bind(16, s.last_seq);
+    upsert_session_.run();
+}
+
+void TraceWriter::add_report(const ml_report& report) {
+    begin();
+    auto notification = [](std::uint32_t flag) { return flag; };
+    if (report.kind == ML_REPORT_CORRUPTION) {
+        const std::uint32_t tail = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
+        store::Statement& s = insert_corruption_;
+        s.bind(1, report.session_id)
+            .bind(2, report.request)
+            .bind(3, report.alloc_request)
+            .bind(4, report.block_id)
+            .bind(5, report.address)
+            .bind(6, report.size)
+            .bind(7, report.scope)
+            .bind(8, notification(report.alloc_notification))
+            .bind(9, notification(report.last_notification))
+            .bind(10, report.time_ns)
+            .bind(11, report.first_offset)
+            .bind(12, report.modified_count)
+            .bind_blob(13, report.expected, tail)
+            .bind_blob(14, report.found, tail)
+            .bind(15, report.fault_address)
+            .bind(16, std::string_view(report.message, strnlen(report.message, ML_MESSAGE_MAX)));
+        s.run();
+    } else if (report.kind == ML_REPORT_LEAK) {
+        store::Statement& s = insert_leak_;
+        s.bind(1, report.session_id)
+            .bind(2, report.request)
+            .bind(3, report.alloc_request)
+            .bind(4, report.block_id)
+            .bind(5, report.address)
+            .bind(6, report.size)
+            .bind(7, report.scope)
+            .bind(8, notification(report.alloc_notification))
+            .bind(9, report.time_ns)
+            .bind(10, std::string_view(report.message, strnlen(report.message, ML_MESSAGE_MAX)));
+        s.run();
+    }
+}
+
+void TraceWriter::commit(const Counters& counters, bool force) {
+    const bool counters_changed = counters.dropped_events != last_counters_.dropped_events ||
+                                  counters.skipped_lines != last_counters_.skipped_lines ||
+                                  counters.malformed_lines != last_counters_.malformed_lines ||
+                                  counters.complete != last_counters_.complete;
+    if (!force && !counters_changed && dirty_.empty() && !in_transaction_) return;
+    begin();
+    for (SessionState* s : dirty_) {
+        if (!s->batch.empty()) write_batch(*s);
+        if (s->requests_dirty && !s->requests.empty()) write_requests(*s);
+        if (s->row.id != 0) write_session(*s); // session 0 holds only Drop events
+        s->dirty = false;
+    }
+    auto put = [&](std::string_view key, std::uint64_t value) {
+        upsert_meta_.bind(1, key).bind(2, value);
+        upsert_meta_.run();
+    };
+    put("events", next_seq_ - 1);
+    put("dropped_events", counters.dropped_events);
+    put("skipped_lines", counters.skipped_lines);
+    put("malformed_lines", counters.malformed_lines);
+    put("first_ns", first_ns_);
+    put("last_ns", last_ns_);
+    put("complete", counters.complete ? 1 : 0);
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
+        throw store::SqlError(sqlite3_errmsg(db_));
+    in_transaction_ = false;
+    last_counters_ = counters;
+    // Closed sessions are final: forget them (memory stays bounded by the open sessions).
+    for (SessionState* s : dirty_) {
+        if (s->row.close_ns != 0 && !s->in_request) {
+            if (last_ == s) last_ = nullptr;
+            sessions_.erase(s->row.id);
+        }
+    }
+    dirty_.clear();
+}
+
+} // namespace memlife::data

@@ -1,0 +1,68 @@
+// The recorder's writer side: turns the event stream into event batches and keeps the
+// summary tables up to date, in one SQLite transaction per commit. Used only by the
+// recorder's background thread (or by the thread that calls Recorder::commit()).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codec.hpp"
+#include "memlife/data/recorder.hpp"
+#include "store.hpp"
+
+namespace memlife::data {
+
+inline constexpr std::uint32_t kEventsPerBatch = 4096;
+inline constexpr std::size_t kRequestsPerBatch = 256;
+
+// Creates the schema of a new trace in `db` (an empty database).
+void create_schema(store::Database& db, const RecorderOptions& options);
+
+class TraceWriter {
+public:
+    explicit TraceWriter(sqlite3* db);
+    ~TraceWriter();
+
+    void add(const Event& event); // assigns the next sequence number
+    void set_peer(std::uint64_t session, std::string peer);
+    void add_report(const ml_report& report);
+
+    struct Counters {
+        std::uint64_t dropped_events = 0;
+        std::uint64_t skipped_lines = 0;
+        std::uint64_t malformed_lines = 0;
+        bool complete = false;
+    };
+    // Writes pending batches, dirty summaries and the metadata, then commits. A no-op when
+    // nothing changed since the last commit (unless `force`).
+    void commit(const Counters& counters, bool force = false);
+    bool pending() const { return in_transaction_ || dirty_counters_; }
+    std::uint64_t events() const { return next_seq_ - 1; }
+
+private:
+    struct SessionState;
+    SessionState& state(std::uint64_t session);
+    void begin();
+    void write_batch(SessionState& s);
+    void write_requests(SessionState& s);
+    void write_session(const SessionState& s);
+    void mark_dirty(SessionState& s);
+
+    sqlite3* db_;
+    store::Statement insert_batch_, upsert_requests_, upsert_session_, insert_corruption_,
+        insert_leak_, upsert_meta_;
+    std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;
+    std::vector<SessionState*> dirty_;
+    SessionState* last_ = nullptr; // the hot case: consecutive events of one session
+    std::uint64_t next_seq_ = 1;
+    std::uint64_t first_ns_ = 0, last_ns_ = 0;
+    bool in_transaction_ = false;
+    bool dirty_counters_ = false;
+    Counters last_counters_;
+    std::vector<std::uint8_t> scratch_;
+};
+
+} // namespace memlife::data
