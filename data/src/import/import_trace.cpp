@@ -1,0 +1,61 @@
+// The importers writing a trace file: atomic, so a failed import leaves nothing behind.
+#include <sys/stat.h>
+
+#include "line_reader.hpp"
+#include "memlife/data/import.hpp"
+#include "memlife/data/recorder.hpp"
+
+namespace memlife::data {
+
+namespace {
+
+bool same_file(const std::string& a, const std::string& b) {
+    struct stat sa {
+    }, sb{};
+    return ::stat(a.c_str(), &sa) == 0 && ::stat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+template <class Import>
+ImportStats import_to_trace(const std::string& input, const std::string& trace_path,
+                            const ImportOptions& options, const char* source, Import&& import) {
+    import_detail::open_file(input); // a missing input is reported before any output exists
+    // The rename on commit would replace the input by the trace.
+    if (same_file(input, trace_path))
+        throw ImportError(trace_path, 0, "the output would overwrite the input");
+    RecorderOptions recorder_options;
+    recorder_options.back_pressure = BackPressure::Block; // an import never drops events
+    recorder_options.source = source;
+    recorder_options.atomic = true;
+    Recorder recorder(trace_path, recorder_options);
+    try {
+        const ImportStats stats = import(input, recorder, options);
+        recorder.set_skipped_lines(stats.skipped_lines);
+        recorder.set_malformed_lines(stats.malformed_lines);
+        recorder.commit();
+        return stats;
+    } catch (...) {
+        recorder.abort();
+        throw;
+    }
+}
+
+} // namespace
+
+ImportStats import_nginx_to_trace(const std::string& log_path, const std::string& trace_path,
+                                  const ImportOptions& options) {
+    return import_to_trace(log_path, trace_path, options, "nginx",
+                           [](const std::string& in, EventSink& sink, const ImportOptions& o) {
+                               return import_nginx(in, sink, o);
+                           });
+}
+
+ImportStats import_jsonl_to_trace(const std::string& jsonl_path, const std::string& trace_path,
+                                  const ImportOptions& options) {
+    return import_to_trace(jsonl_path, trace_path, options, "jsonl",
+                           [](const std::string& in, EventSink& sink, const ImportOptions& o) {
+                               return import_jsonl(in, sink, o);
+                           });
+}
+
+} // namespace memlife::data
