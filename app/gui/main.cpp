@@ -1,0 +1,189 @@
+// memlife-gui [--view NAME] [--palette NAME] [--screenshot FILE] [TRACE]
+// Opens the trace explorer; with --screenshot, renders the window at 1400x900 with the view
+// in front, saves a PNG and exits (0; 2 when the trace cannot be opened, the reason on
+// stderr). --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the
+// milliseconds from process start to the first paint of the main chart, and exits.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+#include <ctime>
+#include <string_view>
+#include <unistd.h>
+
+#include "memlife/ui/livebyteschart.hpp"
+#include "memlife/ui/mainwindow.hpp"
+#include "memlife/ui/pages.hpp"
+#include "memlife/ui/theme.hpp"
+#include "memlife/ui/tracedocument.hpp"
+#include "memlife/ui/viewpage.hpp"
+
+namespace {
+
+constexpr int kExitBadInput = 2;
+constexpr int kScreenshotWidth = 1400, kScreenshotHeight = 900;
+constexpr int kSettleTimeoutMs = 60'000;
+
+// Milliseconds since the kernel started this process (so the dynamic loader and Qt's own
+// start-up count too); the fallback is the time since main().
+qint64 msSinceProcessStart(const QElapsedTimer& sinceMain) {
+    QFile stat(QStringLiteral("/proc/self/stat"));
+    timespec now{};
+    if (stat.open(QIODevice::ReadOnly) && clock_gettime(CLOCK_BOOTTIME, &now) == 0) {
+        const QByteArray line = stat.readAll();
+        const qsizetype paren = line.lastIndexOf(')');
+        const QList<QByteArray> fields = line.mid(paren + 2).split(' ');
+        // Field 22 of stat(5) is starttime; fields[0] here is field 3.
+        bool ok = false;
+        const qint64 ticks = fields.size() > 19 ? fields[19].toLongLong(&ok) : 0;
+        const long hz = sysconf(_SC_CLK_TCK);
+        if (ok && hz > 0) {
+            const qint64 nowMs = qint64(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+            return nowMs - ticks * 1000 / hz;
+        }
+    }
+    return sinceMain.elapsed();
+}
+
+void fail(const QString& message) {
+    std::fprintf(stderr, "%s\n", qPrintable(message));
+}
+
+// Batch modes (screenshot, first paint) promise one line on stderr for a bad file; Qt's
+// own chatter (platform plugin notes, XDG warnings) would bury it, so only criticals pass.
+void quietMessages(QtMsgType type, const QMessageLogContext&, const QString& message) {
+    if (type == QtCriticalMsg || type == QtFatalMsg) fail(message);
+}
+
+bool batchMode(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg.starts_with("--screenshot") || arg == "--report-first-paint") return true;
+    }
+    return false;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    QElapsedTimer sinceMain;
+    sinceMain.start();
+    if (batchMode(argc, argv)) qInstallMessageHandler(quietMessages);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("memlife"));
+    QApplication::setApplicationName(QStringLiteral("memlife-gui"));
+    QApplication::setApplicationVersion(QStringLiteral(MEMLIFE_VERSION));
+
+    using memlife::ui::MainWindow;
+    const QStringList viewNames = memlife::ui::viewNames();
+    QCommandLineParser parser;
+    parser.setApplicationDescription(QStringLiteral("memlife trace explorer"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    QCommandLineOption viewOption(
+        QStringLiteral("view"),
+        QStringLiteral("The view in front: %1.").arg(viewNames.join(QStringLiteral(", "))),
+        QStringLiteral("NAME"));
+    QCommandLineOption screenshotOption(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Render the window at 1400x900, save it as a PNG to FILE and exit."),
+        QStringLiteral("FILE"));
+    QCommandLineOption paletteOption(QStringLiteral("palette"),
+                                     QStringLiteral("Colour palette: system, light or dark."),
+                                     QStringLiteral("NAME"));
+    QCommandLineOption firstPaintOption(QStringLiteral("report-first-paint"));
+    firstPaintOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption});
+    parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
+                                 QStringLiteral("[TRACE]"));
+
+    if (!parser.parse(QApplication::arguments())) {
+        fail(QStringLiteral("memlife-gui: %1").arg(parser.errorText()));
+        return kExitBadInput;
+    }
+    if (parser.isSet(QStringLiteral("help"))) parser.showHelp(0);
+    if (parser.isSet(QStringLiteral("version"))) parser.showVersion();
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) {
+        fail(QStringLiteral("memlife-gui: one trace at a time (got %1)").arg(positional.size()));
+        return kExitBadInput;
+    }
+    const QString trace = positional.value(0);
+    const QString view = parser.value(viewOption);
+    if (!view.isEmpty() && !viewNames.contains(view)) {
+        fail(QStringLiteral("memlife-gui: unknown view '%1' (views: %2)")
+                 .arg(view, viewNames.join(QStringLiteral(", "))));
+        return kExitBadInput;
+    }
+    if (parser.isSet(paletteOption) && !memlife::ui::applyPalette(parser.value(paletteOption))) {
+        fail(QStringLiteral("memlife-gui: unknown palette '%1' (system, light, dark)")
+                 .arg(parser.value(paletteOption)));
+        return kExitBadInput;
+    }
+
+    const QString screenshot = parser.value(screenshotOption);
+    const bool reportFirstPaint = parser.isSet(firstPaintOption);
+    MainWindow window(/*persistent=*/screenshot.isEmpty() && !reportFirstPaint);
+    if (!view.isEmpty()) window.setCurrentView(view);
+
+    if (!screenshot.isEmpty() || reportFirstPaint) {
+        // Fail fast with the reader's one-line message; no dialog waits for a click.
+        QObject::connect(&window, &MainWindow::traceFailed, &app, [](const QString& message) {
+            fail(message);
+            QApplication::exit(kExitBadInput);
+        });
+    }
+
+    if (reportFirstPaint) {
+        window.setCurrentView(QStringLiteral("overview"));
+        auto* overview =
+            static_cast<memlife::ui::OverviewPage*>(window.page(QStringLiteral("overview")));
+        QObject::connect(overview->chart(), &memlife::ui::LiveBytesChart::firstPainted, &app, [&] {
+            std::printf("first_paint_ms=%lld\n",
+                        static_cast<long long>(msSinceProcessStart(sinceMain)));
+            std::fflush(stdout);
+            QApplication::exit(0);
+        });
+    }
+
+    QTimer settle;
+    QElapsedTimer settleClock;
+    int quietPolls = 0;
+    if (!screenshot.isEmpty()) {
+        window.resize(kScreenshotWidth, kScreenshotHeight);
+        // Polls until the loader and the page in front are idle for a few rounds (charts
+        // re-query after layout), then grabs the window.
+        settle.setInterval(50);
+        settleClock.start();
+        QObject::connect(&settle, &QTimer::timeout, &app, [&] {
+            if (settleClock.elapsed() > kSettleTimeoutMs) {
+                fail(QStringLiteral("memlife-gui: %1: still loading after %2 s")
+                         .arg(trace)
+                         .arg(kSettleTimeoutMs / 1000));
+                QApplication::exit(1);
+                return;
+            }
+            const bool waiting =
+                window.isBusy() || (!trace.isEmpty() && !window.document()->trace());
+            quietPolls = waiting ? 0 : quietPolls + 1;
+            if (quietPolls < 3) return;
+            settle.stop();
+            const QPixmap image = window.grab();
+            if (!image.save(screenshot, "PNG")) {
+                fail(QStringLiteral("memlife-gui: %1: cannot write the PNG").arg(screenshot));
+                QApplication::exit(1);
+                return;
+            }
+            QApplication::exit(0);
+        });
+        settle.start();
+    }
+
+    window.show();
+    if (!trace.isEmpty()) window.openTrace(trace);
+    return QApplication::exec();
+}

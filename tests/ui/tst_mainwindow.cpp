@@ -1,0 +1,277 @@
+// The window over a recorded keep-alive trace: the sessions shown, a known session's series
+// (steps up per request, the drop at END_OF_NET_SESSION), the corruption marker, the growth
+// slope of the keep-alive leak, the blocks and tail inspector, the event log and exports.
+#include <QComboBox>
+#include <QLineSeries>
+#include <QScatterSeries>
+#include <QSignalSpy>
+#include <QTableView>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "memlife/ui/blocksmodel.hpp"
+#include "memlife/ui/eventlogmodel.hpp"
+#include "memlife/ui/format.hpp"
+#include "memlife/ui/growthchart.hpp"
+#include "memlife/ui/livebyteschart.hpp"
+#include "memlife/ui/mainwindow.hpp"
+#include "memlife/ui/pages.hpp"
+#include "memlife/ui/sessionsmodel.hpp"
+#include "memlife/ui/theme.hpp"
+#include "memlife/ui/tracedocument.hpp"
+#include "trace_fixture.hpp"
+
+using namespace memlife;
+using namespace memlife::ui;
+using Trace = test::KeepAliveTrace;
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void init();
+    void cleanup();
+    void sessionsShown();
+    void seriesOfTheLeakySession();
+    void corruptionMarker();
+    void topSessionsWhenNothingSelected();
+    void zoomRequeriesTheWindow();
+    void growthSlopeOfTheKeepAliveLeak();
+    void blocksAndTailInspector();
+    void leakSuspectsRanked();
+    void eventLogCounts();
+    void exports();
+    void darkPalette();
+
+private:
+    template <class Page> Page* page(const char* name) {
+        return qobject_cast<Page*>(window_->page(QString::fromLatin1(name)));
+    }
+    void waitIdle() { QTRY_VERIFY_WITH_TIMEOUT(!window_->isBusy(), 10000); }
+
+    QTemporaryDir dir_;
+    QString path_;
+    Trace ids_;
+    std::unique_ptr<MainWindow> window_;
+};
+
+void TestMainWindow::initTestCase() {
+    QVERIFY(dir_.isValid());
+    path_ = dir_.filePath(QStringLiteral("keepalive.memlife"));
+    ids_ = test::writeKeepAliveTrace(path_.toStdString());
+}
+
+void TestMainWindow::init() {
+    window_ = std::make_unique<MainWindow>(/*persistent=*/false);
+    window_->resize(1400, 900);
+    window_->show();
+    QVERIFY(QTest::qWaitForWindowExposed(window_.get()));
+    QSignalSpy loaded(window_.get(), &MainWindow::traceLoaded);
+    window_->openTrace(path_);
+    QVERIFY(loaded.wait(10000));
+    QVERIFY(window_->lastError().isEmpty());
+}
+
+void TestMainWindow::cleanup() {
+    window_.reset();
+}
+
+void TestMainWindow::sessionsShown() {
+    auto* overview = page<OverviewPage>("overview");
+    QVERIFY(overview);
+    QCOMPARE(window_->currentView(), QStringLiteral("overview"));
+    QCOMPARE(overview->table()->model()->rowCount(), 4);
+    QStringList peers;
+    for (int row = 0; row < 4; ++row)
+        peers << overview->table()->model()->index(row, SessionsModel::Peer).data().toString();
+    QCOMPARE(peers,
+             (QStringList{QStringLiteral("10.0.0.7:51234"), QStringLiteral("10.0.0.8:40000"),
+                          QStringLiteral("10.0.0.9:1234"), QStringLiteral("10.0.0.10:5555")}));
+}
+
+void TestMainWindow::seriesOfTheLeakySession() {
+    auto* overview = page<OverviewPage>("overview");
+    // Selecting the row in the table selects the session everywhere.
+    const int row = overview->model()->rowOf(ids_.leaky);
+    overview->table()->selectRow(
+        overview->proxy()->mapFromSource(overview->model()->index(row, 0)).row());
+    QCOMPARE(window_->document()->selection(), std::vector<std::uint64_t>{ids_.leaky});
+    LiveBytesChart* chart = overview->chart();
+    chart->requeryNow();
+    QLineSeries* series = chart->seriesFor(ids_.leaky);
+    QVERIFY(series);
+    QCOMPARE(chart->sessions().size(), std::size_t(1));
+
+    const QList<QPointF> points = series->points();
+    QVERIFY(points.size() >= 4);
+    double peak = 0;
+    for (int i = 0; i < points.size(); ++i) {
+        peak = std::max(peak, points[i].y() * chart->yScale());
+        // Steps: every other point repeats the x of the next one.
+        if (i > 0 && i % 2 == 1)
+            QCOMPARE(points[i].x(), points[i + 1 < points.size() ? i + 1 : i].x());
+    }
+    QCOMPARE(qRound64(peak),
+             qint64(Trace::kLeakRequests * Trace::kLeakPerRequest + Trace::kRequestScratch));
+    // The drop at END_OF_NET_SESSION: the series ends at zero.
+    QCOMPARE(points.last().y(), 0.0);
+    QVERIFY(points[points.size() - 2].y() > 0.0);
+    // Live bytes after request k ended is k * kLeakPerRequest: the level after the 10th end.
+    bool sawTenth = false;
+    for (const QPointF& p : points)
+        sawTenth |= qRound64(p.y() * chart->yScale()) == qint64(10 * Trace::kLeakPerRequest);
+    QVERIFY(sawTenth);
+    QCOMPARE(chart->requestMarkCount(), std::size_t(Trace::kLeakRequests));
+    QCOMPARE(chart->corruptionMarkerCount(), 0);
+}
+
+void TestMainWindow::corruptionMarker() {
+    window_->document()->setSelection({ids_.corrupt});
+    LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
+    chart->requeryNow();
+    QCOMPARE(chart->corruptionMarkerCount(), 1);
+    QCOMPARE(chart->corruptionSeries()->count(), 1);
+    const QString tip = chart->corruptionToolTip(0);
+    QVERIFY2(tip.contains(QStringLiteral("block")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("offset +0")), qPrintable(tip));
+    QVERIFY2(tip.contains(QStringLiteral("modified")), qPrintable(tip));
+    // The marker sits on the session's step, at the block's bytes.
+    QCOMPARE(qRound64(chart->corruptionSeries()->at(0).y() * chart->yScale()),
+             qint64(Trace::kCorruptBlockSize));
+}
+
+void TestMainWindow::topSessionsWhenNothingSelected() {
+    LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
+    window_->document()->setSelection({});
+    chart->requeryNow();
+    QCOMPARE(chart->sessions().size(), std::size_t(4));  // all 4 < the top 8
+    QCOMPARE(chart->sessions().front(), ids_.leaky);     // highest peak first
+    QCOMPARE(chart->requestMarkCount(), std::size_t(0)); // marks only for a selection
+    QCOMPARE(chart->corruptionMarkerCount(), 1);
+}
+
+void TestMainWindow::zoomRequeriesTheWindow() {
+    window_->document()->setSelection({ids_.leaky});
+    LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
+    chart->requeryNow();
+    const int fullPoints = chart->seriesFor(ids_.leaky)->count();
+    const data::TimeWindow full = chart->visibleWindow();
+    const data::SessionRow* s = window_->document()->trace()->session(ids_.leaky);
+    // Zoom to the first half of the session: fewer steps, re-queried after the debounce.
+    QSignalSpy requeried(chart, &LiveBytesChart::requeried);
+    chart->zoomToWindow(s->open_ns, s->open_ns + (s->close_ns - s->open_ns) / 2);
+    QVERIFY(chart->isPending());
+    QVERIFY(requeried.wait(5000));
+    const int zoomedPoints = chart->seriesFor(ids_.leaky)->count();
+    QVERIFY2(zoomedPoints < fullPoints,
+             qPrintable(QStringLiteral("%1 vs %2").arg(zoomedPoints).arg(fullPoints)));
+    chart->resetZoom();
+    QVERIFY(requeried.wait(5000));
+    // Back to the whole session (the point budget follows the plot width, so the exact
+    // count may differ by a bucket).
+    QCOMPARE(chart->visibleWindow().begin_ns, full.begin_ns);
+    QCOMPARE(chart->visibleWindow().end_ns, full.end_ns);
+    QVERIFY(chart->seriesFor(ids_.leaky)->count() > zoomedPoints);
+}
+
+void TestMainWindow::growthSlopeOfTheKeepAliveLeak() {
+    QVERIFY(window_->setCurrentView(QStringLiteral("growth")));
+    GrowthChart* chart = page<GrowthPage>("growth")->chart();
+    // Nothing selected: the steepest sessions, the leaky one first.
+    QVERIFY(!chart->sessions().empty());
+    QCOMPARE(chart->sessions().front(), ids_.leaky);
+    window_->document()->setSelection({ids_.leaky, ids_.clean});
+    const LinearFit leaky = chart->fit(ids_.leaky);
+    QCOMPARE(leaky.points, std::size_t(Trace::kLeakRequests));
+    QVERIFY2(std::abs(leaky.slope - Trace::kLeakPerRequest) < 0.5,
+             qPrintable(QString::number(leaky.slope)));
+    QVERIFY(std::abs(chart->fit(ids_.clean).slope) < 0.5);
+    QCOMPARE(chart->seriesFor(ids_.leaky)->count(), int(Trace::kLeakRequests));
+}
+
+void TestMainWindow::blocksAndTailInspector() {
+    window_->document()->setSelection({ids_.corrupt});
+    QVERIFY(window_->setCurrentView(QStringLiteral("blocks")));
+    auto* blocks = page<BlocksPage>("blocks");
+    waitIdle();
+    QCOMPARE(blocks->model()->session(), ids_.corrupt);
+    QCOMPARE(blocks->table()->model()->rowCount(), 1);
+    // The corrupted block is made current on load; opening it shows the inspector.
+    QCOMPARE(blocks->table()->currentIndex().row(), 0);
+    TailInspector* inspector = blocks->inspect(0);
+    QVERIFY(inspector);
+    QVERIFY(inspector->isVisible());
+    QCOMPARE(inspector->firstModifiedOffset(), 0);
+    QCOMPARE(inspector->corruption().block, blocks->model()->row(0)->id);
+    inspector->close();
+}
+
+void TestMainWindow::leakSuspectsRanked() {
+    QVERIFY(window_->setCurrentView(QStringLiteral("leaks")));
+    auto* leaks = page<LeaksPage>("leaks");
+    QAbstractItemModel* model = leaks->table()->model();
+    QCOMPARE(model->index(0, 0).data(SessionIdRole).toULongLong(), qulonglong(ids_.leaky));
+    leaks->setRanking(LeaksPage::ByLeakedBytes);
+    QCOMPARE(model->index(0, 0).data(SessionIdRole).toULongLong(), qulonglong(ids_.noted));
+    // Double-click: the session's blocks.
+    QSignalSpy requested(leaks, &ViewPage::viewRequested);
+    Q_EMIT leaks->table()->doubleClicked(model->index(0, 0));
+    QCOMPARE(window_->currentView(), QStringLiteral("blocks"));
+    QCOMPARE(window_->document()->selection(), std::vector<std::uint64_t>{ids_.noted});
+}
+
+void TestMainWindow::eventLogCounts() {
+    QVERIFY(window_->setCurrentView(QStringLiteral("events")));
+    auto* events = page<EventsPage>("events");
+    waitIdle();
+    QCOMPARE(std::uint64_t(events->model()->rowCount()), window_->document()->trace()->info.events);
+    events->kindFilter()->setCurrentIndex(
+        events->kindFilter()->findText(eventKindName(EventKind::Leak)));
+    waitIdle();
+    QCOMPARE(events->model()->rowCount(), 1);
+}
+
+void TestMainWindow::exports() {
+    const QString png = dir_.filePath(QStringLiteral("chart.png"));
+    const QString svg = dir_.filePath(QStringLiteral("chart.svg"));
+    const QString csv = dir_.filePath(QStringLiteral("sessions.csv"));
+    QString error;
+    QVERIFY2(window_->exportChart(png, &error), qPrintable(error));
+    QVERIFY2(window_->exportChart(svg, &error), qPrintable(error));
+    QVERIFY2(window_->exportTable(csv, &error), qPrintable(error));
+    QImage image(png);
+    QVERIFY(!image.isNull() && image.width() > 100);
+    QFile svgFile(svg);
+    QVERIFY(svgFile.open(QIODevice::ReadOnly));
+    QVERIFY(svgFile.readAll().contains("<svg"));
+    QFile csvFile(csv);
+    QVERIFY(csvFile.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = csvFile.readAll().split('\n');
+    QVERIFY(lines.front().startsWith("Session,Peer,Opened"));
+    QCOMPARE(lines.size(), 4 + 2); // header, 4 rows, the empty tail after the last \r\n
+
+    QVERIFY(window_->setCurrentView(QStringLiteral("events")));
+    waitIdle();
+    const QString events = dir_.filePath(QStringLiteral("events.csv"));
+    QVERIFY2(window_->exportTable(events, &error), qPrintable(error));
+    QFile eventsFile(events);
+    QVERIFY(eventsFile.open(QIODevice::ReadOnly));
+    QCOMPARE(std::uint64_t(eventsFile.readAll().count('\n')),
+             window_->document()->trace()->info.events + 1);
+    // A chart export from a page without a chart is an error, not a crash.
+    QVERIFY(!window_->exportChart(png, &error));
+    QVERIFY(error.contains(png));
+}
+
+void TestMainWindow::darkPalette() {
+    QVERIFY(applyPalette(QStringLiteral("dark")));
+    LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
+    QTRY_VERIFY(chart->chart()->backgroundBrush().color().lightness() < 80);
+    QVERIFY(applyPalette(QStringLiteral("light")));
+    QTRY_VERIFY(chart->chart()->backgroundBrush().color().lightness() > 200);
+    QVERIFY(!applyPalette(QStringLiteral("purple")));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"

@@ -1,0 +1,88 @@
+// memlife-gui --screenshot, as docs and CI run it: a 1400x900 PNG and exit 0 for a trace;
+// exit 2, one line on stderr naming the file and no PNG for a file it cannot open.
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "trace_fixture.hpp"
+
+class TestScreenshot : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void screenshot_data();
+    void screenshot();
+    void badTrace();
+    void unknownView();
+
+private:
+    struct Result {
+        int exitCode = -1;
+        QString stderrText;
+    };
+    Result run(const QStringList& arguments);
+    QTemporaryDir dir_;
+    QString trace_;
+};
+
+TestScreenshot::Result TestScreenshot::run(const QStringList& arguments) {
+    QProcess gui;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    gui.setProcessEnvironment(env);
+    gui.start(QStringLiteral(MEMLIFE_GUI), arguments);
+    if (!gui.waitForFinished(120000)) {
+        gui.kill();
+        gui.waitForFinished();
+        return {};
+    }
+    if (gui.exitStatus() != QProcess::NormalExit) return {};
+    return {gui.exitCode(), QString::fromUtf8(gui.readAllStandardError())};
+}
+
+void TestScreenshot::initTestCase() {
+    QVERIFY(dir_.isValid());
+    trace_ = dir_.filePath(QStringLiteral("keepalive.memlife"));
+    memlife::test::writeKeepAliveTrace(trace_.toStdString(), 200);
+}
+
+void TestScreenshot::screenshot_data() {
+    QTest::addColumn<QString>("view");
+    for (const char* view : {"overview", "growth", "leaks", "blocks", "events"})
+        QTest::newRow(view) << QString::fromLatin1(view);
+}
+
+void TestScreenshot::screenshot() {
+    QFETCH(QString, view);
+    const QString png = dir_.filePath(view + QStringLiteral(".png"));
+    const Result result =
+        run({QStringLiteral("--view"), view, QStringLiteral("--screenshot"), png, trace_});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.stderrText));
+    const QImage image(png);
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.size(), QSize(1400, 900));
+}
+
+void TestScreenshot::badTrace() {
+    const QString png = dir_.filePath(QStringLiteral("bad.png"));
+    const QString missing = dir_.filePath(QStringLiteral("missing.memlife"));
+    const Result result = run({QStringLiteral("--screenshot"), png, missing});
+    QCOMPARE(result.exitCode, 2);
+    const QStringList lines = result.stderrText.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.front().startsWith(missing), qPrintable(result.stderrText));
+    QVERIFY(!QFile::exists(png));
+}
+
+void TestScreenshot::unknownView() {
+    const Result result =
+        run({QStringLiteral("--view"), QStringLiteral("nope"), QStringLiteral("--screenshot"),
+             dir_.filePath(QStringLiteral("x.png")), trace_});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY(result.stderrText.contains(QStringLiteral("unknown view 'nope'")));
+}
+
+QTEST_GUILESS_MAIN(TestScreenshot)
+#include "tst_screenshot.moc"

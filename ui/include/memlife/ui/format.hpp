@@ -1,0 +1,32 @@
+// Human-readable numbers and names for the views (bytes, durations, enum names).
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+
+#include "memlife/data/trace.hpp"
+#include "memlife/event.hpp"
+
+namespace memlife::ui {
+
+QString formatBytes(double bytes);           // "1.5 KiB", "512 B"
+QString formatDuration(double ns);           // "1.234 ms", "12.0 s"
+QString formatCount(std::uint64_t n);        // "1,234,567"
+QString formatAddress(std::uint64_t a);      // "0x7f12..."
+QString formatHex(const std::string& bytes); // "ab 01 ff"
+
+// A time unit for an axis covering span_ns: ns, µs, ms or s.
+struct TimeUnit {
+    double ns_per_unit = 1e6;
+    QString suffix = QStringLiteral("ms");
+};
+TimeUnit timeUnitFor(double span_ns);
+
+QString notificationName(Notification n);
+QString scopeName(Scope s);
+QString originName(AllocOrigin o);
+QString tailStatusName(data::TailStatus t);
+QString eventKindName(EventKind k);
+
+} // namespace memlife::ui

@@ -1,0 +1,44 @@
+// What the loader hands to the models: the trace's summary tables, read once on a worker
+// thread, plus the reader the GUI thread uses afterwards for on-demand queries (series,
+// requests). Events and blocks are never held whole: their models stream them.
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "memlife/data/reader.hpp"
+#include "memlife/data/trace.hpp"
+
+namespace memlife::ui {
+
+struct LoadedTrace {
+    QString path;
+    // Owned by the GUI thread once handed over; workers open their own readers.
+    std::shared_ptr<data::TraceReader> reader;
+    data::TraceInfo info;
+    std::vector<data::SessionRow> sessions;
+    std::vector<data::CorruptionRow> corruptions;
+    std::vector<data::LeakRow> leaks;
+
+    // Builds the id -> row index; called by the loader after filling sessions.
+    void index();
+    const data::SessionRow* session(std::uint64_t id) const;
+    // The first and last timestamps (trace metadata, or the sessions' span if absent).
+    std::uint64_t firstNs() const;
+    std::uint64_t lastNs() const;
+    // Ids of the n sessions with the highest peak bytes, highest first.
+    std::vector<std::uint64_t> topByPeak(std::size_t n) const;
+    // Ids of the n sessions with the steepest growth per request, steepest first.
+    std::vector<std::uint64_t> topByGrowth(std::size_t n) const;
+
+private:
+    std::unordered_map<std::uint64_t, std::size_t> byId_;
+};
+
+using TracePtr = std::shared_ptr<const LoadedTrace>;
+
+} // namespace memlife::ui
