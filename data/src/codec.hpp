@@ -3,8 +3,10 @@
 // recorder's writer thread encodes tens of millions of events per second.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -107,7 +109,7 @@ struct EventState { // the "previous" values records are relative to
 class EventEncoder {
 public:
     void start(std::uint64_t first_ns, std::uint64_t first_seq) {
-        data_.clear();
+        size_ = 0;
         state_ = EventState{};
         state_.time_ns = first_ns;
         state_.seq = first_seq - 1;
@@ -116,8 +118,17 @@ public:
         count_ = 0;
     }
     void add(const Event& e, std::uint64_t seq) {
-        Writer w(data_);
-        w.reserve(kMaxEventBytes);
+        // Encoded in place with a bare pointer (the writer thread spends most of its time
+        // here; a vector's per-byte push_back or ranged insert costs measurably more).
+        if (capacity_ - size_ < kMaxEventBytes) grow();
+        std::uint8_t* p = bytes_.get() + size_;
+        auto varint = [&p](std::uint64_t v) {
+            while (v >= 0x80) {
+                *p++ = static_cast<std::uint8_t>(v | 0x80);
+                v >>= 7;
+            }
+            *p++ = static_cast<std::uint8_t>(v);
+        };
         const bool context_request = e.request != state_.request;
         const bool context_notification = e.notification != state_.notification;
         const bool context_flags = e.flags != default_flags(e.kind, e.scope);
@@ -127,21 +138,22 @@ public:
         if (e.block != 0) header |= 0x20;
         if (e.address != 0) header |= 0x40;
         if (e.size != 0) header |= 0x80;
-        w.byte(header);
-        w.varint(zigzag_delta(e.time_ns, state_.time_ns));
-        w.varint(((seq - state_.seq - 1) << 1) | (context ? 1u : 0u));
-        if (context) {
-            w.byte(static_cast<std::uint8_t>((context_request ? 1 : 0) |
-                                             (context_notification ? 2 : 0) |
-                                             (context_flags ? 4 : 0)));
-            if (context_request) w.varint(zigzag_delta(e.request, state_.request));
-            if (context_notification) w.byte(static_cast<std::uint8_t>(e.notification));
-            if (context_flags) w.byte(e.flags);
+        *p++ = header;
+        varint(zigzag_delta(e.time_ns, state_.time_ns));
+        varint(((seq - state_.seq - 1) << 1) | (context ? 1u : 0u));
+        if (context) [[unlikely]] {
+            *p++ =
+                static_cast<std::uint8_t>((context_request ? 1 : 0) |
+                                          (context_notification ? 2 : 0) | (context_flags ? 4 : 0));
+            if (context_request) varint(zigzag_delta(e.request, state_.request));
+            if (context_notification) *p++ = static_cast<std::uint8_t>(e.notification);
+            if (context_flags) *p++ = e.flags;
         }
-        if (e.block != 0) w.varint(zigzag_delta(e.block, state_.block)), state_.block = e.block;
+        if (e.block != 0) varint(zigzag_delta(e.block, state_.block)), state_.block = e.block;
         if (e.address != 0)
-            w.varint(zigzag_delta(e.address, state_.address)), state_.address = e.address;
-        if (e.size != 0) w.varint(e.size);
+            varint(zigzag_delta(e.address, state_.address)), state_.address = e.address;
+        if (e.size != 0) varint(e.size);
+        size_ = static_cast<std::size_t>(p - bytes_.get());
         state_.time_ns = e.time_ns;
         state_.seq = seq;
         state_.request = e.request;
@@ -150,7 +162,8 @@ public:
         last_seq_ = seq;
         ++count_;
     }
-    const std::vector<std::uint8_t>& data() const { return data_; }
+    const std::uint8_t* data() const { return bytes_.get(); }
+    std::size_t size() const { return size_; }
     bool empty() const { return count_ == 0; }
     std::uint32_t count() const { return count_; }
     std::uint64_t first_ns() const { return first_ns_; }
@@ -159,7 +172,15 @@ public:
     std::uint64_t last_seq() const { return last_seq_; }
 
 private:
-    std::vector<std::uint8_t> data_;
+    void grow() {
+        const std::size_t capacity = std::max<std::size_t>(4096, capacity_ * 2);
+        auto bigger = std::make_unique_for_overwrite<std::uint8_t[]>(capacity);
+        if (size_ != 0) std::memcpy(bigger.get(), bytes_.get(), size_);
+        bytes_ = std::move(bigger);
+        capacity_ = capacity;
+    }
+    std::unique_ptr<std::uint8_t[]> bytes_;
+    std::size_t size_ = 0, capacity_ = 0;
     EventState state_;
     std::uint64_t first_ns_ = 0, last_ns_ = 0, first_seq_ = 0, last_seq_ = 0;
     std::uint32_t count_ = 0;

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -49,8 +51,10 @@ struct ReportRecord {
 struct Chunk {
     // Raw storage: a chunk is recycled, never constructed per use.
     alignas(64) unsigned char records[kChunkEvents][sizeof(Event)];
-    std::atomic<std::uint32_t> count{0};
-    std::atomic<Chunk*> next{nullptr};
+    // Separate cache lines: the producer stores `count` per record, the writer polls
+    // `next` (set once per chunk); sharing a line would bounce it between the cores.
+    alignas(64) std::atomic<std::uint32_t> count{0};
+    alignas(64) std::atomic<Chunk*> next{nullptr};
 };
 
 std::atomic<std::uint64_t> next_recorder_id{1};
@@ -119,8 +123,10 @@ struct Recorder::Impl {
     std::mutex registry_mutex;
     std::vector<std::shared_ptr<ThreadBuffer>> buffers;
 
+    // First in, first out: the chunk the writer read last is still in the writer core's
+    // cache; the producer reuses the oldest one.
     std::mutex pool_mutex;
-    std::vector<Chunk*> pool;
+    std::deque<Chunk*> pool;
     std::atomic<std::uint64_t> chunks_in_flight{0}; // filled chunks not yet recycled
     std::uint64_t max_chunks_in_flight = 1;
 
@@ -171,8 +177,8 @@ struct Recorder::Impl {
         {
             std::lock_guard lock(pool_mutex);
             if (!pool.empty()) {
-                Chunk* c = pool.back();
-                pool.pop_back();
+                Chunk* c = pool.front();
+                pool.pop_front();
                 return c;
             }
         }
@@ -339,16 +345,20 @@ struct Recorder::Impl {
     }
 
     // Processes what the buffer's producer has published; true if anything was there.
-    bool drain(ThreadBuffer& b) {
+    // Without `partial`, only full chunks: the chunk being filled is left alone (reading
+    // its count while the producer stores it would bounce the cache line on every append).
+    bool drain(ThreadBuffer& b, bool partial) {
         bool any = false;
         for (;;) {
             Chunk* c = b.read_chunk;
+            Chunk* next = c->next.load(std::memory_order_acquire);
+            if (next == nullptr && !partial) return any;
             const std::uint32_t count = c->count.load(std::memory_order_acquire);
             any = any || b.read_index < count;
             while (b.read_index < count)
                 process(b, c->records[b.read_index++]);
             if (b.read_index < kChunkEvents) return any;
-            Chunk* next = c->next.load(std::memory_order_acquire);
+            if (next == nullptr) next = c->next.load(std::memory_order_acquire);
             if (next == nullptr) return any;
             b.read_chunk = next;
             b.read_index = 0;
@@ -356,7 +366,7 @@ struct Recorder::Impl {
         }
     }
 
-    bool drain_all() {
+    bool drain_all(bool partial) {
         std::vector<std::shared_ptr<ThreadBuffer>> snapshot;
         {
             std::lock_guard lock(registry_mutex);
@@ -365,8 +375,8 @@ struct Recorder::Impl {
         bool any = false;
         for (auto& b : snapshot) {
             const bool gone = b->abandoned.load(std::memory_order_acquire);
-            any = drain(*b) || any;
-            if (gone) { // its thread has exited: everything it appended is drained now
+            any = drain(*b, partial) || any;
+            if (gone && partial) { // its thread has exited: everything it appended is drained now
                 std::lock_guard lock(registry_mutex);
                 dropped_at_stop += b->dropped.load(std::memory_order_relaxed);
                 std::erase(buffers, b);
@@ -417,9 +427,10 @@ struct Recorder::Impl {
                 if (failed) {
                     discard_all();
                 } else {
-                    drain_all();
-                    const bool due = Clock::now() - last_commit >= interval;
-                    if (due || flush_target != flush_seen || stopping) {
+                    const bool commit = Clock::now() - last_commit >= interval ||
+                                        flush_target != flush_seen || stopping;
+                    drain_all(commit);
+                    if (commit) {
                         writer->commit(counters(false), false);
                         last_commit = Clock::now();
                     }
@@ -495,28 +506,40 @@ Recorder::Recorder(const std::string& path, RecorderOptions options)
                         : path;
     im.max_chunks_in_flight =
         std::max<std::uint64_t>(1, im.options.max_buffered_events / kChunkEvents);
-    im.remove_files(im.write_path);
-    if (sqlite3_open_v2(im.write_path.c_str(), im.db.out(),
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-        const std::string reason =
-            im.db.get() != nullptr ? sqlite3_errmsg(im.db.get()) : "out of memory";
-        throw TraceError(TraceError::Kind::Io, path, "cannot create the trace (" + reason + ")");
-    }
+    // The empty trace is built under a temporary name and renamed into place, so that a
+    // process killed at any moment leaves either no file or a trace that opens.
+    const std::string fresh = im.write_path + ".new";
+    auto open = [&](const std::string& file) {
+        if (sqlite3_open_v2(file.c_str(), im.db.out(),
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK) {
+            const std::string reason =
+                im.db.get() != nullptr ? sqlite3_errmsg(im.db.get()) : "out of memory";
+            im.db.close();
+            throw store::SqlError(reason);
+        }
+    };
     try {
-        // WAL: a commit appends to the log, readers never see a partial transaction, and a
-        // killed process leaves a file that recovers to its last commit. synchronous=NORMAL:
-        // no fsync per commit (a process crash loses nothing the OS has; a power cut may
-        // lose the last commits).
-        im.db.exec("PRAGMA page_size = 8192");
+        im.remove_files(fresh);
+        open(fresh);
+        // WAL (persistent in the file): a commit appends to the log, readers never see a
+        // partial transaction, and a killed process leaves a file that recovers to its last
+        // commit. synchronous=NORMAL: no fsync per commit (a killed process loses nothing
+        // the OS has; a power cut may lose the last commits).
+        im.db.exec("PRAGMA page_size = 32768");
         im.db.exec("PRAGMA journal_mode = WAL");
-        im.db.exec("PRAGMA synchronous = NORMAL");
-        im.db.exec("PRAGMA wal_autocheckpoint = 8192");
         create_schema(im.db, im.options);
+        im.db.close(); // checkpoints and removes the -wal file
+        im.remove_files(im.write_path);
+        if (std::rename(fresh.c_str(), im.write_path.c_str()) != 0)
+            throw store::SqlError(std::strerror(errno));
+        open(im.write_path);
+        im.db.exec("PRAGMA synchronous = NORMAL");
+        im.db.exec("PRAGMA wal_autocheckpoint = 2048");
         im.writer = std::make_unique<TraceWriter>(im.db.get());
     } catch (const std::exception& ex) {
         im.db.close();
-        im.remove_files(im.write_path);
+        im.remove_files(fresh);
         throw TraceError(TraceError::Kind::Io, path,
                          std::string("cannot create the trace (") + ex.what() + ")");
     }
@@ -615,7 +638,7 @@ void Recorder::commit() {
     }
     if (error.empty()) {
         try {
-            im.drain_all(); // anything appended while the writer stopped
+            im.drain_all(true); // anything appended while the writer stopped
             im.writer->commit(im.counters(true), true);
             im.writer.reset();
             // A finished trace is one self-contained file: fold the WAL back in.

@@ -230,7 +230,7 @@ void TraceWriter::write_batch(SessionState& s) {
         .bind(4, b.first_ns())
         .bind(5, b.last_ns())
         .bind(6, b.count())
-        .bind_blob(7, b.data().data(), b.data().size());
+        .bind_blob(7, b.data(), b.size());
     insert_batch_.run();
     s.batch.start(0, 1); // empty (count 0) until the next event restarts it
 }

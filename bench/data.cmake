@@ -1,0 +1,5 @@
+# The trace store's benchmarks (the recorder's hot path, persistence rate, sustained load).
+if(TARGET memlife_data)
+  find_package(SQLite3 REQUIRED)
+  memlife_bench(bench_recorder LIBS memlife::data SQLite::SQLite3)
+endif()
