@@ -1,6 +1,6 @@
 // nginx debug-log importer. The mapping (connection -> session, request pool -> request,
 // malloc/posix_memalign -> block, free -> release) is documented in docs/trace-format.md,
-// section "nginx debug logs".
+// section "Importing nginx debug logs".
 //
 // The line scanner is hand-written (fixed-offset timestamp check, memchr-free prefix walk, a
 // switch on the message's first byte) instead of a regex or an istream: nine lines in ten are

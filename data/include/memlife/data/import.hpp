@@ -55,11 +55,11 @@ struct ImportStats {
     std::uint64_t events = 0;          // events emitted into the sink
     std::uint64_t sessions = 0;        // sessions opened
     std::uint64_t open_sessions = 0;   // sessions still open at the end of the input
-    std::uint64_t leaks = 0;           // leak reports emitted (nginx: blocks live at close)
+    std::uint64_t leaks = 0;           // leak reports emitted (nginx: blocks live at the end)
 };
 
-// nginx `error_log FILE debug;` output (docs/trace-format.md, "nginx debug logs"): one
-// session per connection, one request per request pool, one block per malloc /
+// nginx `error_log FILE debug;` output (docs/trace-format.md, "Importing nginx debug logs"):
+// one session per connection, one request per request pool, one block per malloc /
 // posix_memalign, one release per free; leaks reported for blocks live at connection close.
 ImportStats import_nginx(const std::string& log_path, EventSink& sink,
                          const ImportOptions& options = {});
