@@ -154,6 +154,9 @@ TEST(ImportJsonl, BadFieldsAndReferences) {
     EXPECT_EQ(
         buffer_error(open + "{\"kind\":\"leak\",\"t\":2,\"session\":1,\"expected\":\"ab\"}\n"),
         "t.jsonl:2: \"expected\" and \"found\" must have the same length");
+    // A number beyond a double: nlohmann-json throws out_of_range, not parse_error (fuzzing).
+    EXPECT_EQ(buffer_error(open + "{\"kind\":\"alloc\",\"t\":1e999999,\"session\":1}\n"),
+              "t.jsonl:2: invalid JSON (number out of range)");
     EXPECT_EQ(buffer_error(open + "{\"kind\":\"drop\",\"t\":2,\"size\":5}\n"), "");
     // An address may also be a plain number; unknown keys are ignored (forward compatible).
     RecordingSink numbers;

@@ -127,6 +127,8 @@ void JsonlImporter::decode(std::string_view text) {
         object = json::parse(text);
     } catch (const json::parse_error& e) {
         throw Malformed{"invalid JSON at column " + std::to_string(e.byte)};
+    } catch (const json::exception&) { // out_of_range: a number beyond a double (found by fuzzing)
+        throw Malformed{"invalid JSON (number out of range)"};
     }
     if (!object.is_object()) throw Malformed{"not a JSON object"};
     const std::string* kind_name = string_field(object, "kind");
