@@ -348,6 +348,10 @@ TEST(ImportNginx, BadFilesGiveOneLineErrors) {
             }
         },
         ImportError);
+    // A timestamp whose nanoseconds would not fit in 64 bits is not an nginx line.
+    EXPECT_THROW(data::import_nginx_buffer("3000/01/01 00:00:00 [debug] 1#1: *1 malloc: 10:8\n",
+                                           sink, {}, "future.log"),
+                 ImportError);
     // Binary junk: not a log, one line, no crash.
     std::string junk(4096, '\0');
     for (std::size_t i = 0; i < junk.size(); ++i)

@@ -238,8 +238,9 @@ bool NginxImporter::parse_prefix(std::string_view text, Prefix& out) {
         };
         const unsigned year = num(0, 4), month = num(5, 2), day = num(8, 2);
         const unsigned hour = num(11, 2), minute = num(14, 2), second = num(17, 2);
-        if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
-            minute > 59 || second > 60)
+        // Nanoseconds since 1970 fit in 64 bits until 2554.
+        if (year < 1970 || year > 2500 || month < 1 || month > 12 || day < 1 || day > 31 ||
+            hour > 23 || minute > 59 || second > 60)
             return false;
         last_stamp_seconds_ =
             static_cast<std::uint64_t>(days_from_civil(year, month, day)) * 86400 + hour * 3600u +
