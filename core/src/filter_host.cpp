@@ -314,7 +314,10 @@ RequestOutcome FilterHost::run_request(Session& session, const Request& request)
     if (running) go_on(fire(Notification::PreprocHeaders), Notification::PreprocHeaders);
     for (std::uint32_t i = 0; running && i < std::max(request.url_maps, 1u); ++i)
         go_on(fire(Notification::UrlMap), Notification::UrlMap);
-    if (running && (!conn.authenticated || !request.keep_alive)) {
+    // Once per connection: with keep-alive on its first request; without keep-alive every
+    // request is the first (and only) one of its connection. A client's last request saying
+    // "Connection: close" on a keep-alive connection is not authenticated again.
+    if (running && !conn.authenticated) {
         conn.authenticated = true;
         go_on(fire(Notification::Authentication), Notification::Authentication);
     }

@@ -128,7 +128,7 @@ TEST_F(FilterHostTest, KeepAliveConnectionWithFiveRequests) {
     expect_no_violations();
 }
 
-TEST_F(FilterHostTest, WithoutKeepAliveTheConnectionClosesAndAuthenticationRepeats) {
+TEST_F(FilterHostTest, WithoutKeepAliveTheConnectionClosesAfterOneAuthenticatedRequest) {
     add_recorder();
     Session* s = host.open_session("peer");
     const std::uint64_t id = s->id();
@@ -137,9 +137,20 @@ TEST_F(FilterHostTest, WithoutKeepAliveTheConnectionClosesAndAuthenticationRepea
     const RequestOutcome out = host.run_request(*s, request);
     EXPECT_FALSE(out.keep_connection);
     EXPECT_NE(out.wire.find("Connection: close\r\n"), std::string::npos);
-    host.run_request(*s, request); // a server would not, but AUTHENTICATION fires again
     host.end_session(*s);
-    EXPECT_EQ(capture.notifications(id), canonical_connection_order(2, false));
+    EXPECT_EQ(capture.notifications(id), canonical_connection_order(1, false));
+}
+
+TEST_F(FilterHostTest, ConnectionCloseOnTheLastKeepAliveRequestDoesNotAuthenticateAgain) {
+    add_recorder();
+    Session* s = host.open_session("peer");
+    const std::uint64_t id = s->id();
+    Request request;
+    host.run_request(*s, request);
+    request.keep_alive = false; // "Connection: close" on the last request
+    EXPECT_FALSE(host.run_request(*s, request).keep_connection);
+    host.end_session(*s);
+    EXPECT_EQ(capture.notifications(id), canonical_connection_order(2, true));
 }
 
 TEST_F(FilterHostTest, RequestShapeAndDataReachTheFilters) {

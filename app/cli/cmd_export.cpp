@@ -1,0 +1,61 @@
+// memlife export TRACE --format csv|jsonl -o FILE
+#include <fmt/format.h>
+#include <ostream>
+
+#include "cli.hpp"
+#include "memlife/data/import.hpp"
+#include "memlife/data/reader.hpp"
+
+namespace memlife::cli {
+namespace {
+
+void write_csv(const data::TraceReader& reader, std::ostream& out) {
+    out << "seq,time_ns,session,request,kind,scope,notification,block,address,size,flags\n";
+    std::uint64_t seq = 0;
+    std::string line;
+    reader.for_each_event([&](const Event& e) {
+        line =
+            fmt::format("{},{},{},{},{},{},{},{},0x{:x},{},{}\n", seq++, e.time_ns, e.session,
+                        e.request, name(e.kind), e.scope == Scope::Request ? "request" : "session",
+                        name(e.notification), e.block, e.address, e.size, e.flags);
+        out << line;
+        return static_cast<bool>(out);
+    });
+}
+
+} // namespace
+
+Command add_export(CLI::App& app) {
+    auto* cmd = app.add_subcommand("export", "Write a trace's events as CSV or JSON lines");
+    auto trace = std::make_shared<std::string>();
+    auto format = std::make_shared<std::string>();
+    auto output = std::make_shared<std::string>();
+    cmd->add_option("TRACE", *trace, "Trace file (SQLite)")->required();
+    cmd->add_option("--format", *format, "csv or jsonl")
+        ->required()
+        ->check(CLI::IsMember({"csv", "jsonl"}));
+    cmd->add_option("-o,--output", *output, "Output file ('-' for standard output)")->required();
+    return {cmd, [trace, format, output]() -> int {
+                std::optional<data::TraceReader> reader;
+                try {
+                    reader.emplace(*trace); // before the output exists: nothing half-written
+                } catch (const data::TraceError& e) {
+                    return error("export", e.what(), kUnusable);
+                }
+                try {
+                    AtomicOutput out(*output);
+                    if (*format == "csv")
+                        write_csv(*reader, out.stream());
+                    else
+                        data::export_jsonl(*reader, out.stream());
+                    out.commit();
+                } catch (const data::TraceError& e) {
+                    return error("export", e.what(), kUnusable);
+                } catch (const std::exception& e) {
+                    return error("export", e.what(), kFailed);
+                }
+                return kOk;
+            }};
+}
+
+} // namespace memlife::cli

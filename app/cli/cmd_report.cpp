@@ -1,0 +1,30 @@
+// memlife report TRACE [--json]
+#include <fmt/format.h>
+#include <iostream>
+
+#include "cli.hpp"
+#include "trace_summary.hpp"
+
+namespace memlife::cli {
+
+Command add_report(CLI::App& app) {
+    auto* cmd = app.add_subcommand("report", "Per-session figures, totals and order violations");
+    auto trace = std::make_shared<std::string>();
+    auto json = std::make_shared<bool>(false);
+    cmd->add_option("TRACE", *trace, "Trace file (SQLite)")->required();
+    cmd->add_flag("--json", *json, "Machine-readable JSON on stdout");
+    return {cmd, [trace, json]() -> int {
+                try {
+                    const TraceSummary s = summarize(*trace);
+                    if (*json)
+                        std::cout << to_json(s).dump(2) << '\n';
+                    else
+                        std::cout << to_text(s);
+                    return kOk;
+                } catch (const data::TraceError& e) {
+                    return error("report", e.what(), kUnusable);
+                }
+            }};
+}
+
+} // namespace memlife::cli

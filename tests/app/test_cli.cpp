@@ -1,0 +1,149 @@
+// memlife simulate/report/check/export/sql as a user runs them: each scenario's signature,
+// each exit code, bad input.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "process.hpp"
+
+using memlife::test::quote;
+using memlife::test::run_memlife;
+using memlife::test::TempDir;
+using nlohmann::json;
+
+namespace {
+
+json report(const std::string& trace, const TempDir& dir) {
+    auto r = run_memlife("report --json " + quote(trace), dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return json::parse(r.out);
+}
+
+std::string simulate(const std::string& scenario, const TempDir& dir, int connections = 6) {
+    const std::string trace = dir / (scenario + ".trace");
+    auto r =
+        run_memlife("simulate --scenario " + scenario + " -o " + quote(trace) + " --connections " +
+                        std::to_string(connections) + " --requests-per-connection 10",
+                    dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return trace;
+}
+
+} // namespace
+
+TEST(Cli, KeepaliveLeakGrowsUntilTheConnectionEnds) {
+    TempDir dir;
+    const json j = report(simulate("keepalive-leak", dir), dir);
+    ASSERT_EQ(j["sessions"].size(), 6u);
+    for (const auto& s : j["sessions"]) {
+        EXPECT_EQ(s["requests"], 10);
+        EXPECT_GT(s["growth_bytes_per_request"].get<double>(), 64.0) << s.dump();
+        EXPECT_EQ(s["released_at_close_bytes"], s["peak_bytes"]) << "all of it lives until close";
+        EXPECT_EQ(s["corruptions"], 0);
+        EXPECT_EQ(s["leaks"], 0);
+    }
+    EXPECT_EQ(j["totals"]["order_violations"], 0);
+}
+
+TEST(Cli, PerRequestMemoryIsFlat) {
+    TempDir dir;
+    const json j = report(simulate("per-request", dir), dir);
+    for (const auto& s : j["sessions"]) {
+        EXPECT_DOUBLE_EQ(s["growth_bytes_per_request"].get<double>(), 0.0) << s.dump();
+        EXPECT_EQ(s["released_at_close_bytes"], 0);
+    }
+}
+
+TEST(Cli, TailOverrunIsFoundAsCorruption) {
+    TempDir dir;
+    const std::string trace = simulate("tail-overrun", dir, 20);
+    const json j = report(trace, dir);
+    EXPECT_GT(j["totals"]["corruptions"].get<int>(), 0);
+    auto check = run_memlife("check " + quote(trace), dir);
+    EXPECT_EQ(check.exit_code, 1);
+    EXPECT_NE(check.out.find("corruption"), std::string::npos) << check.out;
+}
+
+TEST(Cli, MissingFreeIsFoundAsLeaks) {
+    TempDir dir;
+    const std::string trace = simulate("missing-free", dir);
+    const json j = report(trace, dir);
+    EXPECT_EQ(j["totals"]["leaks"], 60) << "one per request";
+    for (const auto& s : j["sessions"])
+        EXPECT_EQ(s["leaks"], 10);
+    EXPECT_EQ(run_memlife("check " + quote(trace), dir).exit_code, 1);
+}
+
+TEST(Cli, CheckExitCodes) {
+    TempDir dir;
+    const std::string clean = simulate("per-request", dir);
+    EXPECT_EQ(run_memlife("check " + quote(clean), dir).exit_code, 0);
+    const std::string leak = simulate("keepalive-leak", dir);
+    EXPECT_EQ(run_memlife("check " + quote(leak), dir).exit_code, 0)
+        << "growth alone: no limit set";
+    EXPECT_EQ(run_memlife("check --max-growth 10 " + quote(leak), dir).exit_code, 1);
+    EXPECT_EQ(run_memlife("check --max-growth 100000 " + quote(leak), dir).exit_code, 0);
+    EXPECT_EQ(run_memlife("check " + quote(dir / "missing.trace"), dir).exit_code, 2);
+    EXPECT_EQ(run_memlife("check --max-growth nonsense " + quote(clean), dir).exit_code, 2);
+}
+
+TEST(Cli, SameSeedSameContent) {
+    TempDir dir;
+    const std::string a = dir / "a.trace", b = dir / "b.trace";
+    for (const auto& t : {a, b})
+        ASSERT_EQ(
+            run_memlife("simulate --scenario mixed --connections 12 --requests-per-connection 5 "
+                        "--threads 3 --seed 7 -o " +
+                            quote(t),
+                        dir)
+                .exit_code,
+            0);
+    const std::string query = "\"SELECT session, request, kind, block, size, notification FROM "
+                              "events ORDER BY session, seq\"";
+    auto ea = run_memlife("sql " + quote(a) + " " + query, dir);
+    auto eb = run_memlife("sql " + quote(b) + " " + query, dir);
+    ASSERT_EQ(ea.exit_code, 0) << ea.err;
+    EXPECT_GT(ea.out.size(), 1000u);
+    EXPECT_EQ(ea.out, eb.out);
+}
+
+TEST(Cli, ExportCsvAndJsonl) {
+    TempDir dir;
+    const std::string trace = simulate("mixed", dir);
+    ASSERT_EQ(
+        run_memlife("export " + quote(trace) + " --format csv -o " + quote(dir / "e.csv"), dir)
+            .exit_code,
+        0);
+    const std::string csv = memlife::test::slurp(dir / "e.csv");
+    EXPECT_EQ(csv.rfind("seq,time_ns,session,request,kind", 0), 0u);
+    EXPECT_NE(csv.find(",alloc,"), std::string::npos);
+    ASSERT_EQ(
+        run_memlife("export " + quote(trace) + " --format jsonl -o " + quote(dir / "e.jsonl"), dir)
+            .exit_code,
+        0);
+    EXPECT_NE(memlife::test::slurp(dir / "e.jsonl").find("\"session_open\""), std::string::npos);
+}
+
+TEST(Cli, BadInputGetsOneLineExit2AndNoOutputFile) {
+    TempDir dir;
+    const std::string empty = dir / "empty.trace", junk = dir / "junk.trace";
+    std::ofstream(empty).close();
+    std::ofstream(junk) << std::string(5000, 'x');
+    for (const std::string& bad : {dir / "missing.trace", empty, junk}) {
+        const std::string out = dir / "out.csv";
+        for (const std::string& cmd : {std::string("report "), std::string("check "),
+                                       "export --format csv -o " + quote(out) + " "}) {
+            auto r = run_memlife(cmd + quote(bad), dir);
+            EXPECT_EQ(r.exit_code, 2) << cmd << bad;
+            EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+            EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+        }
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "out.csv"));
+    EXPECT_EQ(run_memlife("report", dir).exit_code, 2) << "missing argument";
+    EXPECT_EQ(run_memlife("frobnicate", dir).exit_code, 2);
+    EXPECT_EQ(run_memlife("simulate --scenario nope -o x.trace", dir).exit_code, 2);
+    EXPECT_EQ(run_memlife("--help", dir).exit_code, 0);
+    for (const std::string cmd :
+         {"simulate", "serve", "import", "report", "check", "export", "sql"})
+        EXPECT_EQ(run_memlife(cmd + " --help", dir).exit_code, 0) << cmd;
+}
