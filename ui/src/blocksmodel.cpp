@@ -153,6 +153,7 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         case Notification:
         case Tail:
         case Leaked:
+        case Address:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);

@@ -243,6 +243,7 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const {
         case Kind:
         case Notification:
         case Scope:
+        case Address:
             return QVariant(Qt::AlignLeft | Qt::AlignVCenter);
         default:
             return QVariant(Qt::AlignRight | Qt::AlignVCenter);

@@ -28,7 +28,8 @@ TimeUnit timeUnitFor(double span_ns) {
 }
 
 QString formatDuration(double ns) {
-    const TimeUnit unit = timeUnitFor(std::fabs(ns));
+    // Switches unit at 1000 (axes switch at 2000 to keep more ticks in the smaller unit).
+    const TimeUnit unit = timeUnitFor(std::fabs(ns) * 2);
     const double value = ns / unit.ns_per_unit;
     const int decimals = unit.ns_per_unit == 1.0 ? 0 : (std::fabs(value) < 10 ? 3 : 1);
     return QStringLiteral("%1 %2").arg(value, 0, 'f', decimals).arg(unit.suffix);

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "memlife/ui/format.hpp"
+#include "memlife/ui/marks.hpp"
 
 namespace memlife::ui {
 
@@ -127,8 +128,11 @@ void GrowthChart::rebuild() {
         }
         auto* series = new QLineSeries;
         const data::SessionRow* s = trace_->session(sessions_[i]);
-        series->setName(
-            tr("#%1 %2").arg(sessions_[i]).arg(s ? QString::fromStdString(s->peer) : QString()));
+        const QString label =
+            tr("#%1 %2").arg(sessions_[i]).arg(s ? QString::fromStdString(s->peer) : QString());
+        series->setName(std::isfinite(fit.slope)
+                            ? tr("%1: %2/request").arg(label, formatBytes(fit.slope))
+                            : label);
         series->replace(points);
         series->setPointsVisible(points.size() <= 200);
         chart_->addSeries(series);
@@ -138,14 +142,16 @@ void GrowthChart::rebuild() {
 
         if (std::isfinite(fit.slope)) {
             auto* line = new QLineSeries;
-            line->setName(
-                tr("fit #%1: %2 per request").arg(sessions_[i]).arg(formatBytes(fit.slope)));
+            line->setName(tr("fit #%1").arg(sessions_[i]));
             const double x0 = 1, x1 = maxIndex;
             line->append(x0, (fit.intercept + fit.slope * x0) / unit);
             line->append(x1, (fit.intercept + fit.slope * x1) / unit);
             chart_->addSeries(line);
             line->attachAxis(xAxis_);
             line->attachAxis(yAxis_);
+            // The slope is in the session's legend entry; the fit needs none of its own.
+            for (QLegendMarker* marker : chart_->legend()->markers(line))
+                marker->setVisible(false);
             fitSeries_.push_back(line);
         }
     }
@@ -178,13 +184,10 @@ void GrowthChart::applyPalette() {
     }
     // Each fit is dashed in its session's colour.
     for (std::size_t i = 0, f = 0; i < series_.size(); ++i) {
-        QPen pen = series_[i]->pen();
-        pen.setWidthF(1.5);
-        series_[i]->setPen(pen);
-        if (f < fitSeries_.size() && std::isfinite(fits_[i].slope)) {
-            QPen dashed(series_[i]->color(), 1.5, Qt::DashLine);
-            fitSeries_[f++]->setPen(dashed);
-        }
+        series_[i]->setPen(QPen(seriesColor(i), 1.5));
+        series_[i]->setColor(seriesColor(i));
+        if (f < fitSeries_.size() && std::isfinite(fits_[i].slope))
+            fitSeries_[f++]->setPen(QPen(seriesColor(i), 1.5, Qt::DashLine));
     }
 }
 

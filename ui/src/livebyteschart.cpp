@@ -18,9 +18,19 @@ namespace memlife::ui {
 
 namespace {
 
-// The label precision that keeps ~10 ticks distinct over `span` units.
-QString labelFormatFor(double span) {
-    const int decimals = span > 0 ? std::clamp(int(std::ceil(-std::log10(span / 10))), 0, 6) : 0;
+// A round tick step (1, 2 or 5 times a power of ten) giving about 8 ticks over `span`.
+double tickStepFor(double span) {
+    if (span <= 0) return 1;
+    const double raw = span / 8;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double step : {1.0, 2.0, 5.0})
+        if (step * magnitude >= raw) return step * magnitude;
+    return 10 * magnitude;
+}
+
+// The label precision that shows a tick step exactly.
+QString labelFormatFor(double step) {
+    const int decimals = step > 0 ? std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 9) : 0;
     return QStringLiteral("%.%1f").arg(decimals);
 }
 
@@ -61,7 +71,6 @@ LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
 
     xAxis_ = new QValueAxis(chart_);
     yAxis_ = new QValueAxis(chart_);
-    xAxis_->setTickCount(9);
     yAxis_->setTickCount(6);
     yAxis_->setLabelFormat(QStringLiteral("%.1f"));
     chart_->addAxis(xAxis_, Qt::AlignBottom);
@@ -70,8 +79,13 @@ LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
     requeryTimer_.setSingleShot(true);
     requeryTimer_.setInterval(kRequeryDelayMs);
     connect(&requeryTimer_, &QTimer::timeout, this, &LiveBytesChart::requery);
+    // Ticks at round values from 0 (the trace start), however the range was reached.
+    xAxis_->setTickType(QValueAxis::TicksDynamic);
+    xAxis_->setTickAnchor(0);
     connect(xAxis_, &QValueAxis::rangeChanged, this, [this](qreal min, qreal max) {
-        xAxis_->setLabelFormat(labelFormatFor(max - min));
+        const double step = tickStepFor(max - min);
+        xAxis_->setTickInterval(step);
+        xAxis_->setLabelFormat(labelFormatFor(step));
         requeryTimer_.start();
     });
     applyPalette();
@@ -319,11 +333,8 @@ void LiveBytesChart::applyPalette() {
         axis->setGridLineColor(pal.color(QPalette::Mid));
         axis->setLinePenColor(pal.color(QPalette::Mid));
     }
-    for (QLineSeries* series : series_) {
-        QPen pen = series->pen();
-        pen.setWidthF(1.5);
-        series->setPen(pen);
-    }
+    for (std::size_t i = 0; i < series_.size(); ++i)
+        series_[i]->setPen(QPen(seriesColor(i), 1.5));
     if (corruptionSeries_) {
         corruptionSeries_->setColor(corruptionColor());
         corruptionSeries_->setBorderColor(pal.color(QPalette::Text));

@@ -9,6 +9,15 @@ void LoadedTrace::index() {
     byId_.reserve(sessions.size());
     for (std::size_t i = 0; i < sessions.size(); ++i)
         byId_.emplace(sessions[i].id, i);
+    firstNs_ = info.first_ns;
+    lastNs_ = info.last_ns;
+    if (firstNs_ == 0 && !sessions.empty()) {
+        firstNs_ = UINT64_MAX;
+        for (const auto& s : sessions)
+            firstNs_ = std::min(firstNs_, s.open_ns);
+    }
+    for (const auto& s : sessions)
+        lastNs_ = std::max({lastNs_, s.close_ns, s.open_ns});
 }
 
 const data::SessionRow* LoadedTrace::session(std::uint64_t id) const {
@@ -17,18 +26,11 @@ const data::SessionRow* LoadedTrace::session(std::uint64_t id) const {
 }
 
 std::uint64_t LoadedTrace::firstNs() const {
-    if (info.first_ns != 0 || sessions.empty()) return info.first_ns;
-    std::uint64_t first = UINT64_MAX;
-    for (const auto& s : sessions)
-        first = std::min(first, s.open_ns);
-    return first;
+    return firstNs_;
 }
 
 std::uint64_t LoadedTrace::lastNs() const {
-    std::uint64_t last = info.last_ns;
-    for (const auto& s : sessions)
-        last = std::max({last, s.close_ns, s.open_ns});
-    return last;
+    return lastNs_;
 }
 
 namespace {

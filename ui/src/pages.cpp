@@ -113,6 +113,7 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     splitter_->addWidget(chart_);
     splitter_->setStretchFactor(0, 2);
     splitter_->setStretchFactor(1, 3);
+    splitter_->setSizes({320, 480}); // the chart gets the larger share; proportions scale
     layout->addWidget(splitter_, 1);
 
     connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
@@ -365,13 +366,20 @@ void BlocksPage::onLoaded() {
         header_->setText(text);
     }
     table_->resizeColumnsToContents();
-    // Bring the first problem block into view: it is why one opens this page.
+    // Bring the first corrupted block (else the first leaked one) into view: it is why one
+    // opens this page.
+    int problem = -1;
     for (int row = 0; row < proxy_->rowCount(); ++row) {
-        if (proxy_->index(row, 0).data(ProblemRole).toBool()) {
-            table_->setCurrentIndex(proxy_->index(row, 0));
-            table_->scrollTo(proxy_->index(row, 0), QAbstractItemView::PositionAtCenter);
+        const data::BlockRow* block = model_->row(proxy_->mapToSource(proxy_->index(row, 0)).row());
+        if (block->tail == data::TailStatus::Corrupted) {
+            problem = row;
             break;
         }
+        if (block->leaked && problem < 0) problem = row;
+    }
+    if (problem >= 0) {
+        table_->setCurrentIndex(proxy_->index(problem, 0));
+        table_->scrollTo(proxy_->index(problem, 0), QAbstractItemView::PositionAtCenter);
     }
     updateButtons();
     Q_EMIT busyChanged();

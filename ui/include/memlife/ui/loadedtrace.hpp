@@ -24,7 +24,7 @@ struct LoadedTrace {
     std::vector<data::CorruptionRow> corruptions;
     std::vector<data::LeakRow> leaks;
 
-    // Builds the id -> row index; called by the loader after filling sessions.
+    // Builds the id -> row index and the time span; called after filling sessions.
     void index();
     const data::SessionRow* session(std::uint64_t id) const;
     // The first and last timestamps (trace metadata, or the sessions' span if absent).
@@ -37,6 +37,7 @@ struct LoadedTrace {
 
 private:
     std::unordered_map<std::uint64_t, std::size_t> byId_;
+    std::uint64_t firstNs_ = 0, lastNs_ = 0; // cached: models ask per cell
 };
 
 using TracePtr = std::shared_ptr<const LoadedTrace>;

@@ -12,6 +12,9 @@ QColor leakColor();
 // A translucent version for row backgrounds (readable text on either palette).
 QColor rowTint(const QColor& color);
 QIcon corruptionIcon();
+// Series colours: distinct from each other and from the two semantic colours, readable
+// on light and dark backgrounds.
+QColor seriesColor(std::size_t index);
 QIcon leakIcon();
 
 } // namespace memlife::ui
