@@ -79,7 +79,10 @@ LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
     requeryTimer_.setSingleShot(true);
     requeryTimer_.setInterval(kRequeryDelayMs);
     connect(&requeryTimer_, &QTimer::timeout, this, &LiveBytesChart::requery);
-    // Ticks at round values from 0 (the trace start), however the range was reached.
+    // Ticks at round values from 0 (the trace start), however the range was reached
+    // (setXRange, or the rubber band and zoom-out of QChartView).
+    xAxis_->setRange(0, 1);
+    xAxis_->setTickInterval(tickStepFor(1));
     xAxis_->setTickType(QValueAxis::TicksDynamic);
     xAxis_->setTickAnchor(0);
     connect(xAxis_, &QValueAxis::rangeChanged, this, [this](qreal min, qreal max) {
@@ -184,6 +187,11 @@ void LiveBytesChart::rebuildSeries() {
 
 void LiveBytesChart::setXRange(double min, double max) {
     if (max <= min) max = min + 1e-9;
+    // The tick step first: the axis lays out its ticks inside setRange, and the old step
+    // over a much wider range would mean millions of tick items.
+    const double step = tickStepFor(max - min);
+    xAxis_->setTickInterval(step);
+    xAxis_->setLabelFormat(labelFormatFor(step));
     xAxis_->setRange(min, max);
 }
 
