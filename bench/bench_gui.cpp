@@ -5,8 +5,8 @@
 //
 //   bench_gui [--events N] [--runs N] [--trace PATH]
 //
-// The trace is made in-process by the real allocator and recorder and cached in /tmp,
-// keyed by a version string and the event count (making it takes a while).
+// The trace is made by `memlife simulate` and cached in /tmp, keyed by a version string and
+// the event count (making it takes a while).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,8 +24,7 @@
 #include <vector>
 
 #include "figures.hpp"
-#include "memlife/data/recorder.hpp"
-#include "memlife/session.hpp"
+#include "memlife/data/reader.hpp"
 
 extern char** environ;
 
@@ -37,49 +36,22 @@ struct Options {
     std::string trace;
 };
 
-// Keep-alive connections whose filter calls AllocMem on every request: each request is 6
-// events (begin, URL_MAP, alloc_mem, alloc_request, END_OF_REQUEST, end). A few sessions
-// overrun a block or leak a noted block, so the views have something to mark.
+// `memlife simulate --scenario mixed`: keep-alive connections of 100 requests through the
+// real filter host, allocator and recorder (about 18 events per request: the notifications,
+// request begin/end, the filters' allocations, corruptions and leaks).
 void makeTrace(const std::string& path, std::uint64_t targetEvents) {
     const std::string partial = path + ".partial";
-    std::mt19937 rng(20261125);
-    std::uint64_t events = 0, sessions = 0;
-    {
-        memlife::data::RecorderOptions options;
-        options.source = "bench_gui";
-        memlife::data::Recorder recorder(partial, options);
-        memlife::Runtime runtime(memlife::Config{}, &recorder);
-        static char noted[512];
-        while (events < targetEvents) {
-            const std::string peer = "10.1." + std::to_string((sessions >> 8) & 255) + "." +
-                                     std::to_string(sessions & 255) + ":" +
-                                     std::to_string(40000 + sessions % 20000);
-            memlife::Session* s = runtime.open(peer);
-            const std::uint32_t requests = 20 + rng() % 150;
-            const std::uint32_t leak = 64 + rng() % 960;
-            for (std::uint32_t r = 0; r < requests; ++r) {
-                s->request_begin();
-                s->set_notification(memlife::Notification::UrlMap);
-                auto* block = static_cast<char*>(s->alloc_mem(leak));
-                s->alloc_request(512 + rng() % 3584);
-                if (sessions % 997 == 13 && r == requests / 2) block[leak] = 0; // overrun
-                if (sessions % 499 == 7 && r == 1)
-                    s->note_alloc(noted, sizeof noted, memlife::Scope::Request); // leak
-                s->set_notification(memlife::Notification::EndOfRequest);
-                s->request_end();
-            }
-            runtime.close(s);
-            events += 2 + 6ull * requests;
-            ++sessions;
-            if (sessions % 2000 == 0)
-                std::fprintf(stderr, "bench_gui: making %s: %llu events\r", path.c_str(),
-                             static_cast<unsigned long long>(events));
-        }
-        recorder.commit();
+    constexpr std::uint64_t kRequests = 100, kEventsPerRequest = 18;
+    const std::uint64_t connections = targetEvents / (kRequests * kEventsPerRequest) + 1;
+    const std::string cmd = std::string("'") + MEMLIFE_CLI_PATH +
+                            "' simulate --scenario mixed --threads 2 --seed 1 --connections " +
+                            std::to_string(connections) + " --requests-per-connection " +
+                            std::to_string(kRequests) + " -o '" + partial + "'";
+    std::fprintf(stderr, "bench_gui: making %s with memlife simulate\n", path.c_str());
+    if (std::system(cmd.c_str()) != 0) {
+        std::fprintf(stderr, "bench_gui: %s failed\n", cmd.c_str());
+        std::exit(1);
     }
-    std::fprintf(stderr, "\nbench_gui: %llu sessions, ~%llu events\n",
-                 static_cast<unsigned long long>(sessions),
-                 static_cast<unsigned long long>(events));
     std::filesystem::rename(partial, path);
 }
 
@@ -167,6 +139,10 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
     const Options options = parse(argc, argv);
     if (!std::filesystem::exists(options.trace)) makeTrace(options.trace, options.events);
+    const auto info = memlife::data::TraceReader(options.trace).info();
+    std::fprintf(stderr, "bench_gui: %s: %llu events, %llu sessions\n", options.trace.c_str(),
+                 static_cast<unsigned long long>(info.events),
+                 static_cast<unsigned long long>(info.sessions));
 
     std::vector<double> sqliteMs;
     for (int i = 0; i < options.runs; ++i) {

@@ -1,9 +1,10 @@
 # The GUI's benchmark: process start to first painted chart on a 10-million-event trace,
 # and the peak memory, against reading the same sessions table with the sqlite3 shell.
-if(TARGET memlife_ui AND TARGET memlife-gui)
+if(TARGET memlife_ui AND TARGET memlife-gui AND TARGET memlife)
   memlife_bench(bench_gui LIBS memlife::data)
   target_compile_definitions(bench_gui PRIVATE
     MEMLIFE_GUI_PATH="$<TARGET_FILE:memlife-gui>"
-    MEMLIFE_BENCH_TRACE_VERSION="${PROJECT_VERSION}-gui-1")
-  add_dependencies(bench_gui memlife-gui)
+    MEMLIFE_CLI_PATH="$<TARGET_FILE:memlife>"
+    MEMLIFE_BENCH_TRACE_VERSION="${PROJECT_VERSION}-gui-2")
+  add_dependencies(bench_gui memlife-gui memlife)
 endif()
