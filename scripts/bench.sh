@@ -6,7 +6,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$MEMLIFE_ROOT"
 memlife_require_packages "${MEMLIFE_PACKAGES[@]}"
-memlife_build build-release -DCMAKE_BUILD_TYPE=Release -DMEMLIFE_BUILD_TESTS=OFF >/dev/null
+memlife_build build-release -DCMAKE_BUILD_TYPE=Release -DMEMLIFE_BUILD_TESTS=OFF -DMEMLIFE_BUILD_UI=ON >/dev/null
 
 log=build-release/bench.log
 : > "$log"
