@@ -30,7 +30,7 @@ namespace memlife::ui {
 
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
-      loader_(new TraceLoader(this)) {
+      loader_(new TraceLoader(this)), importer_(new ImportTask(this)) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
     tabs_ = new QTabWidget(this);
@@ -50,6 +50,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     });
 
     status_ = new QLabel(tr("Open a trace with File > Open, or drop one on the window."), this);
+    status_->setObjectName(QStringLiteral("statusText"));
     progress_ = new QProgressBar(this);
     progress_->setRange(0, 100);
     progress_->setMaximumWidth(220);
@@ -59,15 +60,14 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     statusBar()->addWidget(status_, 1);
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_);
-    connect(cancel_, &QPushButton::clicked, loader_, &TraceLoader::cancel);
-
-    connect(loader_, &TraceLoader::started, this, [this](const QString& path) {
-        status_->setText(tr("Loading %1…").arg(path));
-        progress_->setValue(0);
-        progress_->setVisible(true);
-        cancel_->setVisible(true);
-        Q_EMIT busyChanged();
+    cancel_->setObjectName(QStringLiteral("cancelButton"));
+    connect(cancel_, &QPushButton::clicked, this, [this] {
+        loader_->cancel();
+        importer_->cancel();
     });
+
+    connect(loader_, &TraceLoader::started, this,
+            [this](const QString& path) { showProgress(tr("Loading %1…").arg(path)); });
     connect(loader_, &TraceLoader::progressChanged, progress_, &QProgressBar::setValue);
     connect(loader_, &TraceLoader::loaded, this, [this](const TracePtr& trace) {
         document_->setTrace(trace);
@@ -75,9 +75,31 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     });
     connect(loader_, &TraceLoader::failed, this, &MainWindow::onFailed);
     connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
-        progress_->setVisible(false);
-        cancel_->setVisible(false);
+        hideProgressIfIdle();
         status_->setText(tr("Loading %1 canceled.").arg(path));
+        Q_EMIT busyChanged();
+    });
+
+    connect(importer_, &ImportTask::started, this, [this](const QString& input) {
+        showProgress(tr("Importing %1…").arg(input));
+        updateActions();
+    });
+    connect(importer_, &ImportTask::progressChanged, this, [this](int percent) {
+        if (percent < 0) {
+            progress_->setRange(0, 0); // size unknown (a pipe): a busy indicator
+        } else {
+            progress_->setRange(0, 100);
+            progress_->setValue(percent);
+        }
+    });
+    connect(importer_, &ImportTask::finished, this, &MainWindow::onImported);
+    connect(importer_, &ImportTask::failed, this,
+            [this](const QString&, const QString& message) { onImportFailed(message); });
+    connect(importer_, &ImportTask::canceled, this, [this](const QString& input) {
+        hideProgressIfIdle();
+        updateActions();
+        status_->setText(tr("Import of %1 canceled; no trace written.").arg(input));
+        Q_EMIT importCanceled(input);
         Q_EMIT busyChanged();
     });
 
@@ -94,6 +116,16 @@ void MainWindow::buildMenus() {
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    QMenu* import = file->addMenu(tr("&Import"));
+    importActions_ << import->addAction(tr("&nginx debug log…"), this,
+                                        [this] { chooseAndImport(ImportKind::NginxLog); });
+    importActions_ << import->addAction(tr("&JSON lines…"), this,
+                                        [this] { chooseAndImport(ImportKind::JsonLines); });
+    import->addSeparator();
+    lenientImportAction_ = import->addAction(tr("&Lenient (skip malformed lines)"));
+    lenientImportAction_->setCheckable(true);
+    lenientImportAction_->setToolTip(
+        tr("Skip and count malformed lines instead of stopping at the first one"));
     file->addSeparator();
     exportChartAction_ =
         file->addAction(tr("Export &Chart (PNG, SVG)…"), this, &MainWindow::chooseAndExportChart);
@@ -131,9 +163,24 @@ void MainWindow::openTrace(const QString& path) {
     loader_->load(path);
 }
 
-void MainWindow::onLoaded() {
+void MainWindow::showProgress(const QString& text) {
+    status_->setText(text);
+    progress_->setRange(0, 100);
+    progress_->setValue(0);
+    progress_->setVisible(true);
+    cancel_->setVisible(true);
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::hideProgressIfIdle() {
+    // A load and an import may overlap (an import's result is opened while a trace loads).
+    if (loader_->isLoading() || importer_->isRunning()) return;
     progress_->setVisible(false);
     cancel_->setVisible(false);
+}
+
+void MainWindow::onLoaded() {
+    hideProgressIfIdle();
     const TracePtr& trace = document_->trace();
     const data::TraceInfo& info = trace->info;
     std::uint64_t leaks = 0;
@@ -148,6 +195,9 @@ void MainWindow::onLoaded() {
                        .arg(QString::fromStdString(info.source));
     if (info.dropped_events)
         text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
+    if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
+        text = importSummary_ + QStringLiteral(" — ") + text;
+    importedTrace_.clear();
     status_->setText(text);
     setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
     addRecent(trace->path);
@@ -156,8 +206,8 @@ void MainWindow::onLoaded() {
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message) {
-    progress_->setVisible(false);
-    cancel_->setVisible(false);
+    hideProgressIfIdle();
+    importedTrace_.clear();
     lastError_ = message;
     status_->setText(message);
     // A recent file that no longer opens leaves the list.
@@ -165,6 +215,38 @@ void MainWindow::onFailed(const QString& path, const QString& message) {
         QSettings().setValue(QStringLiteral("recentFiles"), recent_);
     showError(tr("Cannot open trace"), message);
     Q_EMIT traceFailed(message);
+    Q_EMIT busyChanged();
+}
+
+bool MainWindow::importFile(ImportKind kind, const QString& input, const QString& output,
+                            bool lenient) {
+    if (importer_->isRunning()) return false;
+    lastError_.clear();
+    return importer_->start({kind, input, output, lenient});
+}
+
+void MainWindow::onImported(const QString& trace, const data::ImportStats& stats) {
+    lastImportStats_ = stats;
+    importSummary_ = tr("Imported %1: %2 sessions · %3 events · %4 lines skipped · %5 malformed")
+                         .arg(QFileInfo(importer_->request().input).fileName())
+                         .arg(formatCount(stats.sessions))
+                         .arg(formatCount(stats.events))
+                         .arg(formatCount(stats.skipped_lines))
+                         .arg(formatCount(stats.malformed_lines));
+    importedTrace_ = trace;
+    updateActions();
+    status_->setText(importSummary_);
+    Q_EMIT importFinished(trace);
+    openTrace(trace); // the normal load path: its progress, its errors
+}
+
+void MainWindow::onImportFailed(const QString& message) {
+    hideProgressIfIdle();
+    updateActions();
+    lastError_ = message;
+    status_->setText(message);
+    showError(tr("Cannot import"), message);
+    Q_EMIT importFailed(message);
     Q_EMIT busyChanged();
 }
 
@@ -202,7 +284,8 @@ ViewPage* MainWindow::currentPage() const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isLoading() || (currentPage() && currentPage()->isBusy());
+    return loader_->isLoading() || importer_->isRunning() ||
+           (currentPage() && currentPage()->isBusy());
 }
 
 QStringList MainWindow::recentFiles() const {
@@ -229,6 +312,8 @@ void MainWindow::updateActions() {
     ViewPage* page = currentPage();
     exportChartAction_->setEnabled(page && page->chartView());
     exportTableAction_->setEnabled(page && page->tableModel());
+    for (QAction* action : importActions_)
+        action->setEnabled(!importer_->isRunning());
 }
 
 bool MainWindow::exportChart(const QString& file, QString* error) {
@@ -251,6 +336,20 @@ void MainWindow::chooseAndOpen() {
         this, tr("Open trace"), recent_.isEmpty() ? QString() : QFileInfo(recent_.front()).path(),
         tr("memlife traces (*.memlife *.trace *.db *.sqlite);;All files (*)"));
     if (!path.isEmpty()) openTrace(path);
+}
+
+void MainWindow::chooseAndImport(ImportKind kind) {
+    const bool nginx = kind == ImportKind::NginxLog;
+    const QString input = QFileDialog::getOpenFileName(
+        this, nginx ? tr("Import nginx debug log") : tr("Import JSON lines"), QString(),
+        nginx ? tr("nginx debug logs (*.log *.log.*);;All files (*)")
+              : tr("JSON lines (*.jsonl *.ndjson *.json);;All files (*)"));
+    if (input.isEmpty()) return;
+    const QString output = QFileDialog::getSaveFileName(this, tr("Save the imported trace as"),
+                                                        ImportTask::defaultOutput(input),
+                                                        tr("memlife traces (*.memlife)"));
+    if (output.isEmpty()) return;
+    importFile(kind, input, output, lenientImportAction_->isChecked());
 }
 
 void MainWindow::chooseAndExportChart() {
@@ -309,7 +408,12 @@ void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
 void MainWindow::dropEvent(QDropEvent* event) {
     const QList<QUrl> urls = event->mimeData()->urls();
     if (urls.isEmpty() || !urls.front().isLocalFile()) return;
-    openTrace(urls.front().toLocalFile());
+    const QString path = urls.front().toLocalFile();
+    // A log or JSON-lines file is imported next to itself (never over an existing file).
+    if (const std::optional<ImportKind> kind = ImportTask::kindOf(path))
+        importFile(*kind, path, ImportTask::unusedOutput(path), lenientImportAction_->isChecked());
+    else
+        openTrace(path);
     event->acceptProposedAction();
 }
 

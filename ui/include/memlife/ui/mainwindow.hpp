@@ -1,16 +1,19 @@
 // The main window: one tab per registered view over a shared TraceDocument, File menu
-// (open, recent, drag and drop, exports), the loader's progress and Cancel in the status
-// bar, and the layout in QSettings.
+// (open, recent, import, drag and drop, exports), the loader's and the importer's progress
+// and Cancel in the status bar, and the layout in QSettings.
 #pragma once
 
 #include <QMainWindow>
+#include <QMessageBox>
 #include <QPointer>
 
 #include <vector>
 
+#include "memlife/data/import.hpp"
+#include "memlife/ui/importtask.hpp"
+
 class QLabel;
 class QMenu;
-#include <QMessageBox>
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
@@ -37,10 +40,19 @@ public:
     ViewPage* currentPage() const;
     TraceDocument* document() const { return document_; }
     TraceLoader* loader() const { return loader_; }
-    bool isBusy() const; // loading, or the current page still fetching
+    ImportTask* importer() const { return importer_; }
+    bool isBusy() const; // loading, importing, or the current page still fetching
     QString lastError() const { return lastError_; }
     QMessageBox* errorDialog() const { return errorDialog_; }
     QStringList recentFiles() const;
+
+    // Imports `input` into a new trace `output` on a worker thread (what File > Import does
+    // after its dialogs), then opens the trace; a failure shows the error dialog and leaves
+    // the open trace as it is. Returns false while another import runs.
+    bool importFile(ImportKind kind, const QString& input, const QString& output, bool lenient);
+    // The counts of the last successful import.
+    const data::ImportStats& lastImportStats() const { return lastImportStats_; }
+    QAction* lenientImportAction() const { return lenientImportAction_; }
 
     bool exportChart(const QString& file, QString* error);
     bool exportTable(const QString& file, QString* error);
@@ -49,6 +61,9 @@ Q_SIGNALS:
     void traceLoaded();
     void traceFailed(const QString& message);
     void busyChanged();
+    void importFinished(const QString& trace); // the trace is being opened next
+    void importFailed(const QString& message);
+    void importCanceled(const QString& input);
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -59,12 +74,17 @@ private:
     void buildMenus();
     void onLoaded();
     void onFailed(const QString& path, const QString& message);
+    void onImported(const QString& trace, const data::ImportStats& stats);
+    void onImportFailed(const QString& message);
+    void showProgress(const QString& text);
+    void hideProgressIfIdle();
     void addRecent(const QString& path);
     void fillRecentMenu();
     void updateActions();
     void saveSettings() const;
     void restoreSettings();
     void chooseAndOpen();
+    void chooseAndImport(ImportKind kind);
     void chooseAndExportChart();
     void chooseAndExportTable();
     void showError(const QString& title, const QString& message);
@@ -72,17 +92,23 @@ private:
     bool persistent_;
     TraceDocument* document_;
     TraceLoader* loader_;
+    ImportTask* importer_;
     QTabWidget* tabs_;
     std::vector<std::pair<QString, ViewPage*>> pages_;
     QMenu* recentMenu_ = nullptr;
     QAction* exportChartAction_ = nullptr;
     QAction* exportTableAction_ = nullptr;
+    QList<QAction*> importActions_;
+    QAction* lenientImportAction_ = nullptr;
     QLabel* status_;
     QProgressBar* progress_;
     QPushButton* cancel_;
     QString lastError_;
     QPointer<QMessageBox> errorDialog_;
     QStringList recent_;
+    data::ImportStats lastImportStats_;
+    QString importedTrace_; // the trace an import just wrote, until it is loaded
+    QString importSummary_; // its counts, shown with the trace's summary
 };
 
 } // namespace memlife::ui
