@@ -298,6 +298,16 @@ void TestImport::missingInputNamesTheFile() {
     QVERIFY2(foreign.startsWith(capture_ + QLatin1Char(':')), qPrintable(foreign));
     QVERIFY(!foreign.contains(QLatin1Char('\n')));
     QVERIFY(!QFileInfo::exists(output));
+
+    // An output that cannot be written: the output's path and the reason.
+    const QString unwritable = dir_.filePath(QStringLiteral("no-such-folder/out.memlife"));
+    QSignalSpy failedOutput(window_.get(), &MainWindow::importFailed);
+    QVERIFY(window_->importFile(ImportKind::NginxLog, capture_, unwritable, false));
+    QVERIFY(failedOutput.wait(10000));
+    const QString outputError = failedOutput.front().front().toString();
+    QVERIFY2(outputError.startsWith(unwritable + QLatin1Char(':')), qPrintable(outputError));
+    QVERIFY(!outputError.contains(QLatin1Char('\n')));
+    QCOMPARE(window_->document()->trace()->path, previous_);
 }
 
 void TestImport::jsonLinesRoundTrip() {
