@@ -3,7 +3,9 @@
 // in front, saves a PNG and exits (0; 2 when the trace cannot be opened, the reason on
 // stderr). --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the
 // milliseconds from process start to the first paint of the main chart, and peak_rss_mb=M,
-// then exits.
+// then exits. --teaching-step N and --teaching-what-if (hidden, for the teaching view's
+// screenshots) choose the lesson's step and turn on its what-if; with --screenshot the
+// teaching view otherwise opens on a mid-lesson step.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
@@ -19,6 +21,7 @@
 #include "memlife/ui/livebyteschart.hpp"
 #include "memlife/ui/mainwindow.hpp"
 #include "memlife/ui/pages.hpp"
+#include "memlife/ui/teachingpage.hpp"
 #include "memlife/ui/theme.hpp"
 #include "memlife/ui/tracedocument.hpp"
 #include "memlife/ui/viewpage.hpp"
@@ -109,7 +112,13 @@ int main(int argc, char** argv) {
                                      QStringLiteral("NAME"));
     QCommandLineOption firstPaintOption(QStringLiteral("report-first-paint"));
     firstPaintOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption});
+    QCommandLineOption teachingStepOption(QStringLiteral("teaching-step"), QString(),
+                                          QStringLiteral("N"));
+    teachingStepOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption teachingWhatIfOption(QStringLiteral("teaching-what-if"));
+    teachingWhatIfOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption,
+                       teachingStepOption, teachingWhatIfOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
 
@@ -141,6 +150,20 @@ int main(int argc, char** argv) {
     const bool reportFirstPaint = parser.isSet(firstPaintOption);
     MainWindow window(/*persistent=*/screenshot.isEmpty() && !reportFirstPaint);
     if (!view.isEmpty()) window.setCurrentView(view);
+    if (auto* teaching =
+            qobject_cast<memlife::ui::TeachingPage*>(window.page(QStringLiteral("teaching")))) {
+        bool ok = true;
+        const int step = parser.value(teachingStepOption).toInt(&ok) - 1; // 1-based, as shown
+        if (parser.isSet(teachingStepOption) && (!ok || step < 0)) {
+            fail(QStringLiteral("memlife-gui: --teaching-step wants a step number from 1"));
+            return kExitBadInput;
+        }
+        if (parser.isSet(teachingWhatIfOption)) teaching->setWhatIf(true);
+        if (parser.isSet(teachingStepOption))
+            teaching->setStartStep(step);
+        else if (!screenshot.isEmpty())
+            teaching->setStartStep(memlife::ui::TeachingPage::kShowcaseStep);
+    }
 
     if (!screenshot.isEmpty() || reportFirstPaint) {
         // Fail fast with the reader's one-line message; no dialog waits for a click.

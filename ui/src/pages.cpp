@@ -20,6 +20,7 @@
 #include "memlife/ui/livebyteschart.hpp"
 #include "memlife/ui/sessionsmodel.hpp"
 #include "memlife/ui/tailinspector.hpp"
+#include "memlife/ui/teachingpage.hpp"
 #include "memlife/ui/tracedocument.hpp"
 
 namespace memlife::ui {
@@ -514,6 +515,8 @@ std::vector<ViewInfo> builtinViews() {
         {QStringLiteral("blocks"), QObject::tr("Blocks"), make(std::type_identity<BlocksPage>{})},
         {QStringLiteral("events"), QObject::tr("Event log"),
          make(std::type_identity<EventsPage>{})},
+        {QStringLiteral("teaching"), QObject::tr("Teaching"),
+         make(std::type_identity<TeachingPage>{})},
     };
 }
 
