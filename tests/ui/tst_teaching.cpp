@@ -412,6 +412,9 @@ void TestTeaching::captureWithoutNotifications() {
         for (int i = 0; i < 2; ++i) {
             s->request_begin();
             s->alloc_request(4096);
+            static char pool[1000]; // another allocator's block, freed within the request
+            s->note_alloc(pool, sizeof pool, Scope::Request);
+            s->note_free(pool);
             s->alloc_mem(100);
             s->request_end();
         }
@@ -433,6 +436,7 @@ void TestTeaching::captureWithoutNotifications() {
     QCOMPARE(script.steps[1].requestBytes, std::uint64_t(4096));
     QCOMPARE(script.steps[1].sessionBytes, std::uint64_t(612));
     QCOMPARE(script.steps[2].requestBytes, std::uint64_t(0));
+    QCOMPARE(script.steps[1].peakRequestBytes, std::uint64_t(5096)); // seen, though gone
     QCOMPARE(script.steps[4].sessionBytes, std::uint64_t(712));
     QCOMPARE(script.steps[5].releasedBytes, std::uint64_t(712));
     QCOMPARE(diagramSlot(script.steps[1]), DiagramSlot::RequestBegin);

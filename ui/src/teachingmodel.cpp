@@ -234,6 +234,8 @@ bool ScriptBuilder::add(const Event& event) {
     TeachingStep& step = d.current(at);
     step.sessionBytes = d.sessionBytes;
     step.requestBytes = d.requestBytes;
+    step.peakSessionBytes = std::max(step.peakSessionBytes, d.sessionBytes);
+    step.peakRequestBytes = std::max(step.peakRequestBytes, d.requestBytes);
     d.script.peakBytes = std::max(d.script.peakBytes, d.sessionBytes + d.requestBytes);
     const auto& violations = d.checker.violations();
     for (std::size_t i = violationsBefore; i < violations.size(); ++i)
@@ -268,6 +270,8 @@ TeachingScript ScriptBuilder::finish() {
             next.allocationCount += step.allocationCount;
             next.allocatedBytes += step.allocatedBytes;
             next.releasedBytes += step.releasedBytes;
+            next.peakSessionBytes = std::max(next.peakSessionBytes, step.peakSessionBytes);
+            next.peakRequestBytes = std::max(next.peakRequestBytes, step.peakRequestBytes);
             next.corruptions += step.corruptions;
             next.leaks += step.leaks;
             next.violations.insert(next.violations.begin(), step.violations.begin(),

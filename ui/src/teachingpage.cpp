@@ -233,13 +233,15 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
 
     p.setFont(bold);
     p.setPen(pal.color(QPalette::Text));
+    const QFontMetrics boldMetrics(bold);
     const QString connectionTitle = script_ && script_->fromTrace
                                         ? tr("Connection: session %1").arg(script_->session)
                                         : tr("Connection (keep-alive)");
-    p.drawText(connectionFrame_.adjusted(10, 4, -10, 0), Qt::AlignLeft | Qt::AlignTop,
-               fm.elidedText(connectionTitle, Qt::ElideRight, connectionFrame_.width() - 20));
+    p.drawText(
+        connectionFrame_.adjusted(10, 4, -10, 0), Qt::AlignLeft | Qt::AlignTop,
+        boldMetrics.elidedText(connectionTitle, Qt::ElideRight, connectionFrame_.width() - 20));
     p.drawText(requestFrame_.adjusted(10, 4, -10, 0), Qt::AlignLeft | Qt::AlignTop,
-               fm.elidedText(frameTitle(), Qt::ElideRight, requestFrame_.width() - 20));
+               boldMetrics.elidedText(frameTitle(), Qt::ElideRight, requestFrame_.width() - 20));
 
     // Net change of each scope during the current step, shown on its row.
     std::int64_t sessionDelta = 0, requestDelta = 0;
@@ -281,8 +283,11 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
         p.setBrush(fill);
         p.drawRoundedRect(QRectF(r).adjusted(0.5, 0.5, -0.5, -0.5), 5, 5);
 
-        // Right side, from the right edge: violation rule, else badges; then the count
-        // and the scope changes of the current step.
+        // Right side, from the right edge: the scope changes of the current step, the
+        // violated rule (else the badges), the count; the name keeps the rest on the left.
+        const QFont& nameFont = current || !marker ? bold : font();
+        const QFontMetrics nameMetrics(nameFont);
+        const QString name = slotLabel(slot);
         int x = r.right() - 6;
         auto chip = [&](const QString& label, const QColor& color, bool filled) {
             const int w = smallMetrics.horizontalAdvance(label) + 12;
@@ -296,15 +301,23 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
             p.drawText(box, Qt::AlignCenter, label);
             x -= w + 5;
         };
+        if (current) {
+            if (requestDelta != 0) chip(signedBytes(requestDelta), requestScopeColor(), true);
+            if (sessionDelta != 0) chip(signedBytes(sessionDelta), sessionScopeColor(), true);
+        }
         const QColor badgeColor =
             current ? pal.color(QPalette::HighlightedText) : pal.color(QPalette::PlaceholderText);
         if (!rules.isEmpty()) {
-            p.setFont(bold);
+            QFont ruleFont = small;
+            ruleFont.setBold(true);
+            const QFontMetrics ruleMetrics(ruleFont);
+            p.setFont(ruleFont);
             p.setPen(current ? pal.color(QPalette::HighlightedText) : corruptionColor());
             const QString label = QStringLiteral("✕ ") + rules.join(QStringLiteral(", "));
-            const int w = std::min(fm.horizontalAdvance(label), r.width() * 3 / 5);
+            const int room = x - r.left() - 8 - nameMetrics.horizontalAdvance(name) - 10;
+            const int w = std::max(0, std::min(ruleMetrics.horizontalAdvance(label), room));
             p.drawText(QRect(x - w, r.top(), w, r.height()), Qt::AlignRight | Qt::AlignVCenter,
-                       fm.elidedText(label, Qt::ElideRight, w));
+                       ruleMetrics.elidedText(label, Qt::ElideRight, w));
             x -= w + 8;
         } else {
             if (const QString condition = conditionBadge(slot); !condition.isEmpty())
@@ -315,21 +328,17 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
             p.setFont(bold);
             p.setPen(text);
             const QString count = QStringLiteral("×%1").arg(fired_[std::size_t(s)]);
-            const int w = fm.horizontalAdvance(count);
+            const int w = QFontMetrics(bold).horizontalAdvance(count);
             p.drawText(QRect(x - w, r.top(), w, r.height()), Qt::AlignVCenter, count);
             x -= w + 6;
         }
-        if (current) {
-            if (requestDelta != 0) chip(signedBytes(requestDelta), requestScopeColor(), true);
-            if (sessionDelta != 0) chip(signedBytes(sessionDelta), sessionScopeColor(), true);
-        }
 
-        p.setFont(current || !marker ? bold : font());
+        p.setFont(nameFont);
         p.setPen(text);
         const QRect label =
             QRect(r.left() + 8, r.top(), std::max(10, x - r.left() - 8), r.height());
         p.drawText(label, Qt::AlignLeft | Qt::AlignVCenter,
-                   fm.elidedText(slotLabel(slot), Qt::ElideRight, label.width()));
+                   nameMetrics.elidedText(name, Qt::ElideRight, label.width()));
     }
 
     // Lifetimes: how long memory of each scope lives, from where it can be taken to where
@@ -412,23 +421,27 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     for (const QString& label : xAxis_->categoriesLabels())
         xAxis_->remove(label);
     std::uint32_t lastRequest = 0;
+    int lastLabel = -2;
+    bool closing = false;
     for (int i = 0; i < n; ++i) {
         const TeachingStep& s = script.steps[std::size_t(i)];
         QString label;
-        if (s.kind == StepKind::Skipped)
+        if (s.kind == StepKind::Skipped) {
             label = s.skippedLast > s.skippedFirst
                         ? tr("req %1–%2").arg(s.skippedFirst).arg(s.skippedLast)
                         : tr("req %1").arg(s.skippedFirst);
-        else if (s.request != 0 && s.request != lastRequest)
+        } else if (s.request != 0 && s.request != lastRequest) {
             label = tr("req %1").arg(s.request);
-        else if (s.kind == StepKind::SessionClose ||
-                 (s.kind == StepKind::Notification &&
-                  s.notification == Notification::EndOfNetSession))
-            label = lastRequest == UINT32_MAX ? QString() : tr("close");
+        } else if (!closing && (s.kind == StepKind::SessionClose ||
+                                s.notification == Notification::EndOfNetSession)) {
+            closing = true;
+            // Right after the folded requests there is no room for a second label.
+            if (i - lastLabel >= 2) label = tr("close");
+        }
         if (s.request != 0) lastRequest = s.request;
-        if (label == tr("close")) lastRequest = UINT32_MAX; // one "close" label
-        if (!label.isEmpty() && !xAxis_->categoriesLabels().contains(label))
-            xAxis_->append(label, i - 0.5);
+        if (label.isEmpty() || xAxis_->categoriesLabels().contains(label)) continue;
+        xAxis_->append(label, i - 0.5);
+        lastLabel = i;
     }
     xAxis_->setRange(-0.5, std::max(0.5, n - 0.5));
     session_->remove(0, session_->count());
@@ -436,9 +449,13 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     const QList<qreal> zeros(n, 0.0);
     session_->append(zeros);
     request_->append(zeros);
-    const auto [unit, unitName] = byteUnit(double(script.peakBytes));
+    // Scaled to the bars, not to peaks inside a step that no bar shows.
+    double highest = 0;
+    for (const TeachingStep& step : script.steps)
+        highest = std::max(highest, double(step.liveBytes()));
+    const auto [unit, unitName] = byteUnit(highest);
     unit_ = unit;
-    yAxis_->setRange(0, std::max(1.0, double(script.peakBytes) / unit_ * 1.1));
+    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
     yAxis_->applyNiceNumbers();
     yAxis_->setLabelFormat(unit_ == 1.0 ? QStringLiteral("%.0f") : QStringLiteral("%.1f"));
     yAxis_->setTitleText(tr("live bytes (%1)").arg(unitName));
@@ -654,7 +671,7 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
     splitter_->addWidget(right);
     splitter_->setStretchFactor(0, 2);
     splitter_->setStretchFactor(1, 3);
-    splitter_->setSizes({560, 840});
+    splitter_->setSizes({620, 780});
     layout->addWidget(splitter_, 1);
 
     connect(model_, &TeachingModel::scriptChanged, this, &TeachingPage::onScriptChanged);
@@ -755,9 +772,15 @@ std::uint64_t TeachingPage::lessonSession() const {
     const TracePtr& trace = document()->trace();
     if (!trace) return 0;
     if (!document()->selection().empty()) return document()->selection().front();
-    for (const data::SessionRow& s : trace->sessions)
-        if (s.requests > 0) return s.id;
-    return trace->sessions.empty() ? 0 : trace->sessions.front().id;
+    // The first session with enough requests for a whole lesson, else the one with most: a
+    // readiness probe's single request teaches little about keep-alive.
+    const std::uint32_t wanted = ScriptOptions{}.maxRequests;
+    const data::SessionRow* best = nullptr;
+    for (const data::SessionRow& s : trace->sessions) {
+        if (!best || std::min(s.requests, wanted) > std::min(best->requests, wanted)) best = &s;
+        if (best->requests >= wanted) break;
+    }
+    return best ? best->id : 0;
 }
 
 void TeachingPage::refresh() {

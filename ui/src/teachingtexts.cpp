@@ -157,8 +157,8 @@ constexpr std::array<LessonText, kDiagramSlotCount> kLessons = {{
                        "touched."),
      "",
      QT_TRANSLATE_NOOP("memlife::ui::Teaching",
-                       "Nothing is allocated here. What is still live now is connection "
-                       "memory, and it waits for END_OF_NET_SESSION.")},
+                       "What is still live now is connection memory, and it waits for "
+                       "END_OF_NET_SESSION; so does anything taken between two requests.")},
     {DiagramSlot::EndOfNetSession, "END_OF_NET_SESSION",
      QT_TRANSLATE_NOOP("memlife::ui::Teaching",
                        "The connection is closing: the client hung up, it timed out, or a "
@@ -321,6 +321,14 @@ QString stepExplanation(const TeachingScript& script, int index) {
     }
     if (step.releasedBytes > 0)
         facts << tr("Released in this step: %1.").arg(formatBytes(double(step.releasedBytes)));
+    if (step.peakRequestBytes > step.requestBytes || step.peakSessionBytes > step.sessionBytes)
+        facts << tr("During this step the live bytes peaked at: connection-scoped %1, "
+                    "request-scoped %2.")
+                     .arg(formatBytes(double(step.peakSessionBytes)),
+                          formatBytes(double(step.peakRequestBytes)));
+    if (step.kind == StepKind::RequestEnd && step.requestBytes > 0)
+        facts << tr("Request-scoped memory still live after its request ended was noted from "
+                    "another allocator and never freed: a leak.");
     if (step.corruptions > 0) facts << tr("%1 tail corruption(s) detected.").arg(step.corruptions);
     if (step.leaks > 0) facts << tr("%1 leak(s) reported.").arg(step.leaks);
     facts << tr("Live now: connection-scoped %1, request-scoped %2.")

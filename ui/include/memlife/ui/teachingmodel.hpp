@@ -50,6 +50,10 @@ struct TeachingStep {
     std::uint64_t sessionBytes = 0; // connection-scoped (AllocMem, noted session blocks)
     std::uint64_t requestBytes = 0; // request-scoped (request arena, noted request blocks)
     std::uint64_t releasedBytes = 0;
+    // The highest live bytes of each scope during the step (a step of a capture without
+    // notifications holds a whole request: its memory may come and go inside it).
+    std::uint64_t peakSessionBytes = 0;
+    std::uint64_t peakRequestBytes = 0;
 
     static constexpr std::size_t kListedAllocations = 32;
     std::vector<StepAllocation> allocations; // the first kListedAllocations of this step
