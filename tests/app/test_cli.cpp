@@ -147,3 +147,33 @@ TEST(Cli, BadInputGetsOneLineExit2AndNoOutputFile) {
          {"simulate", "serve", "import", "report", "check", "export", "sql"})
         EXPECT_EQ(run_memlife(cmd + " --help", dir).exit_code, 0) << cmd;
 }
+
+TEST(Cli, OrderViolationsAreFindings) {
+    TempDir dir;
+    const std::string trace = dir / "violation.trace";
+    auto imported = run_memlife(
+        "import jsonl " +
+            quote(std::string(MEMLIFE_SOURCE_DIR) + "/tests/fixtures/teaching-violation.jsonl") +
+            " -o " + quote(trace),
+        dir);
+    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    auto check = run_memlife("check " + quote(trace), dir);
+    EXPECT_EQ(check.exit_code, 1);
+    EXPECT_NE(check.out.find("SEND_RESPONSE after END_OF_REQUEST"), std::string::npos) << check.out;
+    const json j = report(trace, dir);
+    ASSERT_EQ(j["order_violations"].size(), 1u);
+    EXPECT_EQ(j["order_violations"][0]["rule"], "send-response-after-end-of-request");
+}
+
+TEST(Cli, ImportStrictErrorNamesTheLineAndLeavesNoTrace) {
+    TempDir dir;
+    const std::string log = dir / "bad.log", trace = dir / "bad.trace";
+    std::ofstream(log) << "2026/11/24 16:42:11 [debug] 4643#4643: *1 malloc: 0000XYZ:abc\n";
+    auto r = run_memlife("import nginx " + quote(log) + " -o " + quote(trace), dir);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find(log + ":1: "), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(trace));
+    auto lenient = run_memlife("import nginx --lenient " + quote(log) + " -o " + quote(trace), dir);
+    EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
+    EXPECT_TRUE(std::filesystem::exists(trace));
+}
