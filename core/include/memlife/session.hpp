@@ -119,7 +119,9 @@ public:
     int set_guard_pages(bool enabled);
 
     std::uint64_t live_bytes() const { return live_bytes_; }
-    std::uint64_t peak_bytes() const { return peak_bytes_; }
+    std::uint64_t peak_bytes() const {
+        return live_bytes_ > peak_bytes_ ? live_bytes_ : peak_bytes_;
+    }
     std::uint64_t live_blocks() const;
     std::size_t corruptions() const { return corruptions_; }
     std::size_t leaks() const { return leaks_; }
@@ -198,6 +200,10 @@ private:
     void release_blocks(BlockList& blocks);
     void report_leak(NotedBlock& block, std::uint64_t address);
     void update_fast_path() noexcept;
+    // Live bytes only rise between releases, so the peak is the value just before one.
+    void note_peak() noexcept {
+        if (live_bytes_ > peak_bytes_) peak_bytes_ = live_bytes_;
+    }
     void emit(EventKind kind, std::uint64_t block, std::uint64_t address, std::uint64_t size,
               Scope scope, std::uint8_t flags) noexcept;
     void fail(int code) const;
