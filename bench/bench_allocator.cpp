@@ -5,38 +5,19 @@
 
 #include "figures.hpp"
 #include "memlife/session.hpp"
+#include "workloads.hpp"
 
 namespace {
 
 constexpr int kBlocksPerSession = 1000; // a keep-alive connection's worth of AllocMem calls
 
-const std::vector<std::uint32_t>& sizes() {
-    static const std::vector<std::uint32_t> s = [] {
-        std::mt19937 rng(42);
-        std::vector<std::uint32_t> v(4096);
-        for (auto& x : v)
-            x = 8 + rng() % 1017; // 8..1024 bytes: headers, URLs, small buffers
-        return v;
-    }();
-    return s;
-}
-
-void BM_MallocFree(benchmark::State& state) {
-    const auto& sz = sizes();
-    std::size_t i = 0;
-    for (auto _ : state) {
-        void* p = std::malloc(sz[i++ & 4095]);
-        benchmark::DoNotOptimize(p);
-        std::free(p);
-    }
-    state.SetItemsProcessed(state.iterations());
-}
+using memlife::bench::BM_MallocFree;
 BENCHMARK(BM_MallocFree);
 
 // Includes the session's open and close: the release of every block (and its tail check)
 // is part of the price of alloc_mem.
 void alloc_mem_loop(benchmark::State& state, memlife::Config config) {
-    const auto& sz = sizes();
+    const auto& sz = memlife::bench::allocation_sizes();
     memlife::Runtime rt(config);
     memlife::Session* s = rt.open("bench");
     std::size_t i = 0;

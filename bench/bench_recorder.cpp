@@ -19,6 +19,7 @@
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
+#include "workloads.hpp"
 
 namespace {
 
@@ -26,17 +27,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-const std::vector<std::uint32_t>& sizes() {
-    static const std::vector<std::uint32_t> s = [] {
-        std::mt19937 rng(42);
-        std::vector<std::uint32_t> v(4096);
-        for (auto& x : v)
-            x = 8 + rng() % 1017; // 8..1024 bytes, as in bench_allocator
-        return v;
-    }();
-    return s;
 }
 
 // A scratch directory for the traces (removed at exit).
@@ -51,16 +41,7 @@ const std::string& scratch() {
     return dir;
 }
 
-void BM_MallocFree(benchmark::State& state) {
-    const auto& sz = sizes();
-    std::size_t i = 0;
-    for (auto _ : state) {
-        void* p = std::malloc(sz[i++ & 4095]);
-        benchmark::DoNotOptimize(p);
-        std::free(p);
-    }
-    state.SetItemsProcessed(state.iterations());
-}
+using memlife::bench::BM_MallocFree;
 BENCHMARK(BM_MallocFree);
 
 // The hot path alone. Every 1M appends the timer pauses while the writer catches up, so
@@ -72,7 +53,7 @@ void BM_RecorderAppend(benchmark::State& state) {
     e.kind = memlife::EventKind::Alloc;
     e.address = 0x7f0000000000;
     e.request = 1;
-    const auto& sz = sizes();
+    const auto& sz = memlife::bench::allocation_sizes();
     std::uint64_t n = 0;
     for (auto _ : state) {
         e.time_ns += 37;
@@ -92,7 +73,7 @@ BENCHMARK(BM_RecorderAppend);
 // A keep-alive server's work: sessions of `requests` requests, each with a few
 // notifications, `allocs` AllocMem calls and one request allocation.
 void workload(memlife::Runtime& rt, std::uint64_t total_allocs, int requests, int allocs) {
-    const auto& sz = sizes();
+    const auto& sz = memlife::bench::allocation_sizes();
     std::size_t i = 0;
     std::uint64_t done = 0;
     while (done < total_allocs) {
@@ -111,7 +92,7 @@ void workload(memlife::Runtime& rt, std::uint64_t total_allocs, int requests, in
 
 // The same loop shape with malloc+free in place of alloc_mem.
 void malloc_workload(std::uint64_t total_allocs) {
-    const auto& sz = sizes();
+    const auto& sz = memlife::bench::allocation_sizes();
     std::size_t i = 0;
     for (std::uint64_t done = 0; done < total_allocs; ++done) {
         void* p = std::malloc(sz[i++ & 4095]);
@@ -136,7 +117,7 @@ double row_per_event_ceiling(std::uint64_t rows) {
     sqlite3_stmt* insert = nullptr;
     sqlite3_prepare_v2(db, "INSERT INTO events VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1,
                        &insert, nullptr);
-    const auto& sz = sizes();
+    const auto& sz = memlife::bench::allocation_sizes();
     const auto start = Clock::now();
     std::uint64_t time = 1'000'000;
     for (std::uint64_t i = 0; i < rows; ++i) {

@@ -11,6 +11,7 @@
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
+#include "temp_dir.hpp"
 
 using namespace memlife;
 using namespace memlife::data;
@@ -18,18 +19,7 @@ using Kind = TraceError::Kind;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/memlife-bad-XXXXXX";
-        path_ = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
+using memlife::test::TempDir;
 
 void write_file(const std::string& path, const std::string& bytes) {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

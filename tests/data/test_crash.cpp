@@ -18,24 +18,14 @@
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
+#include "temp_dir.hpp"
 
 using namespace memlife;
 using namespace memlife::data;
 
 namespace {
 
-class TempDir {
-public:
-    TempDir() {
-        char pattern[] = "/tmp/memlife-crash-XXXXXX";
-        path_ = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path_); }
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-private:
-    std::string path_;
-};
+using memlife::test::TempDir;
 
 // Session `id` of the deterministic workload: sizes and counts depend only on the ids.
 void run_session(Runtime& rt, std::uint64_t id) {

@@ -38,12 +38,14 @@ public:
                                                std::optional<TimeWindow> window = std::nullopt,
                                                std::size_t max_points = 0) const;
 
-    void for_each_block(std::uint64_t session, const std::function<bool(const BlockRow&)>& fn) const;
+    void for_each_block(std::uint64_t session,
+                        const std::function<bool(const BlockRow&)>& fn) const;
     // Every event in stream order (optionally one session's), decoded.
     void for_each_event(const std::function<bool(const Event&)>& fn,
                         std::optional<std::uint64_t> session = std::nullopt) const;
 
-    std::vector<CorruptionRow> corruptions(std::optional<std::uint64_t> session = std::nullopt) const;
+    std::vector<CorruptionRow>
+    corruptions(std::optional<std::uint64_t> session = std::nullopt) const;
     std::vector<LeakRow> leaks(std::optional<std::uint64_t> session = std::nullopt) const;
     // The order checker run over the trace's events.
     std::vector<OrderViolation> order_violations() const;

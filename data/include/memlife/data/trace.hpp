@@ -38,11 +38,11 @@ private:
 
 struct TraceInfo {
     std::uint32_t schema_version = 0;
-    std::string source;             // "recorder", "simulate", "serve", "nginx", "jsonl", ...
-    std::string created;            // ISO 8601 UTC
-    std::uint64_t events = 0;       // events stored
-    std::uint64_t dropped_events = 0; // lost to back-pressure (drop mode), never silent
-    std::uint64_t skipped_lines = 0;  // importers: lines that were not pool activity
+    std::string source;                // "recorder", "simulate", "serve", "nginx", "jsonl", ...
+    std::string created;               // ISO 8601 UTC
+    std::uint64_t events = 0;          // events stored
+    std::uint64_t dropped_events = 0;  // lost to back-pressure (drop mode), never silent
+    std::uint64_t skipped_lines = 0;   // importers: lines that were not pool activity
     std::uint64_t malformed_lines = 0; // importers in lenient mode
     std::uint64_t sessions = 0;
     std::uint64_t first_ns = 0, last_ns = 0;
