@@ -77,20 +77,34 @@ nlohmann::json to_json(const TraceSummary& s) {
     };
 }
 
+namespace {
+
+std::string format_duration(std::uint64_t ns) {
+    const double v = static_cast<double>(ns);
+    if (ns < 1'000) return fmt::format("{} ns", ns);
+    if (ns < 1'000'000) return fmt::format("{:.1f} us", v / 1e3);
+    if (ns < 1'000'000'000) return fmt::format("{:.1f} ms", v / 1e6);
+    return fmt::format("{:.2f} s", v / 1e9);
+}
+
+} // namespace
+
 std::string to_text(const TraceSummary& s) {
     std::string out = fmt::format("{} ({} trace, {} events", s.path, s.info.source, s.info.events);
     if (s.info.dropped_events != 0) out += fmt::format(", {} DROPPED", s.info.dropped_events);
     out += ")\n\n";
-    out += fmt::format("{:>8}  {:<22} {:>8} {:>10} {:>12} {:>12} {:>14} {:>6} {:>6}\n", "session",
-                       "peer", "requests", "duration", "peak", "at close", "growth/request",
-                       "corrupt", "leaks");
+    std::size_t peer_width = 4;
+    for (const auto& row : s.sessions)
+        peer_width = std::max(peer_width, row.peer.size());
+    peer_width = std::min<std::size_t>(peer_width, 48);
+    out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", "session",
+                       "peer", peer_width, "requests", "duration", "peak", "at close",
+                       "growth/request", "corrupt", "leaks");
     for (const auto& row : s.sessions) {
         const std::string duration =
-            row.closed()
-                ? fmt::format("{:.3f} s", static_cast<double>(row.close_ns - row.open_ns) / 1e9)
-                : std::string("open");
-        out += fmt::format("{:>8}  {:<22} {:>8} {:>10} {:>12} {:>12} {:>14} {:>6} {:>6}\n", row.id,
-                           row.peer.substr(0, 22), row.requests, duration,
+            row.closed() ? format_duration(row.close_ns - row.open_ns) : std::string("open");
+        out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", row.id,
+                           row.peer.substr(0, peer_width), peer_width, row.requests, duration,
                            format_bytes(static_cast<double>(row.peak_bytes)),
                            format_bytes(static_cast<double>(row.released_at_close_bytes)),
                            format_bytes(row.growth_bytes_per_request), row.corruptions, row.leaks);
