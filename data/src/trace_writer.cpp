@@ -218,7 +218,9 @@ void TraceWriter::add(const Event& e) {
 void TraceWriter::set_peer(std::uint64_t session, std::string peer) {
     SessionState& s = state(session);
     s.row.peer = std::move(peer);
-    mark_dirty(s);
+    // The peer record precedes the session's first event; a commit between the two must
+    // not write a session row that has no events (a trace killed there would show it).
+    if (s.row.events > 0) mark_dirty(s);
 }
 
 void TraceWriter::write_batch(SessionState& s) {

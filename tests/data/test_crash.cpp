@@ -190,6 +190,7 @@ TEST(Crash, KilledRecorderLeavesAConsistentPrefix) {
             EXPECT_EQ(row.events, read.size());
             EXPECT_EQ(row.blocks, allocs);
             EXPECT_EQ(row.requests, begins);
+            ASSERT_FALSE(read.empty()) << "a session row without events: session " << row.id;
             EXPECT_EQ(row.closed(), read.back().kind == EventKind::SessionClose);
             EXPECT_EQ(row.peer, "peer-" + std::to_string(row.id));
             EXPECT_EQ(reader.requests(row.id).size(), row.requests);
