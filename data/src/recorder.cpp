@@ -561,6 +561,20 @@ Recorder::~Recorder() {
 }
 
 // The hot path: a TLS load, a compare, a 48-byte copy and a release store.
+// Copies the event as the producer wrote it, 8 bytes at a time. Session::emit fills the
+// Event field by field just before this call; 16-byte loads spanning two of those stores
+// cannot be forwarded from the store buffer and stall (~17 ns per event measured), while
+// 8-byte loads are forwarded. The empty asm keeps the compiler from merging the words.
+static inline void copy_words(unsigned char* to, const Event* event) noexcept {
+    const auto* from = reinterpret_cast<const unsigned char*>(event);
+    for (std::size_t i = 0; i < sizeof(Event); i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, from + i, 8);
+        asm volatile("" : "+r"(word));
+        std::memcpy(to + i, &word, 8);
+    }
+}
+
 void Recorder::on_event(const Event& event) noexcept {
     Impl& im = *impl_;
     const TlsCache& cache = tls_cache;
@@ -568,7 +582,7 @@ void Recorder::on_event(const Event& event) noexcept {
         ThreadBuffer& b = *cache.buffer;
         const std::uint32_t n = b.write_index;
         if (n < kChunkEvents) [[likely]] {
-            std::memcpy(b.write_chunk->records[n], &event, sizeof(Event));
+            copy_words(b.write_chunk->records[n], &event);
             b.write_chunk->count.store(n + 1, std::memory_order_release);
             b.write_index = n + 1;
             return;
