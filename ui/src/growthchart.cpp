@@ -164,24 +164,7 @@ void GrowthChart::rebuild() {
 }
 
 void GrowthChart::applyPalette() {
-    const QPalette pal = palette();
-    const bool dark = pal.color(QPalette::Window).lightness() < 128;
-    chart_->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
-    chart_->setBackgroundBrush(pal.base());
-    chart_->setBackgroundRoundness(0);
-    chart_->setTitleBrush(pal.text());
-    QFont title = font();
-    title.setBold(true);
-    chart_->setTitleFont(title);
-    chart_->legend()->setLabelColor(pal.color(QPalette::Text));
-    for (QValueAxis* axis : {xAxis_, yAxis_}) {
-        axis->setLabelsBrush(pal.text());
-        axis->setTitleBrush(pal.text());
-        axis->setLabelsFont(font());
-        axis->setTitleFont(font());
-        axis->setGridLineColor(pal.color(QPalette::Mid));
-        axis->setLinePenColor(pal.color(QPalette::Mid));
-    }
+    styleChart(chart_, palette(), font(), {xAxis_, yAxis_});
     // Each fit is dashed in its session's colour.
     for (std::size_t i = 0, f = 0; i < series_.size(); ++i) {
         series_[i]->setPen(QPen(seriesColor(i), 1.5));

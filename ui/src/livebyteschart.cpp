@@ -323,24 +323,7 @@ void LiveBytesChart::onCorruptionHovered(const QPointF& point, bool state) {
 
 void LiveBytesChart::applyPalette() {
     const QPalette pal = palette();
-    const bool dark = pal.color(QPalette::Window).lightness() < 128;
-    // The theme picks series colours that read on the background; the rest follows the palette.
-    chart_->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
-    chart_->setBackgroundBrush(pal.base());
-    chart_->setBackgroundRoundness(0);
-    chart_->setTitleBrush(pal.text());
-    chart_->legend()->setLabelColor(pal.color(QPalette::Text));
-    QFont title = font();
-    title.setBold(true);
-    chart_->setTitleFont(title);
-    for (QValueAxis* axis : {xAxis_, yAxis_}) {
-        axis->setLabelsBrush(pal.text());
-        axis->setTitleBrush(pal.text());
-        axis->setLabelsFont(font());
-        axis->setTitleFont(font());
-        axis->setGridLineColor(pal.color(QPalette::Mid));
-        axis->setLinePenColor(pal.color(QPalette::Mid));
-    }
+    styleChart(chart_, pal, font(), {xAxis_, yAxis_});
     for (std::size_t i = 0; i < series_.size(); ++i)
         series_[i]->setPen(QPen(seriesColor(i), 1.5));
     if (corruptionSeries_) {

@@ -75,28 +75,6 @@ QString signedBytes(std::int64_t delta) {
            formatBytes(double(delta > 0 ? delta : -delta));
 }
 
-void styleChart(QChart* chart, const QPalette& pal, const QFont& font,
-                std::initializer_list<QAbstractAxis*> axes) {
-    const bool dark = pal.color(QPalette::Window).lightness() < 128;
-    chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
-    chart->setBackgroundBrush(pal.base());
-    chart->setBackgroundRoundness(0);
-    chart->setTitleBrush(pal.text());
-    QFont title = font;
-    title.setBold(true);
-    chart->setTitleFont(title);
-    chart->legend()->setLabelColor(pal.color(QPalette::Text));
-    chart->legend()->setFont(font);
-    for (QAbstractAxis* axis : axes) {
-        axis->setLabelsBrush(pal.text());
-        axis->setTitleBrush(pal.text());
-        axis->setLabelsFont(font);
-        axis->setTitleFont(font);
-        axis->setGridLineColor(pal.color(QPalette::Mid));
-        axis->setLinePenColor(pal.color(QPalette::Mid));
-    }
-}
-
 } // namespace
 
 // ---------------------------------------------------------------- the order diagram

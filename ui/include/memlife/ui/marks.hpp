@@ -3,7 +3,13 @@
 #pragma once
 
 #include <QColor>
+#include <QFont>
 #include <QIcon>
+#include <QPalette>
+#include <initializer_list>
+
+class QAbstractAxis;
+class QChart;
 
 namespace memlife::ui {
 
@@ -16,5 +22,10 @@ QIcon corruptionIcon();
 // on light and dark backgrounds.
 QColor seriesColor(std::size_t index);
 QIcon leakIcon();
+
+// Styles a chart and its axes from the widget's palette and font (the chart theme picks
+// series colours that read on the background; the rest follows the palette).
+void styleChart(QChart* chart, const QPalette& palette, const QFont& font,
+                std::initializer_list<QAbstractAxis*> axes);
 
 } // namespace memlife::ui
