@@ -221,28 +221,17 @@ void JsonlImporter::decode(std::string_view text) {
     last_time_ = e.time_ns;
 }
 
-ImportStats run(import_detail::ByteSource& source, EventSink& sink, const ImportOptions& options,
-                const std::string& name) {
-    ImportStats stats;
-    JsonlImporter importer(sink, options, name, stats);
-    import_detail::for_each_line(source, options, stats,
-                                 [&](const Line& line) { importer.on_line(line); });
-    importer.finish();
-    sink.flush();
-    return stats;
-}
-
 } // namespace
 
 ImportStats import_jsonl(const std::string& path, EventSink& sink, const ImportOptions& options) {
     auto source = import_detail::open_file(path);
-    return run(*source, sink, options, path);
+    return import_detail::run_importer<JsonlImporter>(*source, sink, options, path);
 }
 
 ImportStats import_jsonl_buffer(std::string_view text, EventSink& sink,
                                 const ImportOptions& options, const std::string& name) {
     auto source = import_detail::open_memory(text);
-    return run(*source, sink, options, name);
+    return import_detail::run_importer<JsonlImporter>(*source, sink, options, name);
 }
 
 } // namespace memlife::data

@@ -91,6 +91,19 @@ void for_each_line(ByteSource& source, const ImportOptions& options, ImportStats
     if (options.progress) options.progress(stats.bytes, total);
 }
 
+// Runs one importer over a source: every line to importer.on_line(const Line&), then
+// importer.finish() (end-of-input checks and leak reports), then a flush of the sink.
+template <class Importer>
+ImportStats run_importer(ByteSource& source, EventSink& sink, const ImportOptions& options,
+                         const std::string& name) {
+    ImportStats stats;
+    Importer importer(sink, options, name, stats);
+    for_each_line(source, options, stats, [&](const Line& line) { importer.on_line(line); });
+    importer.finish();
+    sink.flush();
+    return stats;
+}
+
 // For error messages: the text cut to `max` bytes with control bytes replaced, so that a
 // reason stays one printable line whatever the input.
 std::string printable(std::string_view text, std::size_t max = 40);

@@ -698,29 +698,18 @@ void NginxImporter::finish() {
                           "debug;' and an nginx built --with-debug)");
 }
 
-ImportStats run(import_detail::ByteSource& source, EventSink& sink, const ImportOptions& options,
-                const std::string& name) {
-    ImportStats stats;
-    NginxImporter importer(sink, options, name, stats);
-    import_detail::for_each_line(source, options, stats,
-                                 [&](const Line& line) { importer.on_line(line); });
-    importer.finish();
-    sink.flush();
-    return stats;
-}
-
 } // namespace
 
 ImportStats import_nginx(const std::string& log_path, EventSink& sink,
                          const ImportOptions& options) {
     auto source = import_detail::open_file(log_path);
-    return run(*source, sink, options, log_path);
+    return import_detail::run_importer<NginxImporter>(*source, sink, options, log_path);
 }
 
 ImportStats import_nginx_buffer(std::string_view text, EventSink& sink,
                                 const ImportOptions& options, const std::string& name) {
     auto source = import_detail::open_memory(text);
-    return run(*source, sink, options, name);
+    return import_detail::run_importer<NginxImporter>(*source, sink, options, name);
 }
 
 } // namespace memlife::data
