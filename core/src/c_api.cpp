@@ -163,6 +163,12 @@ int ml_set_session_limit(uint64_t max_bytes) {
     return set_global([](memlife::Config& c, std::uint64_t v) { c.session_limit = v; }, max_bytes);
 }
 
+int ml_set_clock_interval(uint32_t interval) {
+    return set_global([](memlife::Config& c,
+                         std::uint64_t v) { c.clock_interval = static_cast<std::uint32_t>(v); },
+                      interval);
+}
+
 int ml_last_error(void) {
     return memlife::detail::last_error();
 }

@@ -8,6 +8,13 @@ void EventSink::on_session_open(const Event& event, std::string_view) noexcept {
 }
 void EventSink::on_report(const ml_report&) noexcept {}
 void EventSink::flush() noexcept {}
+bool EventSink::accepts_batches() const noexcept {
+    return false;
+}
+void EventSink::on_events(const Event* events, std::size_t count) noexcept {
+    for (std::size_t i = 0; i < count; ++i)
+        on_event(events[i]);
+}
 
 std::string_view name(EventKind kind) noexcept {
     switch (kind) {

@@ -100,5 +100,9 @@ int c_api_strerror(void) {
     ml_session_close(s);
     ml_set_tail_bytes(16);
     if (found != 1) return 5;
+    if (ml_set_clock_interval(0) != ML_ERR_BAD_CONFIG ||
+        ml_set_clock_interval(65537) != ML_ERR_BAD_CONFIG)
+        return 6;
+    if (ml_set_clock_interval(1) != ML_OK || ml_set_clock_interval(16) != ML_OK) return 7;
     return 0;
 }

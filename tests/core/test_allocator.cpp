@@ -270,3 +270,105 @@ TEST(Runtime, ExplicitSessionIdsAndAutomaticIdsDoNotCollide) {
     rt.close(a);
     rt.close(b);
 }
+
+TEST(Clock, AllocationsReadTheClockEveryIntervalBoundariesAlways) {
+    EXPECT_EQ(validate(Config{.clock_interval = 0}), ML_ERR_BAD_CONFIG);
+    EXPECT_EQ(validate(Config{.clock_interval = kMaxClockInterval + 1}), ML_ERR_BAD_CONFIG);
+    EXPECT_EQ(validate(Config{.clock_interval = kMaxClockInterval}), ML_OK);
+    for (std::uint32_t interval : {1u, 4u, 16u}) {
+        CaptureSink sink;
+        Runtime rt(Config{.clock_interval = interval}, &sink);
+        Session* s = rt.open("clock");
+        s->request_begin();
+        std::vector<std::uint64_t> alloc_times;
+        for (int i = 0; i < 40; ++i) {
+            const std::uint64_t before = now_ns();
+            while (now_ns() == before) { // the next allocation's reading, if any, differs
+            }
+            s->alloc_mem(8);
+        }
+        const std::uint64_t before_end = now_ns();
+        s->request_end();
+        rt.close(s);
+        std::uint64_t previous = 0, readings = 0;
+        for (const Event& e : sink.events) {
+            EXPECT_GE(e.time_ns, previous) << "a session's times never go backwards";
+            if (e.kind == EventKind::Alloc) {
+                if (e.time_ns != previous) ++readings;
+                alloc_times.push_back(e.time_ns);
+            }
+            if (e.kind == EventKind::RequestEnd) {
+                EXPECT_GE(e.time_ns, before_end);
+            }
+            previous = e.time_ns;
+        }
+        ASSERT_EQ(alloc_times.size(), 40u);
+        // Every interval-th allocation reads the clock; RequestBegin read it and restarted
+        // the count, so the first interval - 1 allocations carry its time.
+        EXPECT_EQ(readings, 40 / interval) << interval;
+    }
+}
+
+namespace {
+// A sink that takes batches: what arrived, and in how many calls.
+struct BatchSink : CaptureSink {
+    std::vector<std::size_t> batches;
+    bool accepts_batches() const noexcept override { return true; }
+    void on_events(const Event* e, std::size_t n) noexcept override {
+        batches.push_back(n);
+        events.insert(events.end(), e, e + n);
+    }
+};
+} // namespace
+
+TEST(Batches, ASessionHandsOverAtRequestEndWhenFullAndAtClose) {
+    BatchSink sink;
+    Runtime rt(Config{}, &sink);
+    Session* s = rt.open("batch");
+    ASSERT_EQ(sink.events.size(), 1u); // SessionOpen goes at once, with the peer
+    s->request_begin();
+    s->alloc_mem(8);
+    EXPECT_EQ(sink.events.size(), 1u); // gathered, not delivered
+    s->request_end();
+    ASSERT_EQ(sink.events.size(), 4u); // RequestBegin, Alloc, RequestEnd
+    EXPECT_EQ(sink.events.back().kind, EventKind::RequestEnd);
+    s->request_begin();
+    for (std::size_t i = 0; i < 2 * kSessionBatch; ++i)
+        s->alloc_mem(8);
+    EXPECT_EQ(sink.events.size(), 4 + 2 * kSessionBatch); // two full batches
+    s->set_notification(Notification::Log);
+    rt.close(s); // delivers the rest (request end, notification), then SessionClose
+    EXPECT_EQ(sink.events.back().kind, EventKind::SessionClose);
+    ASSERT_EQ(sink.events.size(), 4 + 1 + 2 * kSessionBatch + 1 + 1 + 1);
+    std::uint64_t block = 0;
+    for (const Event& e : sink.events) {
+        EXPECT_EQ(e.session, s->id());
+        if (e.kind == EventKind::Alloc) {
+            EXPECT_EQ(e.block, ++block);
+        }
+    }
+    for (std::size_t n : sink.batches)
+        EXPECT_LE(n, kSessionBatch);
+}
+
+TEST(Batches, AReportFollowsItsEventAndSinksWithoutBatchesGetEachEventAtOnce) {
+    BatchSink batched;
+    CaptureSink plain;
+    for (CaptureSink* sink : {static_cast<CaptureSink*>(&batched), &plain}) {
+        Runtime rt(Config{}, sink);
+        Session* s = rt.open("report");
+        s->request_begin();
+        auto* p = static_cast<unsigned char*>(s->alloc_mem(8));
+        if (sink == &plain) {
+            EXPECT_EQ(sink->count(EventKind::Alloc), 1u);
+        }
+        p[8] ^= 0xFF;
+        ASSERT_EQ(s->check(), 1u);
+        ASSERT_EQ(sink->reports.size(), 1u);
+        // The Corruption event was handed over before its report.
+        EXPECT_EQ(sink->count(EventKind::Corruption), 1u);
+        EXPECT_EQ(sink->events.back().kind, EventKind::Corruption);
+        rt.close(s);
+    }
+    EXPECT_FALSE(batched.batches.empty());
+}

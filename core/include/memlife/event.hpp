@@ -2,6 +2,7 @@
 // record with a monotonic nanosecond timestamp, delivered to an EventSink.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -63,7 +64,18 @@ public:
     virtual void on_report(const ml_report& report) noexcept;
     // Make everything so far durable (called at close, and before a guard-page crash).
     virtual void flush() noexcept;
+
+    // Batches. A sink that accepts them (the recorder) gets a session's events through
+    // on_events() instead of one call each: the session gathers them in a buffer of its own
+    // (kSessionBatch events; no call, no copy per event) and hands them over when it is
+    // full, at the end of every request, before a report, at a guard-page fault and at
+    // close. A session's events keep their order; events of sessions that share a thread
+    // are interleaved batch by batch. Read once, when a session opens.
+    virtual bool accepts_batches() const noexcept;
+    // The default calls on_event for each.
+    virtual void on_events(const Event* events, std::size_t count) noexcept;
 };
+inline constexpr std::size_t kSessionBatch = 64;
 
 // Monotonic nanoseconds. Uses the TSC, calibrated against CLOCK_MONOTONIC, where the CPU
 // has an invariant TSC (clock_gettime costs ~23 ns here, rdtsc ~10 ns: the recorder's

@@ -154,6 +154,10 @@ MEMLIFE_API int ml_set_tail_bytes(uint32_t bytes);
 MEMLIFE_API int ml_set_guard_pages(int enabled);
 /* Default byte limit for sessions opened from now on (0 = none). */
 MEMLIFE_API int ml_set_session_limit(uint64_t max_bytes);
+/* Allocation and release events read the clock every `interval`-th time per session
+ * (1..65536, default 16); the others carry the session's latest reading. Every other
+ * event always reads it. 1 times every event exactly, at ~10 ns each. */
+MEMLIFE_API int ml_set_clock_interval(uint32_t interval);
 
 /* ---- errors -------------------------------------------------------------------- */
 MEMLIFE_API int ml_last_error(void);
