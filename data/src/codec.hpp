@@ -76,7 +76,7 @@ private:
 };
 
 // ---- event batches ------------------------------------------------------------------
-// One record per event:
+// One record per event. The full record:
 //   header byte: bits 0-3 kind, bit 4 scope (1 = request), bit 5 block present,
 //                bit 6 address present, bit 7 size present
 //   varint zigzag(time_ns - previous time_ns)
@@ -85,7 +85,14 @@ private:
 //    varint zigzag(request - previous request), notification byte, flags byte]
 //   [varint zigzag(block - previous block)] [varint zigzag(address - previous address)]
 //   [varint size]
+// The compact Alloc record (schema 2; most events of a recording, about 4 bytes): the next
+// sequence number and block id, the same request and notification, default flags:
+//   header byte: bits 0-3 kCompactAlloc, bit 4 scope, bit 5 time follows, bits 6-7 zero
+//   varint size
+//   varint zigzag(address - previous end)      previous end = previous address + size
+//   [varint zigzag(time_ns - previous time_ns)]
 inline constexpr std::size_t kMaxEventBytes = 1 + 10 + 10 + 1 + 10 + 1 + 1 + 10 + 10 + 10;
+inline constexpr std::uint8_t kCompactAlloc = 11; // a record kind, not an EventKind
 
 // Flags an event has unless the record says otherwise: an Alloc's origin follows its scope.
 inline std::uint8_t default_flags(EventKind kind, Scope scope) noexcept {
@@ -99,6 +106,7 @@ struct EventState { // the "previous" values records are relative to
     std::uint64_t seq = 0;
     std::uint64_t block = 0;
     std::uint64_t address = 0;
+    std::uint64_t end = 0; // address + size of the last record that carried an address
     std::uint32_t request = 0;
     Notification notification = Notification::None;
 };
@@ -117,18 +125,50 @@ public:
         first_seq_ = last_seq_ = first_seq;
         count_ = 0;
     }
+    // Inline: the compact Alloc record, most of a recording's events. Everything else goes
+    // to add_full().
     void add(const Event& e, std::uint64_t seq) {
-        // Encoded in place with a bare pointer (the writer thread spends most of its time
-        // here; a vector's per-byte push_back or ranged insert costs measurably more).
-        if (capacity_ - size_ < kMaxEventBytes) grow();
+        if (capacity_ - size_ < kMaxEventBytes) [[unlikely]]
+            grow();
+        if (e.kind == EventKind::Alloc && seq == state_.seq + 1 && e.block == state_.block + 1 &&
+            e.request == state_.request && e.notification == state_.notification &&
+            e.flags == default_flags(e.kind, e.scope)) [[likely]] {
+            std::uint8_t* p = bytes_.get() + size_;
+            const bool time_changed = e.time_ns != state_.time_ns;
+            *p++ = static_cast<std::uint8_t>(
+                kCompactAlloc | (e.scope == Scope::Request ? 0x10 : 0) | (time_changed ? 0x20 : 0));
+            p = put_varint(p, e.size);
+            p = put_varint(p, zigzag_delta(e.address, state_.end));
+            if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, state_.time_ns));
+            size_ = static_cast<std::size_t>(p - bytes_.get());
+            state_.time_ns = e.time_ns;
+            state_.seq = seq;
+            state_.block = e.block;
+            state_.address = e.address;
+            state_.end = e.address + e.size;
+            if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
+            last_seq_ = seq;
+            ++count_;
+            return;
+        }
+        add_full(e, seq);
+    }
+
+private:
+    static std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
+        while (v >= 0x80) {
+            *p++ = static_cast<std::uint8_t>(v | 0x80);
+            v >>= 7;
+        }
+        *p++ = static_cast<std::uint8_t>(v);
+        return p;
+    }
+
+    // The full record (any event). Encoded in place with a bare pointer: a vector's
+    // per-byte push_back costs measurably more here.
+    [[gnu::noinline]] void add_full(const Event& e, std::uint64_t seq) {
         std::uint8_t* p = bytes_.get() + size_;
-        auto varint = [&p](std::uint64_t v) {
-            while (v >= 0x80) {
-                *p++ = static_cast<std::uint8_t>(v | 0x80);
-                v >>= 7;
-            }
-            *p++ = static_cast<std::uint8_t>(v);
-        };
+        auto varint = [&p](std::uint64_t v) { p = put_varint(p, v); };
         const bool context_request = e.request != state_.request;
         const bool context_notification = e.notification != state_.notification;
         const bool context_flags = e.flags != default_flags(e.kind, e.scope);
@@ -150,8 +190,11 @@ public:
             if (context_flags) *p++ = e.flags;
         }
         if (e.block != 0) varint(zigzag_delta(e.block, state_.block)), state_.block = e.block;
-        if (e.address != 0)
-            varint(zigzag_delta(e.address, state_.address)), state_.address = e.address;
+        if (e.address != 0) {
+            varint(zigzag_delta(e.address, state_.address));
+            state_.address = e.address;
+            state_.end = e.address + e.size;
+        }
         if (e.size != 0) varint(e.size);
         size_ = static_cast<std::size_t>(p - bytes_.get());
         state_.time_ns = e.time_ns;
@@ -162,9 +205,15 @@ public:
         last_seq_ = seq;
         ++count_;
     }
+
+public:
     const std::uint8_t* data() const { return bytes_.get(); }
     std::size_t size() const { return size_; }
     bool empty() const { return count_ == 0; }
+    // True when one more record might not fit in `max_bytes`, or `max_events` are in.
+    bool full(std::size_t max_bytes, std::uint32_t max_events) const {
+        return size_ + kMaxEventBytes > max_bytes || count_ >= max_events;
+    }
     std::uint32_t count() const { return count_; }
     std::uint64_t first_ns() const { return first_ns_; }
     std::uint64_t last_ns() const { return last_ns_; }
@@ -201,6 +250,7 @@ public:
         if (in_.at_end() || !in_.ok()) return false;
         const std::uint8_t header = in_.byte();
         const auto kind = header & 0x0F;
+        if (kind == kCompactAlloc) return next_compact_alloc(header, e, seq);
         if (kind < 1 || kind > kEventKindMax) return error_ = true, false;
         e = Event{};
         e.session = session_;
@@ -225,6 +275,7 @@ public:
         if ((header & 0x20) != 0) e.block = state_.block += unzigzag(in_.varint());
         if ((header & 0x40) != 0) e.address = state_.address += unzigzag(in_.varint());
         if ((header & 0x80) != 0) e.size = in_.varint();
+        if ((header & 0x40) != 0) state_.end = e.address + e.size;
         if (!in_.ok()) return error_ = true, false;
         e.time_ns = state_.time_ns;
         e.request = state_.request;
@@ -235,6 +286,28 @@ public:
     bool error() const { return error_ || !in_.ok(); }
 
 private:
+    bool next_compact_alloc(std::uint8_t header, Event& e, std::uint64_t& seq) {
+        if ((header & 0xC0) != 0) return error_ = true, false;
+        e = Event{};
+        e.session = session_;
+        e.kind = EventKind::Alloc;
+        e.scope = (header & 0x10) != 0 ? Scope::Request : Scope::Session;
+        e.flags = default_flags(e.kind, e.scope);
+        e.size = in_.varint();
+        e.address = state_.end + static_cast<std::uint64_t>(unzigzag(in_.varint()));
+        if ((header & 0x20) != 0)
+            state_.time_ns += static_cast<std::uint64_t>(unzigzag(in_.varint()));
+        if (!in_.ok()) return error_ = true, false;
+        e.block = ++state_.block;
+        state_.address = e.address;
+        state_.end = e.address + e.size;
+        e.time_ns = state_.time_ns;
+        e.request = state_.request;
+        e.notification = state_.notification;
+        seq = ++state_.seq;
+        return true;
+    }
+
     Reader in_;
     std::uint64_t session_;
     EventState state_;

@@ -1,5 +1,5 @@
 // SQLite plumbing shared by the recorder, the reader and run_sql: RAII handles, the
-// schema (version 1) and the checks that turn a bad file into one clear TraceError.
+// schema and the checks that turn a bad file into one clear TraceError.
 #pragma once
 
 #include <sqlite3.h>
@@ -15,9 +15,10 @@
 namespace memlife::data::store {
 
 inline constexpr std::uint32_t kApplicationId = 0x4D4C4946; // 'MLIF'
-inline constexpr std::uint32_t kSchemaVersion = 1;
+// 2: compact Alloc records in event batches (a version-1 trace reads unchanged).
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
-// The whole schema of version 1 (documented in docs/trace-format.md).
+// The whole schema (the same SQL since version 1; documented in docs/trace-format.md).
 extern const char* const kSchemaSql;
 
 // An SQLite failure (the message is SQLite's); callers turn it into a TraceError.

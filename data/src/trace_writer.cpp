@@ -110,13 +110,13 @@ TraceWriter::TraceWriter(sqlite3* db)
 
 TraceWriter::~TraceWriter() = default;
 
-TraceWriter::SessionState& TraceWriter::state(std::uint64_t session) {
-    if (last_ != nullptr && last_->row.id == session) return *last_;
+TraceWriter::SessionState& TraceWriter::switch_session(std::uint64_t session) {
     auto& slot = sessions_[session];
     if (!slot) {
         slot = std::make_unique<SessionState>();
         slot->row.id = session;
     }
+    last_session_ = session;
     return *(last_ = slot.get());
 }
 
@@ -137,15 +137,28 @@ void TraceWriter::mark_dirty(SessionState& s) {
 void TraceWriter::add(const Event& e) {
     const std::uint64_t seq = next_seq_++;
     SessionState& s = state(e.session);
-    mark_dirty(s);
+    if (!s.dirty) mark_dirty(s);
     if (s.batch.empty()) s.batch.start(e.time_ns, seq);
     s.batch.add(e, seq);
-    if (first_ns_ == 0 || e.time_ns < first_ns_) first_ns_ = e.time_ns;
+    if (e.time_ns < first_ns_ || first_ns_ == 0) first_ns_ = e.time_ns;
     if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
 
     SessionRow& row = s.row;
     if (row.events++ == 0) s.first_seq = seq;
     s.last_seq = seq;
+    if (e.kind == EventKind::Alloc) [[likely]] { // most events: keep it out of the switch
+        ++row.blocks;
+        s.live_bytes += e.size;
+        row.peak_bytes = std::max(row.peak_bytes, s.live_bytes);
+        if (RequestRow* r = s.current_request(e.request)) {
+            ++r->blocks;
+            r->peak_bytes = std::max(r->peak_bytes, s.live_bytes);
+            s.requests_dirty = true;
+        }
+        if (s.batch.full(kBatchBytes, kEventsPerBatch)) [[unlikely]]
+            write_batch(s);
+        return;
+    }
     switch (e.kind) {
     case EventKind::SessionOpen:
         row.open_ns = e.time_ns;
@@ -186,15 +199,7 @@ void TraceWriter::add(const Event& e) {
             if (s.requests.size() >= kRequestsPerBatch) write_requests(s);
         }
         break;
-    case EventKind::Alloc:
-        ++row.blocks;
-        s.live_bytes += e.size;
-        row.peak_bytes = std::max(row.peak_bytes, s.live_bytes);
-        if (RequestRow* r = s.current_request(e.request)) {
-            ++r->blocks;
-            r->peak_bytes = std::max(r->peak_bytes, s.live_bytes);
-            s.requests_dirty = true;
-        }
+    case EventKind::Alloc: // above
         break;
     case EventKind::Release:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
@@ -212,7 +217,7 @@ void TraceWriter::add(const Event& e) {
     case EventKind::Drop:
         break;
     }
-    if (s.batch.count() >= kEventsPerBatch) write_batch(s);
+    if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
 }
 
 void TraceWriter::set_peer(std::uint64_t session, std::string peer) {

@@ -15,7 +15,10 @@
 
 namespace memlife::data {
 
-inline constexpr std::uint32_t kEventsPerBatch = 4096;
+// A batch closes when its BLOB could outgrow one 32 KiB page (so a row is exactly one page,
+// stored without overflow pages and with no space wasted), or at 16384 events.
+inline constexpr std::size_t kBatchBytes = 32768 - 256;
+inline constexpr std::uint32_t kEventsPerBatch = 16384;
 inline constexpr std::size_t kRequestsPerBatch = 256;
 
 // Creates the schema of a new trace in `db` (an empty database).
@@ -44,7 +47,11 @@ public:
 
 private:
     struct SessionState;
-    SessionState& state(std::uint64_t session);
+    // The hot case: consecutive events of one session.
+    SessionState& state(std::uint64_t session) {
+        return last_ != nullptr && last_session_ == session ? *last_ : switch_session(session);
+    }
+    SessionState& switch_session(std::uint64_t session);
     void begin();
     void write_batch(SessionState& s);
     void write_requests(SessionState& s);
@@ -56,7 +63,8 @@ private:
         insert_leak_, upsert_meta_;
     std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;
     std::vector<SessionState*> dirty_;
-    SessionState* last_ = nullptr; // the hot case: consecutive events of one session
+    SessionState* last_ = nullptr;
+    std::uint64_t last_session_ = 0;
     std::uint64_t next_seq_ = 1;
     std::uint64_t first_ns_ = 0, last_ns_ = 0;
     bool in_transaction_ = false;

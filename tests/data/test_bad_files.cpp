@@ -174,7 +174,59 @@ TEST(BadFiles, NewerSchemaIsRefused) {
     TempDir dir;
     const std::string path = make_trace(dir, "newer.mltrace");
     exec(path, "PRAGMA user_version = 7");
-    expect_error(path, Kind::NewerSchema, "trace schema version 7 is newer than this memlife (1)");
+    expect_error(path, Kind::NewerSchema, "trace schema version 7 is newer than this memlife (2)");
+}
+
+// Event batch BLOBs that do not decode to their row's count: a compact Alloc record (kind
+// 11) with its reserved bits set, a record cut in half, a count that does not match.
+TEST(BadFiles, BatchesThatDoNotDecodeAreReported) {
+    TempDir dir;
+    const std::string good = make_trace(dir, "blobs.mltrace");
+    {
+        const TraceReader reader(good); // the recording uses compact Alloc records
+        std::size_t allocs = 0;
+        reader.for_each_event([&](const Event& e) {
+            allocs += e.kind == EventKind::Alloc;
+            return true;
+        });
+        EXPECT_EQ(allocs, 20u * 200u * 2u);
+    }
+    // Batch 1 replaced by hand-made records: a SessionOpen (header 01, time +0, seq +0)
+    // and a compact Alloc (header 0b, size 8, address = previous end + 0).
+    const std::string path = dir.file("hand-made.mltrace");
+    std::filesystem::copy_file(good, path);
+    exec(path, "UPDATE event_batches SET data = x'0100000b0800', count = 2 WHERE id = 1");
+    std::vector<Event> first;
+    TraceReader(path).for_each_event([&](const Event& e) {
+        first.push_back(e);
+        return first.size() < 2;
+    });
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_EQ(first[1].kind, EventKind::Alloc);
+    EXPECT_EQ(first[1].block, 1u);
+    EXPECT_EQ(first[1].size, 8u);
+    EXPECT_EQ(first[1].scope, Scope::Session);
+
+    const char* damage[] = {
+        // the compact record with its reserved bits 6-7 set
+        "UPDATE event_batches SET data = x'0100004b0800', count = 2 WHERE id = 1",
+        // cut in the middle of the record
+        "UPDATE event_batches SET data = x'0100000b08', count = 2 WHERE id = 1",
+        // a count the BLOB does not have
+        "UPDATE event_batches SET count = count + 1 WHERE id = 2",
+    };
+    for (const char* sql : damage) {
+        const std::string path = dir.file("damaged-blob.mltrace");
+        std::filesystem::copy_file(good, path, std::filesystem::copy_options::overwrite_existing);
+        exec(path, sql);
+        try {
+            TraceReader(path).for_each_event([](const Event&) { return true; });
+            ADD_FAILURE() << "no error after " << sql;
+        } catch (const TraceError& e) {
+            EXPECT_EQ(e.kind(), Kind::Truncated) << e.what();
+            EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
+        }
+    }
 }
 
 TEST(BadFiles, ReaderNeverModifiesTheFile) {

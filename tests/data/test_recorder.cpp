@@ -148,7 +148,7 @@ TEST(Recorder, RoundTripOneSession) {
             << "event " << i << " kind " << name(recorded[i].kind);
 
     const TraceInfo info = reader.info();
-    EXPECT_EQ(info.schema_version, 1u);
+    EXPECT_EQ(info.schema_version, 2u);
     EXPECT_EQ(info.source, "recorder");
     EXPECT_EQ(info.events, recorded.size());
     EXPECT_EQ(info.sessions, 1u);
@@ -455,20 +455,67 @@ TEST(Recorder, FlushMakesEventsVisibleWhileRecording) {
     Session* s = rt.open("peer");
     s->request_begin();
     s->alloc_mem(100);
+    s->request_end(); // the session hands its events over here...
+    s->request_begin();
+    for (std::size_t i = 0; i < kSessionBatch; ++i) // ...and whenever its batch is full
+        s->alloc_mem(10);
     recorder.flush();
     {
         TraceReader reader(path); // read-only, while the recorder still writes
         const auto row = reader.session(s->id());
         ASSERT_TRUE(row.has_value());
-        EXPECT_EQ(row->blocks, 1u);
-        EXPECT_EQ(row->peak_bytes, 100u);
+        EXPECT_EQ(row->blocks, 1 + kSessionBatch - 1); // the RequestBegin took one place
+        EXPECT_EQ(row->peak_bytes, 100 + 10 * (kSessionBatch - 1));
         EXPECT_FALSE(row->closed());
         const auto requests = reader.requests(s->id());
-        ASSERT_EQ(requests.size(), 1u);
-        EXPECT_EQ(requests[0].end_ns, 0u); // still running
+        ASSERT_EQ(requests.size(), 2u);
+        EXPECT_NE(requests[0].end_ns, 0u);
+        EXPECT_EQ(requests[1].end_ns, 0u); // still running
     }
     s->request_end();
     rt.close(s);
+}
+
+// A session's events reach the recorder in batches; one that hands them over while another
+// session on the same thread is in the middle of a request keeps its own order.
+TEST(Recorder, BatchesOfInterleavedSessionsKeepEachSessionsOrder) {
+    TempDir dir;
+    const std::string path = dir.file("interleaved.mltrace");
+    {
+        Recorder recorder(path);
+        Runtime rt(Config{}, &recorder);
+        Session* a = rt.open("a");
+        Session* b = rt.open("b");
+        for (int r = 0; r < 3; ++r) {
+            a->request_begin();
+            b->request_begin();
+            for (int i = 0; i < 100; ++i) {
+                a->alloc_mem(1 + i);
+                b->alloc_mem(1000 + i);
+            }
+            b->request_end();
+            a->request_end();
+        }
+        rt.close(b);
+        rt.close(a);
+        recorder.commit();
+    }
+    TraceReader reader(path);
+    for (const SessionRow& row : reader.sessions()) {
+        const std::vector<Event> events = read_events(reader, row.id);
+        ASSERT_EQ(events.size(), 1 + 3 * (2 + 100) + 1u);
+        EXPECT_EQ(events.front().kind, EventKind::SessionOpen);
+        EXPECT_EQ(events.back().kind, EventKind::SessionClose);
+        std::uint64_t block = 0, time = 0;
+        for (const Event& e : events) {
+            EXPECT_GE(e.time_ns, time);
+            time = e.time_ns;
+            if (e.kind != EventKind::Alloc) continue;
+            EXPECT_EQ(e.block, ++block);
+            EXPECT_EQ(e.size, (row.peer == "a" ? 1u : 1000u) + (block - 1) % 100);
+        }
+        EXPECT_EQ(block, 300u);
+    }
 }
 
 TEST(Recorder, CannotCreateInAMissingDirectory) {

@@ -3,7 +3,7 @@
 // do reading it), and a hand-written JSON parser would be a liability.
 #include <charconv>
 #include <optional>
-#include <unordered_set>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -117,8 +117,8 @@ private:
     const ImportOptions& options_;
     std::string name_;
     ImportStats& stats_;
-    std::unordered_set<std::uint64_t> open_; // sessions open now (bounded by open sessions)
-    std::uint64_t last_time_ = 0;
+    // Sessions open now (bounded by open sessions), with the time of their last event.
+    std::unordered_map<std::uint64_t, std::uint64_t> open_;
 };
 
 void JsonlImporter::decode(std::string_view text) {
@@ -164,16 +164,18 @@ void JsonlImporter::decode(std::string_view text) {
         e.flags = static_cast<std::uint8_t>(unsigned_field(object, "flags", 255));
     }
 
-    if (e.time_ns < last_time_)
-        throw Malformed{"time goes backwards (t " + std::to_string(e.time_ns) + " after " +
-                        std::to_string(last_time_) + ")"};
     if (e.kind != EventKind::Drop) {
         if (e.session == 0) throw Malformed{"missing \"session\" (ids start at 1)"};
-        const bool open = open_.contains(e.session);
-        if (e.kind == EventKind::SessionOpen && open)
+        const auto open = open_.find(e.session);
+        if (e.kind == EventKind::SessionOpen && open != open_.end())
             throw Malformed{"session " + std::to_string(e.session) + " is already open"};
-        if (e.kind != EventKind::SessionOpen && !open)
+        if (e.kind != EventKind::SessionOpen && open == open_.end())
             throw Malformed{"session " + std::to_string(e.session) + " is not open"};
+        // Time only has an order within a session: a recording's threads (and sessions that
+        // hand over their events in batches) interleave in the stream in delivery order.
+        if (open != open_.end() && e.time_ns < open->second)
+            throw Malformed{"time goes backwards (t " + std::to_string(e.time_ns) + " after " +
+                            std::to_string(open->second) + ")"};
     }
 
     // Everything is validated: deliver.
@@ -210,7 +212,7 @@ void JsonlImporter::decode(std::string_view text) {
         if (e.kind == EventKind::Leak) ++stats_.leaks;
     } else if (e.kind == EventKind::SessionOpen) {
         const std::string* peer = string_field(object, "peer");
-        open_.insert(e.session);
+        open_.emplace(e.session, e.time_ns);
         sink_.on_session_open(e, peer != nullptr ? std::string_view(*peer) : std::string_view());
         ++stats_.sessions;
     } else {
@@ -218,7 +220,7 @@ void JsonlImporter::decode(std::string_view text) {
         sink_.on_event(e);
     }
     ++stats_.events;
-    last_time_ = e.time_ns;
+    if (auto open = open_.find(e.session); open != open_.end()) open->second = e.time_ns;
 }
 
 } // namespace
