@@ -154,6 +154,70 @@ public:
         add_full(e, seq);
     }
 
+    // What add_allocs() encoded, for the writer's summaries.
+    struct AllocRun {
+        std::size_t count = 0;
+        std::uint64_t bytes = 0;     // sum of the sizes
+        std::uint64_t peak_rise = 0; // largest running sum of the sizes
+        std::uint64_t min_ns = 0;    // smallest time
+    };
+    // The run of `events` that continue this (non-empty) batch as compact Alloc records of
+    // `session`, numbered seq, seq + 1, ...; stops before the batch could outgrow
+    // `max_bytes` or hold `max_events`. The writer's hot loop: state in registers.
+    AllocRun add_allocs(const Event* events, std::size_t n, std::uint64_t session,
+                        std::uint64_t seq, std::size_t max_bytes, std::uint32_t max_events) {
+        AllocRun run;
+        if (count_ == 0 || seq != state_.seq + 1) return run;
+        const std::size_t room_bytes = std::min(capacity_, max_bytes);
+        const std::size_t room_events = max_events > count_ ? max_events - count_ : 0;
+        n = std::min(n, room_events);
+        std::uint8_t* p = bytes_.get() + size_;
+        const std::uint8_t* const limit =
+            bytes_.get() + (room_bytes > kMaxEventBytes ? room_bytes - kMaxEventBytes : 0);
+        std::uint64_t time = state_.time_ns, block = state_.block, end = state_.end,
+                      address = state_.address, last_ns = last_ns_, min_ns = events[0].time_ns,
+                      bytes = 0, peak_rise = 0;
+        const std::uint32_t request = state_.request;
+        const Notification notification = state_.notification;
+        std::size_t i = 0;
+        for (; i < n && p < limit; ++i) {
+            const Event& e = events[i];
+            if (e.kind != EventKind::Alloc || e.session != session || e.block != block + 1 ||
+                e.request != request || e.notification != notification ||
+                e.flags != default_flags(e.kind, e.scope))
+                break;
+            const bool time_changed = e.time_ns != time;
+            *p++ = static_cast<std::uint8_t>(
+                kCompactAlloc | (e.scope == Scope::Request ? 0x10 : 0) | (time_changed ? 0x20 : 0));
+            p = put_varint(p, e.size);
+            p = put_varint(p, zigzag_delta(e.address, end));
+            if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, time));
+            time = e.time_ns;
+            if (time > last_ns) last_ns = time;
+            if (time < min_ns) min_ns = time;
+            block = e.block;
+            address = e.address;
+            end = e.address + e.size;
+            bytes += e.size;
+            if (bytes > peak_rise) peak_rise = bytes;
+        }
+        if (i == 0) return run;
+        size_ = static_cast<std::size_t>(p - bytes_.get());
+        state_.time_ns = time;
+        state_.seq = seq + i - 1;
+        state_.block = block;
+        state_.address = address;
+        state_.end = end;
+        last_ns_ = last_ns;
+        last_seq_ = state_.seq;
+        count_ += static_cast<std::uint32_t>(i);
+        run.count = i;
+        run.bytes = bytes;
+        run.peak_rise = peak_rise;
+        run.min_ns = min_ns;
+        return run;
+    }
+
 private:
     static std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
         while (v >= 0x80) {

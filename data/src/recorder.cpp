@@ -357,8 +357,16 @@ struct Recorder::Impl {
             if (next == nullptr && !partial) return any;
             const std::uint32_t count = c->count.load(std::memory_order_acquire);
             any = any || b.read_index < count;
-            while (b.read_index < count)
+            while (b.read_index < count) {
+                if (b.side_remaining == 0) { // a run of events, up to the next side record
+                    const auto* events =
+                        std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
+                    b.read_index += static_cast<std::uint32_t>(
+                        writer->add_events(events, count - b.read_index));
+                    if (b.read_index == count) break;
+                }
                 process(b, c->records[b.read_index++]);
+            }
             if (b.read_index < kChunkEvents) return any;
             if (next == nullptr) next = c->next.load(std::memory_order_acquire);
             if (next == nullptr) return any;

@@ -220,6 +220,43 @@ void TraceWriter::add(const Event& e) {
     if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
 }
 
+std::size_t TraceWriter::add_events(const Event* events, std::size_t count) {
+    std::size_t i = 0;
+    while (i < count) {
+        const Event& e = events[i];
+        const auto kind = static_cast<unsigned>(e.kind);
+        if (kind < 1 || kind > kEventKindMax) break;
+        if (e.kind == EventKind::Alloc) {
+            SessionState& s = state(e.session);
+            const codec::EventEncoder::AllocRun run = s.batch.add_allocs(
+                events + i, count - i, e.session, next_seq_, kBatchBytes, kEventsPerBatch);
+            if (run.count != 0) {
+                // The same summaries add() keeps, for the whole run at once.
+                const std::uint64_t peak = s.live_bytes + run.peak_rise;
+                s.live_bytes += run.bytes;
+                next_seq_ += run.count;
+                s.last_seq = next_seq_ - 1;
+                s.row.events += run.count;
+                s.row.blocks += run.count;
+                s.row.peak_bytes = std::max(s.row.peak_bytes, peak);
+                if (RequestRow* r = s.current_request(e.request)) {
+                    r->blocks += run.count;
+                    r->peak_bytes = std::max(r->peak_bytes, peak);
+                    s.requests_dirty = true;
+                }
+                first_ns_ = first_ns_ == 0 ? run.min_ns : std::min(first_ns_, run.min_ns);
+                last_ns_ = std::max(last_ns_, s.batch.last_ns());
+                if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
+                i += run.count;
+                continue;
+            }
+        }
+        add(e);
+        ++i;
+    }
+    return i;
+}
+
 void TraceWriter::set_peer(std::uint64_t session, std::string peer) {
     SessionState& s = state(session);
     s.row.peer = std::move(peer);
