@@ -23,14 +23,21 @@ class TraceReader;
 class ImportError : public std::runtime_error {
 public:
     ImportError(std::string file, std::uint64_t line, std::string reason)
-        : std::runtime_error(file + (line != 0 ? ":" + std::to_string(line) : std::string()) +
-                             ": " + reason),
-          file_(std::move(file)), line_(line), reason_(std::move(reason)) {}
+        : std::runtime_error(message(file, line, reason)), file_(std::move(file)), line_(line),
+          reason_(std::move(reason)) {}
     const std::string& file() const { return file_; }
     std::uint64_t line() const { return line_; } // 1-based; 0 = the whole file
     const std::string& reason() const { return reason_; }
 
 private:
+    // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive) about
+    // `":" + std::to_string(line)` at -O2.
+    static std::string message(const std::string& file, std::uint64_t line,
+                               const std::string& reason) {
+        std::string m = file;
+        if (line != 0) m.append(":").append(std::to_string(line));
+        return m.append(": ").append(reason);
+    }
     std::string file_;
     std::uint64_t line_;
     std::string reason_;
