@@ -52,6 +52,7 @@ Command add_serve(CLI::App& app) {
         std::string listen = "127.0.0.1:8080", output;
         std::vector<std::string> filters{"leaky", "clean"};
         bool allow_remote = false;
+        std::uint32_t clock_interval = kDefaultClockInterval;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("--listen", a->listen, "HOST:PORT (PORT 0: any free port)")
@@ -62,6 +63,11 @@ Command add_serve(CLI::App& app) {
         ->delimiter(',')
         ->check(CLI::IsMember(demo_filter_names()));
     cmd->add_flag("--allow-remote", a->allow_remote, "Listen on a non-loopback address");
+    cmd->add_option(
+           "--clock-interval", a->clock_interval,
+           "Allocations read the clock every Nth time per connection (1: every one, ~10 ns each)")
+        ->check(CLI::Range(1u, kMaxClockInterval))
+        ->capture_default_str();
     return {cmd, [a]() -> int {
                 ServerOptions options;
                 const auto colon = a->listen.rfind(':');
@@ -93,7 +99,8 @@ Command add_serve(CLI::App& app) {
                         return error("serve", e.what(), kFailed);
                     }
                 }
-                Runtime runtime(Config{}, recorder ? &*recorder : nullptr);
+                Runtime runtime(Config{.clock_interval = a->clock_interval},
+                                recorder ? &*recorder : nullptr);
                 FilterHost host(runtime);
                 for (const auto& name : a->filters)
                     add_demo_filter(host, demo_filter_from_name(name));

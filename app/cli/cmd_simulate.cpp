@@ -85,6 +85,7 @@ Command add_simulate(CLI::App& app) {
         std::uint64_t connections = 100;
         std::uint32_t requests = 20, threads = 1;
         std::uint64_t seed = 1;
+        std::uint32_t clock_interval = kDefaultClockInterval;
     };
     auto a = std::make_shared<Args>();
     std::vector<std::string> names;
@@ -102,6 +103,11 @@ Command add_simulate(CLI::App& app) {
     cmd->add_option("--threads", a->threads, "Worker threads (one session per thread at a time)")
         ->check(CLI::Range(1u, 256u));
     cmd->add_option("--seed", a->seed, "Seed: same seed, same trace content");
+    cmd->add_option(
+           "--clock-interval", a->clock_interval,
+           "Allocations read the clock every Nth time per connection (1: every one, ~10 ns each)")
+        ->check(CLI::Range(1u, kMaxClockInterval))
+        ->capture_default_str();
     return {
         cmd, [a]() -> int {
             const Scenario* scenario = nullptr;
@@ -114,7 +120,7 @@ Command add_simulate(CLI::App& app) {
             } catch (const data::TraceError& e) {
                 return error("simulate", e.what(), kFailed);
             }
-            Runtime runtime(Config{}, &*recorder);
+            Runtime runtime(Config{.clock_interval = a->clock_interval}, &*recorder);
             FilterHost host(runtime);
             const std::uint64_t seed = a->seed;
             for (DemoFilter f : scenario->filters)

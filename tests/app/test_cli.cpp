@@ -177,3 +177,30 @@ TEST(Cli, ImportStrictErrorNamesTheLineAndLeavesNoTrace) {
     EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
     EXPECT_TRUE(std::filesystem::exists(trace));
 }
+
+// --clock-interval 1 gives every allocation its own clock reading; a large interval lets
+// allocations carry the time of the event before them (the notification they run in).
+TEST(Cli, ClockIntervalSetsHowOftenAllocationsReadTheClock) {
+    TempDir dir;
+    auto same_time_allocs = [&](const std::string& interval) {
+        const std::string trace = dir / ("clock-" + interval + ".trace");
+        auto r = run_memlife("simulate --scenario mixed --connections 4 "
+                             "--requests-per-connection 5 --clock-interval " +
+                                 interval + " -o " + quote(trace),
+                             dir);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        r = run_memlife("sql " + quote(trace) +
+                            " \"SELECT count(*) FROM (SELECT kind, time_ns - lag(time_ns) OVER "
+                            "(PARTITION BY session ORDER BY seq) AS d FROM events) WHERE kind = "
+                            "'alloc' AND d = 0\"",
+                        dir);
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        return std::stoi(r.out.substr(r.out.find('\n') + 1));
+    };
+    EXPECT_EQ(same_time_allocs("1"), 0);
+    EXPECT_GT(same_time_allocs("65536"), 0);
+    EXPECT_EQ(run_memlife("simulate --scenario mixed -o x.trace --clock-interval 0", dir).exit_code,
+              2);
+    EXPECT_EQ(run_memlife("serve --clock-interval 65537", dir).exit_code, 2);
+    EXPECT_FALSE(std::filesystem::exists(dir / "x.trace"));
+}
