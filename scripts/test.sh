@@ -25,17 +25,21 @@ memlife_build build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMLIFE_TSAN=ON \
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
   ctest --output-on-failure -R '^data\.Recorder\.' --timeout 900)
 
-echo "== libFuzzer smoke run of the importers, 30 s each (build-fuzz/)"
+echo "== libFuzzer smoke run of the importers and the trace BLOB decoders, 30 s each (build-fuzz/)"
 memlife_build build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DMEMLIFE_FUZZ=ON \
   -DMEMLIFE_BUILD_UI=OFF -DMEMLIFE_BUILD_APP=OFF -DMEMLIFE_BUILD_BENCH=OFF
-for target in nginx jsonl; do
+fuzz() { # TARGET CORPUS [DICT]
+  local target=$1 corpus=$2 scratch
   scratch=$(mktemp -d) # new corpus units go here, not into the committed seeds
-  build-fuzz/tests/fuzz/fuzz_import_$target -max_total_time=30 -print_final_stats=1 \
-    -artifact_prefix=build-fuzz/ -dict=tests/fuzz/$target.dict "$scratch" \
-    tests/fuzz/corpus/$target 2>build-fuzz/fuzz_$target.log ||
+  build-fuzz/tests/fuzz/fuzz_$target -max_total_time=30 -print_final_stats=1 \
+    -artifact_prefix=build-fuzz/ ${3:+-dict=$3} "$scratch" "$corpus" \
+    2>build-fuzz/fuzz_$target.log ||
     { tail -40 build-fuzz/fuzz_$target.log; rm -rf "$scratch"; exit 1; }
-  grep -E "^stat::number_of_executed_units" build-fuzz/fuzz_$target.log | sed "s/^/fuzz_import_$target: /"
+  grep -E "^stat::number_of_executed_units" build-fuzz/fuzz_$target.log | sed "s/^/fuzz_$target: /"
   rm -rf "$scratch"
-done
+}
+fuzz import_nginx tests/fuzz/corpus/nginx tests/fuzz/nginx.dict
+fuzz import_jsonl tests/fuzz/corpus/jsonl tests/fuzz/jsonl.dict
+fuzz trace_batch tests/fuzz/corpus/batch
 echo "all test stages passed"
