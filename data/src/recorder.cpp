@@ -113,6 +113,8 @@ thread_local TlsOwner tls_owner;
 
 } // namespace
 
+using Clock = std::chrono::steady_clock;
+
 struct Recorder::Impl {
     const std::uint64_t id = next_recorder_id.fetch_add(1);
     RecorderOptions options;
@@ -143,6 +145,7 @@ struct Recorder::Impl {
     std::string error; // first writer failure
     std::thread thread;
 
+    std::size_t drain_round = 0; // drain_all's first buffer (writer thread only)
     std::atomic<bool> closed{false};
     bool finished = false;
     std::atomic<std::uint64_t> skipped_lines{0}, malformed_lines{0};
@@ -349,8 +352,12 @@ struct Recorder::Impl {
     // Processes what the buffer's producer has published; true if anything was there.
     // Without `partial`, only full chunks: the chunk being filled is left alone (reading
     // its count while the producer stores it would bounce the cache line on every append).
-    bool drain(ThreadBuffer& b, bool partial) {
+    // Stops after a chunk once `deadline` has passed: a producer as fast as the writer would
+    // otherwise keep it here, and no commit would happen while the producer runs. `complete`
+    // tells whether it reached the producer's position.
+    bool drain(ThreadBuffer& b, bool partial, Clock::time_point deadline, bool& complete) {
         bool any = false;
+        complete = true;
         for (;;) {
             Chunk* c = b.read_chunk;
             Chunk* next = c->next.load(std::memory_order_acquire);
@@ -373,20 +380,29 @@ struct Recorder::Impl {
             b.read_chunk = next;
             b.read_index = 0;
             recycle(c);
+            if (Clock::now() >= deadline) return complete = false, any;
         }
     }
 
-    bool drain_all(bool partial) {
+    bool drain_all(bool partial, Clock::time_point deadline = Clock::time_point::max()) {
         std::vector<std::shared_ptr<ThreadBuffer>> snapshot;
         {
             std::lock_guard lock(registry_mutex);
             snapshot = buffers;
         }
+        // Each call starts with the next buffer, so that with a deadline no thread's buffer
+        // always comes last.
+        if (!snapshot.empty())
+            std::rotate(snapshot.begin(),
+                        snapshot.begin() +
+                            static_cast<std::ptrdiff_t>(drain_round++ % snapshot.size()),
+                        snapshot.end());
         bool any = false;
         for (auto& b : snapshot) {
             const bool gone = b->abandoned.load(std::memory_order_acquire);
-            any = drain(*b, partial) || any;
-            if (gone && partial) { // its thread has exited: everything it appended is drained now
+            bool complete = false;
+            any = drain(*b, partial, deadline, complete) || any;
+            if (gone && partial && complete) { // its thread has exited and all it appended is in
                 std::lock_guard lock(registry_mutex);
                 dropped_at_stop += b->dropped.load(std::memory_order_relaxed);
                 std::erase(buffers, b);
@@ -407,7 +423,6 @@ struct Recorder::Impl {
     }
 
     void run() {
-        using Clock = std::chrono::steady_clock;
         const auto interval =
             std::chrono::milliseconds(std::max<std::uint32_t>(1, options.flush_interval_ms));
         auto last_commit = Clock::now();
@@ -437,9 +452,15 @@ struct Recorder::Impl {
                 if (failed) {
                     discard_all();
                 } else {
-                    const bool commit = Clock::now() - last_commit >= interval ||
-                                        flush_target != flush_seen || stopping;
-                    drain_all(commit);
+                    const auto now = Clock::now();
+                    const bool must_drain = flush_target != flush_seen || stopping;
+                    const bool commit = now - last_commit >= interval || must_drain;
+                    // A flush or the stop needs everything; a periodic commit takes what a
+                    // quarter interval drains (the rest goes into the next one), and drains
+                    // between commits end when the next commit is due.
+                    drain_all(commit, must_drain ? Clock::time_point::max()
+                                      : commit   ? now + interval / 4
+                                                 : last_commit + interval);
                     if (commit) {
                         writer->commit(counters(false), false);
                         last_commit = Clock::now();

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -587,6 +588,65 @@ TEST(Recorder, LongSessionRoundTripsAcrossManyBatches) {
     EXPECT_LE(sqlite3_column_int64(q, 1), 32768 - 256); // each fits one page
     sqlite3_finalize(q);
     sqlite3_close(db);
+}
+
+// The writer commits at least every flush interval even while a producer keeps it busy
+// all the time (it used to drain for as long as full chunks kept coming, and commit only
+// when the producer paused). A reader sees the committed event count grow meanwhile.
+TEST(Recorder, CommitsEveryIntervalWhileTheProducerNeverPauses) {
+    TempDir dir;
+    const std::string path = dir.file("busy.mltrace");
+    RecorderOptions options;
+    options.flush_interval_ms = 20;
+    options.max_buffered_events = 1 << 16; // a short final drain
+    Recorder recorder(path, options);
+    std::atomic<bool> done{false};
+    // The producer hands over ready-made batches (a memcpy each): far faster than the
+    // writer can encode and store them, so full chunks are always waiting.
+    std::thread producer([&] {
+        Event open;
+        open.session = 1;
+        open.kind = EventKind::SessionOpen;
+        open.time_ns = 1;
+        recorder.on_session_open(open, "busy");
+        std::vector<Event> batch(kSessionBatch);
+        std::uint64_t block = 0, time = 1;
+        while (!done.load(std::memory_order_relaxed)) {
+            for (Event& e : batch) {
+                e = Event{};
+                e.session = 1;
+                e.kind = EventKind::Alloc;
+                e.time_ns = ++time;
+                e.block = ++block;
+                e.address = 0x10000 + block * 32;
+                e.size = 16;
+            }
+            recorder.on_events(batch.data(), batch.size());
+        }
+    });
+    std::vector<std::int64_t> seen;
+    const auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1000)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+            sqlite3_stmt* q = nullptr;
+            if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'events'", -1, &q,
+                                   nullptr) == SQLITE_OK &&
+                sqlite3_step(q) == SQLITE_ROW) {
+                const std::int64_t events = sqlite3_column_int64(q, 0);
+                if (seen.empty() || events != seen.back()) seen.push_back(events);
+            }
+            sqlite3_finalize(q);
+        }
+        sqlite3_close(db);
+    }
+    done = true;
+    producer.join();
+    recorder.commit();
+    // 20 reads over 1 s with a commit due every 20 ms: nearly every read sees a new count.
+    EXPECT_GE(seen.size(), 10u);
+    EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
 }
 
 TEST(Recorder, CannotCreateInAMissingDirectory) {
