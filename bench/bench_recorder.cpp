@@ -5,6 +5,9 @@
 //   sustained_recording_vs_malloc   s for 10M alloc_mem in sessions of 1000 requests with
 //                                   the Recorder attached (block)  vs  the loop with malloc
 //   sustained_recording_vs_alloc_mem  the same against the alloc_mem loop without a sink
+//   sustained_events_only_vs_malloc   the loop with a sink that takes the sessions' batches
+//                                     and drops them: what producing the events costs before
+//                                     any recording (clock readings, event fill)
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -182,6 +185,25 @@ double alloc_mem_loop_seconds() {
     return seconds_since(start);
 }
 
+// A sink that takes batches and drops them.
+class DropBatches : public memlife::EventSink {
+public:
+    void on_event(const memlife::Event&) noexcept override {}
+    bool accepts_batches() const noexcept override { return true; }
+    void on_events(const memlife::Event* events, std::size_t count) noexcept override {
+        benchmark::DoNotOptimize(events);
+        benchmark::DoNotOptimize(count);
+    }
+};
+
+double events_only_loop_seconds() {
+    DropBatches sink;
+    const auto start = Clock::now();
+    memlife::Runtime rt(memlife::Config{}, &sink);
+    workload(rt, 10'000'000, 1000, 10);
+    return seconds_since(start);
+}
+
 double malloc_loop_seconds() {
     const auto start = Clock::now();
     malloc_workload(10'000'000);
@@ -204,5 +226,7 @@ int main(int argc, char** argv) {
     // Not a target: how much of the above is the allocator's own cost.
     memlife::bench::print_figure("sustained_recording_vs_alloc_mem", recorded, "s",
                                  alloc_mem_loop_seconds());
+    memlife::bench::print_figure("sustained_events_only_vs_malloc", events_only_loop_seconds(), "s",
+                                 baseline);
     return 0;
 }
