@@ -649,6 +649,47 @@ TEST(Recorder, CommitsEveryIntervalWhileTheProducerNeverPauses) {
     EXPECT_TRUE(std::is_sorted(seen.begin(), seen.end()));
 }
 
+// A version-1 trace (no compact records; batches of up to 4096 events) still reads: the
+// version only added a record kind. Made here by recording events that never qualify for
+// the compact record (every Alloc skips a block id) and stamping the file as version 1.
+TEST(Recorder, VersionOneTracesStillRead) {
+    TempDir dir;
+    const std::string path = dir.file("v1.mltrace");
+    std::vector<Event> events;
+    {
+        Recorder recorder(path);
+        Event e;
+        e.session = 4;
+        e.kind = EventKind::SessionOpen;
+        e.time_ns = 100;
+        recorder.on_session_open(e, "v1");
+        events.push_back(e);
+        for (std::uint64_t i = 1; i <= 5000; ++i) {
+            Event a;
+            a.session = 4;
+            a.kind = EventKind::Alloc;
+            a.time_ns = 100 + i;
+            a.block = 2 * i; // not the previous id + 1: a full record
+            a.address = 0x1000 + 64 * i;
+            a.size = i % 50 + 1;
+            recorder.on_event(a);
+            events.push_back(a);
+        }
+        recorder.commit();
+    }
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 1", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+    TraceReader reader(path);
+    EXPECT_EQ(reader.info().schema_version, 1u);
+    const std::vector<Event> read = read_events(reader, 4);
+    ASSERT_EQ(read.size(), events.size());
+    for (std::size_t i = 0; i < read.size(); ++i)
+        EXPECT_TRUE(same_event(read[i], events[i])) << "event " << i;
+    EXPECT_EQ(reader.session(4)->blocks, 5000u);
+}
+
 TEST(Recorder, CannotCreateInAMissingDirectory) {
     try {
         Recorder recorder("/nonexistent-dir/trace.mltrace");
