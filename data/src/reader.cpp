@@ -349,26 +349,36 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
     });
 }
 
+namespace {
+
+// The columns corruptions and leaks share, selected first in the same order.
+constexpr const char* kReportColumns =
+    "session, request, alloc_request, block, address, size, scope, alloc_notification";
+template <class Row> void read_report_columns(const store::Statement& s, Row& r) {
+    r.session = s.u64(0);
+    r.request = s.u32(1);
+    r.alloc_request = s.u32(2);
+    r.block = s.u64(3);
+    r.address = s.u64(4);
+    r.size = s.u64(5);
+    r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+    r.alloc_notification = notification_of_flag(s.u32(7));
+}
+
+} // namespace
+
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
         std::vector<CorruptionRow> out;
         store::Statement s(impl_->db.get(),
-                           std::string("SELECT session, request, alloc_request, block, address, "
-                                       "size, scope, alloc_notification, last_notification, "
-                                       "time_ns, first_offset, modified_count, expected, found, "
-                                       "fault_address, message FROM corruptions") +
+                           std::string("SELECT ") + kReportColumns +
+                               ", last_notification, time_ns, first_offset, modified_count, "
+                               "expected, found, fault_address, message FROM corruptions" +
                                (session ? " WHERE session = ?" : "") + " ORDER BY id");
         if (session) s.bind(1, *session);
         while (s.step()) {
             CorruptionRow r;
-            r.session = s.u64(0);
-            r.request = s.u32(1);
-            r.alloc_request = s.u32(2);
-            r.block = s.u64(3);
-            r.address = s.u64(4);
-            r.size = s.u64(5);
-            r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-            r.alloc_notification = notification_of_flag(s.u32(7));
+            read_report_columns(s, r);
             r.last_notification = notification_of_flag(s.u32(8));
             r.time_ns = s.u64(9);
             r.first_offset = s.u32(10);
@@ -386,22 +396,14 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
 std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
-        store::Statement s(impl_->db.get(),
-                           std::string("SELECT session, request, alloc_request, block, address, "
-                                       "size, scope, alloc_notification, time_ns, message FROM "
-                                       "leaks") +
-                               (session ? " WHERE session = ?" : "") + " ORDER BY id");
+        store::Statement s(impl_->db.get(), std::string("SELECT ") + kReportColumns +
+                                                ", time_ns, message FROM leaks" +
+                                                (session ? " WHERE session = ?" : "") +
+                                                " ORDER BY id");
         if (session) s.bind(1, *session);
         while (s.step()) {
             LeakRow r;
-            r.session = s.u64(0);
-            r.request = s.u32(1);
-            r.alloc_request = s.u32(2);
-            r.block = s.u64(3);
-            r.address = s.u64(4);
-            r.size = s.u64(5);
-            r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-            r.alloc_notification = notification_of_flag(s.u32(7));
+            read_report_columns(s, r);
             r.time_ns = s.u64(8);
             r.message = s.text(9);
             out.push_back(std::move(r));

@@ -37,17 +37,9 @@ constexpr auto kSideRecord = static_cast<EventKind>(0xF0);
 enum SideType : std::uint8_t { kPeer = 1, kReport = 2 };
 constexpr std::size_t kMaxPeer = 1024;
 
-// The fields of ml_report a trace keeps (no backtrace), sent as a side record.
-struct ReportRecord {
-    std::int32_t kind;
-    std::int32_t scope;
-    std::uint32_t request, alloc_request;
-    std::uint64_t session, block, address, size, time_ns, fault_address;
-    std::uint32_t alloc_notification, last_notification, first_offset, modified_count, tail_len,
-        message_len;
-    std::uint8_t expected[ML_TAIL_MAX], found[ML_TAIL_MAX];
-    char message[ML_MESSAGE_MAX];
-};
+// A report travels as its ml_report up to the backtrace (which a trace does not keep),
+// followed by the message's bytes.
+constexpr std::size_t kReportPrefix = offsetof(ml_report, backtrace_len);
 
 struct Chunk {
     // Raw storage: a chunk is recycled, never constructed per use.
@@ -319,30 +311,13 @@ struct Recorder::Impl {
     void deliver_side(ThreadBuffer& b) {
         if (b.side_type == kPeer) {
             writer->set_peer(b.side_session, b.side_bytes);
-        } else if (b.side_type == kReport &&
-                   b.side_bytes.size() >= offsetof(ReportRecord, message)) {
-            ReportRecord r{};
-            std::memcpy(&r, b.side_bytes.data(), std::min(sizeof r, b.side_bytes.size()));
+        } else if (b.side_type == kReport && b.side_bytes.size() >= kReportPrefix) {
             ml_report report{};
-            report.kind = r.kind;
-            report.session_id = r.session;
-            report.request = r.request;
-            report.alloc_request = r.alloc_request;
-            report.block_id = r.block;
-            report.address = r.address;
-            report.size = r.size;
-            report.scope = r.scope;
-            report.alloc_notification = r.alloc_notification;
-            report.last_notification = r.last_notification;
-            report.time_ns = r.time_ns;
-            report.first_offset = r.first_offset;
-            report.modified_count = r.modified_count;
-            report.tail_len = std::min<std::uint32_t>(r.tail_len, ML_TAIL_MAX);
-            std::memcpy(report.expected, r.expected, sizeof r.expected);
-            std::memcpy(report.found, r.found, sizeof r.found);
-            report.fault_address = r.fault_address;
-            const std::size_t len = std::min<std::size_t>(r.message_len, ML_MESSAGE_MAX - 1);
-            std::memcpy(report.message, r.message, len);
+            std::memcpy(&report, b.side_bytes.data(), kReportPrefix);
+            report.tail_len = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
+            const std::size_t len =
+                std::min<std::size_t>(b.side_bytes.size() - kReportPrefix, ML_MESSAGE_MAX - 1);
+            std::memcpy(report.message, b.side_bytes.data() + kReportPrefix, len);
             writer->add_report(report);
         }
         b.side_bytes.clear();
@@ -648,28 +623,11 @@ void Recorder::on_session_open(const Event& event, std::string_view peer) noexce
 
 void Recorder::on_report(const ml_report& report) noexcept {
     if (report.kind != ML_REPORT_CORRUPTION && report.kind != ML_REPORT_LEAK) return;
-    ReportRecord r{};
-    r.kind = report.kind;
-    r.scope = report.scope;
-    r.request = report.request;
-    r.alloc_request = report.alloc_request;
-    r.session = report.session_id;
-    r.block = report.block_id;
-    r.address = report.address;
-    r.size = report.size;
-    r.time_ns = report.time_ns;
-    r.fault_address = report.fault_address;
-    r.alloc_notification = report.alloc_notification;
-    r.last_notification = report.last_notification;
-    r.first_offset = report.first_offset;
-    r.modified_count = report.modified_count;
-    r.tail_len = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
-    std::memcpy(r.expected, report.expected, sizeof r.expected);
-    std::memcpy(r.found, report.found, sizeof r.found);
-    r.message_len = static_cast<std::uint32_t>(strnlen(report.message, ML_MESSAGE_MAX));
-    std::memcpy(r.message, report.message, r.message_len);
-    impl_->append_side(kReport, report.session_id, &r,
-                       offsetof(ReportRecord, message) + r.message_len);
+    unsigned char bytes[kReportPrefix + ML_MESSAGE_MAX];
+    std::memcpy(bytes, &report, kReportPrefix);
+    const std::size_t len = strnlen(report.message, ML_MESSAGE_MAX);
+    std::memcpy(bytes + kReportPrefix, report.message, len);
+    impl_->append_side(kReport, report.session_id, bytes, kReportPrefix + len);
 }
 
 void Recorder::flush() noexcept {

@@ -318,42 +318,37 @@ void TraceWriter::write_session(const SessionState& s) {
     upsert_session_.run();
 }
 
+// The columns corruptions and leaks share, in the same order (1-8: session ..
+// alloc_notification), and the message.
+static store::Statement& bind_report(store::Statement& s, const ml_report& r) {
+    return s.bind(1, r.session_id)
+        .bind(2, r.request)
+        .bind(3, r.alloc_request)
+        .bind(4, r.block_id)
+        .bind(5, r.address)
+        .bind(6, r.size)
+        .bind(7, r.scope)
+        .bind(8, r.alloc_notification);
+}
+
 void TraceWriter::add_report(const ml_report& report) {
     begin();
-    auto notification = [](std::uint32_t flag) { return flag; };
+    const std::string_view message(report.message, strnlen(report.message, ML_MESSAGE_MAX));
     if (report.kind == ML_REPORT_CORRUPTION) {
         const std::uint32_t tail = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
-        store::Statement& s = insert_corruption_;
-        s.bind(1, report.session_id)
-            .bind(2, report.request)
-            .bind(3, report.alloc_request)
-            .bind(4, report.block_id)
-            .bind(5, report.address)
-            .bind(6, report.size)
-            .bind(7, report.scope)
-            .bind(8, notification(report.alloc_notification))
-            .bind(9, notification(report.last_notification))
+        bind_report(insert_corruption_, report)
+            .bind(9, report.last_notification)
             .bind(10, report.time_ns)
             .bind(11, report.first_offset)
             .bind(12, report.modified_count)
             .bind_blob(13, report.expected, tail)
             .bind_blob(14, report.found, tail)
             .bind(15, report.fault_address)
-            .bind(16, std::string_view(report.message, strnlen(report.message, ML_MESSAGE_MAX)));
-        s.run();
+            .bind(16, message);
+        insert_corruption_.run();
     } else if (report.kind == ML_REPORT_LEAK) {
-        store::Statement& s = insert_leak_;
-        s.bind(1, report.session_id)
-            .bind(2, report.request)
-            .bind(3, report.alloc_request)
-            .bind(4, report.block_id)
-            .bind(5, report.address)
-            .bind(6, report.size)
-            .bind(7, report.scope)
-            .bind(8, notification(report.alloc_notification))
-            .bind(9, report.time_ns)
-            .bind(10, std::string_view(report.message, strnlen(report.message, ML_MESSAGE_MAX)));
-        s.run();
+        bind_report(insert_leak_, report).bind(9, report.time_ns).bind(10, message);
+        insert_leak_.run();
     }
 }
 
