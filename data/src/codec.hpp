@@ -125,33 +125,12 @@ public:
         first_seq_ = last_seq_ = first_seq;
         count_ = 0;
     }
-    // Inline: the compact Alloc record, most of a recording's events. Everything else goes
-    // to add_full().
+    // A compact Alloc record when the event allows one (most of a recording's events), else
+    // a full record.
     void add(const Event& e, std::uint64_t seq) {
         if (capacity_ - size_ < kMaxEventBytes) [[unlikely]]
             grow();
-        if (e.kind == EventKind::Alloc && seq == state_.seq + 1 && e.block == state_.block + 1 &&
-            e.request == state_.request && e.notification == state_.notification &&
-            e.flags == default_flags(e.kind, e.scope)) [[likely]] {
-            std::uint8_t* p = bytes_.get() + size_;
-            const bool time_changed = e.time_ns != state_.time_ns;
-            *p++ = static_cast<std::uint8_t>(
-                kCompactAlloc | (e.scope == Scope::Request ? 0x10 : 0) | (time_changed ? 0x20 : 0));
-            p = put_varint(p, e.size);
-            p = put_varint(p, zigzag_delta(e.address, state_.end));
-            if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, state_.time_ns));
-            size_ = static_cast<std::size_t>(p - bytes_.get());
-            state_.time_ns = e.time_ns;
-            state_.seq = seq;
-            state_.block = e.block;
-            state_.address = e.address;
-            state_.end = e.address + e.size;
-            if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
-            last_seq_ = seq;
-            ++count_;
-            return;
-        }
-        add_full(e, seq);
+        if (add_allocs(&e, 1, e.session, seq, capacity_, UINT32_MAX).count == 0) add_full(e, seq);
     }
 
     // What add_allocs() encoded, for the writer's summaries.
@@ -161,26 +140,26 @@ public:
         std::uint64_t peak_rise = 0; // largest running sum of the sizes
         std::uint64_t min_ns = 0;    // smallest time
     };
-    // The run of `events` that continue this (non-empty) batch as compact Alloc records of
-    // `session`, numbered seq, seq + 1, ...; stops before the batch could outgrow
-    // `max_bytes` or hold `max_events`. The writer's hot loop: state in registers.
+    // The run of `events` that continue this batch as compact Alloc records of `session`,
+    // numbered seq, seq + 1, ...; stops before the batch could outgrow `max_bytes` (or its
+    // buffer) or hold `max_events`. The writer's hot loop: state in registers.
     AllocRun add_allocs(const Event* events, std::size_t n, std::uint64_t session,
                         std::uint64_t seq, std::size_t max_bytes, std::uint32_t max_events) {
         AllocRun run;
-        if (count_ == 0 || seq != state_.seq + 1) return run;
         const std::size_t room_bytes = std::min(capacity_, max_bytes);
+        if (seq != state_.seq + 1 || room_bytes < kMaxEventBytes) return run;
         const std::size_t room_events = max_events > count_ ? max_events - count_ : 0;
         n = std::min(n, room_events);
         std::uint8_t* p = bytes_.get() + size_;
-        const std::uint8_t* const limit =
-            bytes_.get() + (room_bytes > kMaxEventBytes ? room_bytes - kMaxEventBytes : 0);
+        // A record (at most kMaxEventBytes) written at p <= limit fits.
+        const std::uint8_t* const limit = bytes_.get() + (room_bytes - kMaxEventBytes);
         std::uint64_t time = state_.time_ns, block = state_.block, end = state_.end,
                       address = state_.address, last_ns = last_ns_, min_ns = events[0].time_ns,
                       bytes = 0, peak_rise = 0;
         const std::uint32_t request = state_.request;
         const Notification notification = state_.notification;
         std::size_t i = 0;
-        for (; i < n && p < limit; ++i) {
+        for (; i < n && p <= limit; ++i) {
             const Event& e = events[i];
             if (e.kind != EventKind::Alloc || e.session != session || e.block != block + 1 ||
                 e.request != request || e.notification != notification ||

@@ -76,6 +76,19 @@ struct TraceWriter::SessionState {
     // running means and co-moments (numerically stable for millions of requests).
     double n = 0, mean_x = 0, mean_y = 0, c_xy = 0, m2_x = 0;
 
+    // Allocations of `bytes` in all, during which live bytes rose by up to `peak_rise`.
+    void note_allocs(std::uint32_t request, std::uint64_t count, std::uint64_t bytes,
+                     std::uint64_t peak_rise) {
+        const std::uint64_t peak = live_bytes + peak_rise;
+        live_bytes += bytes;
+        row.blocks += count;
+        row.peak_bytes = std::max(row.peak_bytes, peak);
+        if (RequestRow* r = current_request(request)) {
+            r->blocks += count;
+            r->peak_bytes = std::max(r->peak_bytes, peak);
+            requests_dirty = true;
+        }
+    }
     RequestRow* current_request(std::uint32_t number) {
         if (!in_request || requests.empty() || requests.back().number != number) return nullptr;
         return &requests.back();
@@ -146,19 +159,6 @@ void TraceWriter::add(const Event& e) {
     SessionRow& row = s.row;
     if (row.events++ == 0) s.first_seq = seq;
     s.last_seq = seq;
-    if (e.kind == EventKind::Alloc) [[likely]] { // most events: keep it out of the switch
-        ++row.blocks;
-        s.live_bytes += e.size;
-        row.peak_bytes = std::max(row.peak_bytes, s.live_bytes);
-        if (RequestRow* r = s.current_request(e.request)) {
-            ++r->blocks;
-            r->peak_bytes = std::max(r->peak_bytes, s.live_bytes);
-            s.requests_dirty = true;
-        }
-        if (s.batch.full(kBatchBytes, kEventsPerBatch)) [[unlikely]]
-            write_batch(s);
-        return;
-    }
     switch (e.kind) {
     case EventKind::SessionOpen:
         row.open_ns = e.time_ns;
@@ -199,7 +199,8 @@ void TraceWriter::add(const Event& e) {
             if (s.requests.size() >= kRequestsPerBatch) write_requests(s);
         }
         break;
-    case EventKind::Alloc: // above
+    case EventKind::Alloc:
+        s.note_allocs(e.request, 1, e.size, e.size);
         break;
     case EventKind::Release:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
@@ -226,24 +227,16 @@ std::size_t TraceWriter::add_events(const Event* events, std::size_t count) {
         const Event& e = events[i];
         const auto kind = static_cast<unsigned>(e.kind);
         if (kind < 1 || kind > kEventKindMax) break;
-        if (e.kind == EventKind::Alloc) {
-            SessionState& s = state(e.session);
+        SessionState& s = state(e.session);
+        if (e.kind == EventKind::Alloc && !s.batch.empty()) {
             const codec::EventEncoder::AllocRun run = s.batch.add_allocs(
                 events + i, count - i, e.session, next_seq_, kBatchBytes, kEventsPerBatch);
             if (run.count != 0) {
-                // The same summaries add() keeps, for the whole run at once.
-                const std::uint64_t peak = s.live_bytes + run.peak_rise;
-                s.live_bytes += run.bytes;
+                // What add() keeps per event, for the whole run at once.
                 next_seq_ += run.count;
                 s.last_seq = next_seq_ - 1;
                 s.row.events += run.count;
-                s.row.blocks += run.count;
-                s.row.peak_bytes = std::max(s.row.peak_bytes, peak);
-                if (RequestRow* r = s.current_request(e.request)) {
-                    r->blocks += run.count;
-                    r->peak_bytes = std::max(r->peak_bytes, peak);
-                    s.requests_dirty = true;
-                }
+                s.note_allocs(e.request, run.count, run.bytes, run.peak_rise);
                 first_ns_ = first_ns_ == 0 ? run.min_ns : std::min(first_ns_, run.min_ns);
                 last_ns_ = std::max(last_ns_, s.batch.last_ns());
                 if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
