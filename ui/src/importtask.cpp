@@ -3,7 +3,6 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QMetaObject>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
@@ -39,7 +38,7 @@ bool ImportTask::isRunning() const {
 }
 
 void ImportTask::cancel() {
-    if (cancel_) cancel_->store(true);
+    job_.cancel();
 }
 
 std::optional<data::ImportStats> ImportTask::importNow(const ImportRequest& request,
@@ -92,22 +91,9 @@ std::optional<ImportKind> ImportTask::kindOf(const QString& path) {
 bool ImportTask::start(const ImportRequest& request) {
     if (watcher_.isRunning()) return false;
     request_ = request;
-    cancel_ = std::make_shared<std::atomic<bool>>(false);
-    progress_ = std::make_shared<std::atomic<int>>(kNoPercentYet);
+    auto cancelFlag = job_.begin(kNoPercentYet);
     Q_EMIT started(request.input);
-
-    auto cancelFlag = cancel_;
-    auto latest = progress_;
-    // Progress reaches the GUI thread as queued calls; only a changed percent posts one.
-    auto report = [this, latest](int percent) {
-        if (latest->exchange(percent) == percent) return;
-        QMetaObject::invokeMethod(
-            this,
-            [this, latest] {
-                if (latest == progress_) Q_EMIT progressChanged(latest->load());
-            },
-            Qt::QueuedConnection);
-    };
+    auto report = job_.reporter(this, [this](int percent) { Q_EMIT progressChanged(percent); });
     watcher_.setFuture(QtConcurrent::run([request, cancelFlag, report]() -> Outcome {
         try {
             return {importNow(request, report, *cancelFlag), {}};
@@ -125,7 +111,7 @@ bool ImportTask::start(const ImportRequest& request) {
 
 void ImportTask::onFinished() {
     const Outcome outcome = watcher_.result();
-    cancel_.reset();
+    job_.end();
     if (!outcome.error.isEmpty())
         Q_EMIT failed(request_.input, outcome.error);
     else if (!outcome.stats)

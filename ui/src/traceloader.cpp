@@ -1,6 +1,5 @@
 #include "memlife/ui/traceloader.hpp"
 
-#include <QMetaObject>
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <exception>
@@ -22,7 +21,7 @@ bool TraceLoader::isLoading() const {
 }
 
 void TraceLoader::cancel() {
-    if (cancel_) cancel_->store(true);
+    job_.cancel();
 }
 
 std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
@@ -67,22 +66,9 @@ void TraceLoader::load(const QString& path) {
         connect(&watcher_, &QFutureWatcherBase::finished, this, &TraceLoader::onFinished);
     }
     path_ = path;
-    cancel_ = std::make_shared<std::atomic<bool>>(false);
-    progress_ = std::make_shared<std::atomic<int>>(0);
+    auto cancelFlag = job_.begin(0);
     Q_EMIT started(path);
-
-    auto cancelFlag = cancel_;
-    auto latest = progress_;
-    // Progress reaches the GUI thread as queued calls; only a changed percent posts one.
-    auto report = [this, latest](int percent) {
-        if (latest->exchange(percent) == percent) return;
-        QMetaObject::invokeMethod(
-            this,
-            [this, latest] {
-                if (latest == progress_) Q_EMIT progressChanged(latest->load());
-            },
-            Qt::QueuedConnection);
-    };
+    auto report = job_.reporter(this, [this](int percent) { Q_EMIT progressChanged(percent); });
     watcher_.setFuture(QtConcurrent::run([path, cancelFlag, report]() -> Outcome {
         try {
             return {loadNow(path, report, *cancelFlag), {}};
@@ -96,8 +82,8 @@ void TraceLoader::load(const QString& path) {
 
 void TraceLoader::onFinished() {
     const Outcome outcome = watcher_.result();
-    const bool wasCanceled = cancel_ && cancel_->load();
-    cancel_.reset();
+    const bool wasCanceled = job_.canceled();
+    job_.end();
     if (!outcome.error.isEmpty()) {
         Q_EMIT failed(path_, outcome.error);
     } else if (wasCanceled || !outcome.trace) {

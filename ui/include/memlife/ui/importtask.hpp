@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "memlife/data/import.hpp"
+#include "memlife/ui/workerjob.hpp"
 
 namespace memlife::ui {
 
@@ -71,8 +72,7 @@ private:
 
     ImportRequest request_;
     QFutureWatcher<Outcome> watcher_;
-    std::shared_ptr<std::atomic<bool>> cancel_;
-    std::shared_ptr<std::atomic<int>> progress_; // latest percent, polled by a queued call
+    WorkerJob job_;
 };
 
 } // namespace memlife::ui

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "memlife/ui/loadedtrace.hpp"
+#include "memlife/ui/workerjob.hpp"
 
 namespace memlife::ui {
 
@@ -48,8 +49,7 @@ private:
 
     QString path_;
     QFutureWatcher<Outcome> watcher_;
-    std::shared_ptr<std::atomic<bool>> cancel_;
-    std::shared_ptr<std::atomic<int>> progress_; // latest percent, polled by a queued call
+    WorkerJob job_;
 };
 
 } // namespace memlife::ui
