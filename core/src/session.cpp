@@ -544,7 +544,7 @@ void Session::close() {
     session_arena_.release_all();
     noted_.clear();
     live_bytes_ = used_bytes_ = 0;
-    close_ns_ = clock_ns_ = std::max(now_ns(), clock_ns_);
+    close_ns_ = event_time(EventKind::SessionClose);
     open_ = false;
     update_fast_path();
     if (sink_ != nullptr) {

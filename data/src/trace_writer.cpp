@@ -153,8 +153,7 @@ void TraceWriter::add(const Event& e) {
     if (!s.dirty) mark_dirty(s);
     if (s.batch.empty()) s.batch.start(e.time_ns, seq);
     s.batch.add(e, seq);
-    if (e.time_ns < first_ns_ || first_ns_ == 0) first_ns_ = e.time_ns;
-    if (e.time_ns > last_ns_) last_ns_ = e.time_ns;
+    note_times(e.time_ns, e.time_ns);
 
     SessionRow& row = s.row;
     if (row.events++ == 0) s.first_seq = seq;
@@ -237,8 +236,7 @@ std::size_t TraceWriter::add_events(const Event* events, std::size_t count) {
                 s.last_seq = next_seq_ - 1;
                 s.row.events += run.count;
                 s.note_allocs(e.request, run.count, run.bytes, run.peak_rise);
-                first_ns_ = first_ns_ == 0 ? run.min_ns : std::min(first_ns_, run.min_ns);
-                last_ns_ = std::max(last_ns_, s.batch.last_ns());
+                note_times(run.min_ns, s.batch.last_ns());
                 if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
                 i += run.count;
                 continue;

@@ -60,6 +60,11 @@ private:
     void write_requests(SessionState& s);
     void write_session(const SessionState& s);
     void mark_dirty(SessionState& s);
+    // The trace's first and last event times (meta first_ns, last_ns); 0 = none yet.
+    void note_times(std::uint64_t min_ns, std::uint64_t max_ns) {
+        if (min_ns < first_ns_ || first_ns_ == 0) first_ns_ = min_ns;
+        if (max_ns > last_ns_) last_ns_ = max_ns;
+    }
 
     sqlite3* db_;
     store::Statement insert_batch_, upsert_requests_, upsert_session_, insert_corruption_,
