@@ -1,6 +1,7 @@
 // The recorder's two halves. The instrumented threads append 48-byte records to their own
 // buffer (a chain of fixed-size chunks, single producer / single consumer: a copy and one
-// release store, no lock, no SQLite). The writer thread drains every buffer, at once when a
+// release store, no lock, no SQLite); a session's batch goes in as slim runs, three events
+// per record (slim_run.hpp). The writer thread drains every buffer, at once when a
 // chunk fills and at least every flush interval, and feeds a TraceWriter.
 #include "memlife/data/recorder.hpp"
 
@@ -17,9 +18,11 @@
 #include <deque>
 #include <mutex>
 #include <new>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "slim_run.hpp"
 #include "store.hpp"
 #include "trace_writer.hpp"
 
@@ -138,6 +141,7 @@ struct Recorder::Impl {
     std::thread thread;
 
     std::size_t drain_round = 0; // drain_all's first buffer (writer thread only)
+    std::vector<Event> expanded; // a slim run's events (writer thread only)
     std::atomic<bool> closed{false};
     bool finished = false;
     std::atomic<std::uint64_t> skipped_lines{0}, malformed_lines{0};
@@ -308,6 +312,14 @@ struct Recorder::Impl {
         writer->add(e);
     }
 
+    void add_slim_run(const Event& header, const slim::Record* entries) {
+        if (expanded.size() < header.size) expanded.resize(header.size);
+        slim::unpack(header, entries, expanded.data());
+        for (std::size_t done = 0; done < header.size;) // every kind is an EventKind
+            done += std::max<std::size_t>(
+                1, writer->add_events(expanded.data() + done, header.size - done));
+    }
+
     void deliver_side(ThreadBuffer& b) {
         if (b.side_type == kPeer) {
             writer->set_peer(b.side_session, b.side_bytes);
@@ -340,12 +352,25 @@ struct Recorder::Impl {
             const std::uint32_t count = c->count.load(std::memory_order_acquire);
             any = any || b.read_index < count;
             while (b.read_index < count) {
-                if (b.side_remaining == 0) { // a run of events, up to the next side record
+                if (b.side_remaining == 0) { // a run of events, up to the next other record
                     const auto* events =
                         std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
                     b.read_index += static_cast<std::uint32_t>(
                         writer->add_events(events, count - b.read_index));
                     if (b.read_index == count) break;
+                    const Event& header =
+                        *std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
+                    if (header.kind == slim::kSlimRun) {
+                        // Published at once by on_events(), so all of it is below count.
+                        const std::size_t records = header.size <= kChunkEvents * slim::kPerRecord
+                                                        ? slim::run_records(header.size)
+                                                        : SIZE_MAX;
+                        if (records > count - b.read_index)
+                            throw std::logic_error("recorder buffer: a slim run is cut short");
+                        add_slim_run(header, c->records + b.read_index + 1);
+                        b.read_index += static_cast<std::uint32_t>(records);
+                        continue;
+                    }
                 }
                 process(b, c->records[b.read_index++]);
             }
@@ -598,16 +623,17 @@ void Recorder::on_event(const Event& event) noexcept {
     im.append(&event, false);
 }
 
-// A session's batch: one copy into the chunk and one release store.
+// A session's batch: packed into slim runs in the chunk (see slim_run.hpp), one release
+// store.
 void Recorder::on_events(const Event* events, std::size_t count) noexcept {
     Impl& im = *impl_;
     const TlsCache& cache = tls_cache;
     if (cache.recorder_id == im.id) [[likely]] {
         ThreadBuffer& b = *cache.buffer;
         const std::uint32_t n = b.write_index;
-        if (count <= kChunkEvents - n) [[likely]] {
-            std::memcpy(b.write_chunk->records[n], events, count * sizeof(Event));
-            b.write_index = n + static_cast<std::uint32_t>(count);
+        if (count < kChunkEvents - n) [[likely]] { // pack() needs count + 1 records of room
+            b.write_index = n + static_cast<std::uint32_t>(
+                                    slim::pack(events, count, b.write_chunk->records + n));
             b.write_chunk->count.store(b.write_index, std::memory_order_release);
             return;
         }
