@@ -19,8 +19,10 @@ enum class BackPressure {
 struct RecorderOptions {
     BackPressure back_pressure = BackPressure::Block;
     std::uint32_t flush_interval_ms = 100;
-    std::size_t max_buffered_events = 1u << 22; // beyond this, back-pressure applies
-    std::string source = "recorder";            // TraceInfo::source
+    // Beyond this many buffer records (one event each, or up to three in the slim runs a
+    // session's batch travels in), back-pressure applies.
+    std::size_t max_buffered_events = 1u << 22;
+    std::string source = "recorder"; // TraceInfo::source
     // Importers: write to a temporary file next to `path` and only rename it into place on
     // commit(); on abort() (or destruction without commit) nothing is left behind.
     bool atomic = false;
