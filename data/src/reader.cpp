@@ -99,8 +99,7 @@ struct TraceReader::Impl {
         } catch (const store::SqlError& e) {
             store::throw_read_error(path, db.get(), e.what());
         } catch (const CorruptBatch& e) {
-            throw TraceError(TraceError::Kind::Truncated, path,
-                             std::string("truncated or corrupt trace (") + e.what() + ")");
+            store::throw_corrupt_trace(path, e.what());
         }
     }
 

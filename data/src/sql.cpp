@@ -429,6 +429,11 @@ void run_sql(const std::string& path, const std::string& sql,
         }
         if (rc != SQLITE_DONE) {
             const int code = sqlite3_errcode(db.get()) & 0xFF;
+            // A virtual table's BLOB that does not decode carries its own reason; SQLite's
+            // generic text means damaged pages.
+            const std::string message = sqlite3_errmsg(db.get());
+            if (code == SQLITE_CORRUPT && message != sqlite3_errstr(SQLITE_CORRUPT))
+                store::throw_corrupt_trace(path, message);
             if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB || code == SQLITE_IOERR)
                 store::throw_read_error(path, db.get(), "cannot read");
             throw TraceError(TraceError::Kind::Usage, path,

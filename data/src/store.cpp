@@ -138,6 +138,11 @@ bool file_exists(const std::string& path) {
 
 } // namespace
 
+void throw_corrupt_trace(const std::string& path, const std::string& reason) {
+    throw TraceError(TraceError::Kind::Truncated, path,
+                     "truncated or corrupt trace (" + reason + ")");
+}
+
 void throw_read_error(const std::string& path, sqlite3* db, const std::string& what) {
     const int code = db != nullptr ? sqlite3_errcode(db) & 0xFF : SQLITE_ERROR;
     const std::string detail = db != nullptr ? sqlite3_errmsg(db) : what;

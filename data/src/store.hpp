@@ -116,6 +116,9 @@ Database open_trace(const std::string& path);
 
 // Maps an SQLite failure while reading a trace to the TraceError kind it means.
 [[noreturn]] void throw_read_error(const std::string& path, sqlite3* db, const std::string& what);
+// A BLOB that does not decode (`reason` says which): the same error from the reader and
+// from SQL over the virtual tables.
+[[noreturn]] void throw_corrupt_trace(const std::string& path, const std::string& reason);
 
 std::string meta(sqlite3* db, const char* key);
 

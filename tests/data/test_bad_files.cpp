@@ -219,13 +219,23 @@ TEST(BadFiles, BatchesThatDoNotDecodeAreReported) {
         const std::string path = dir.file("damaged-blob.mltrace");
         std::filesystem::copy_file(good, path, std::filesystem::copy_options::overwrite_existing);
         exec(path, sql);
-        try {
-            TraceReader(path).for_each_event([](const Event&) { return true; });
-            ADD_FAILURE() << "no error after " << sql;
-        } catch (const TraceError& e) {
-            EXPECT_EQ(e.kind(), Kind::Truncated) << e.what();
-            EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
+        // The reader and SQL over the events table give the same reason.
+        std::string reasons[2];
+        for (int api = 0; api < 2; ++api) {
+            try {
+                if (api == 0)
+                    TraceReader(path).for_each_event([](const Event&) { return true; });
+                else
+                    run_sql(path, "SELECT count(*) FROM events", [](const auto&, const auto&) {});
+                ADD_FAILURE() << "no error after " << sql;
+            } catch (const TraceError& e) {
+                EXPECT_EQ(e.kind(), Kind::Truncated) << e.what();
+                EXPECT_EQ(std::string(e.what()).rfind(path + ": ", 0), 0u) << e.what();
+                reasons[api] = e.what();
+            }
         }
+        EXPECT_NE(reasons[0].find("event batch of session"), std::string::npos) << reasons[0];
+        EXPECT_EQ(reasons[1], reasons[0]);
     }
 }
 
