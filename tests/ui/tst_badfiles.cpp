@@ -1,5 +1,6 @@
 // Files that are not traces: each gives an error dialog naming the file (found without a
 // nested event loop), never a crash, and the window still opens a good trace afterwards.
+// A trace that opens but has damaged batches: every view says so, none crashes.
 #include <QApplication>
 #include <QMessageBox>
 #include <QSignalSpy>
@@ -9,7 +10,10 @@
 #include <random>
 #include <sqlite3.h>
 
+#include "memlife/ui/growthchart.hpp"
+#include "memlife/ui/livebyteschart.hpp"
 #include "memlife/ui/mainwindow.hpp"
+#include "memlife/ui/pages.hpp"
 #include "memlife/ui/tracedocument.hpp"
 #include "trace_fixture.hpp"
 
@@ -23,12 +27,22 @@ private Q_SLOTS:
     void initTestCase();
     void badFile_data();
     void badFile();
+    void damagedBatchesAfterOpen();
 
 private:
     QString write(const QString& name, const QByteArray& bytes);
     QTemporaryDir dir_;
     QString good_;
 };
+
+// Runs SQL on the SQLite file at `path` (created if missing).
+static bool execSql(const QString& path, const char* sql) {
+    sqlite3* db = nullptr;
+    const bool ok = sqlite3_open(path.toUtf8().constData(), &db) == SQLITE_OK &&
+                    sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
+    sqlite3_close(db);
+    return ok;
+}
 
 QString TestBadFiles::write(const QString& name, const QByteArray& bytes) {
     const QString path = dir_.filePath(name);
@@ -57,14 +71,8 @@ void TestBadFiles::badFile_data() {
 
     // An SQLite database of another application.
     const QString foreign = dir_.filePath(QStringLiteral("foreign.sqlite"));
-    sqlite3* db = nullptr;
-    QCOMPARE(sqlite3_open(foreign.toUtf8().constData(), &db), SQLITE_OK);
-    QCOMPARE(sqlite3_exec(db,
-                          "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT);"
-                          "INSERT INTO customers(name) VALUES ('ada'), ('grace');",
-                          nullptr, nullptr, nullptr),
-             SQLITE_OK);
-    sqlite3_close(db);
+    QVERIFY(execSql(foreign, "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT);"
+                             "INSERT INTO customers(name) VALUES ('ada'), ('grace');"));
     QTest::newRow("foreign sqlite") << foreign;
 
     // A real trace cut short.
@@ -106,6 +114,47 @@ void TestBadFiles::badFile() {
     window.openTrace(good_);
     QVERIFY(loaded.wait(10000));
     QVERIFY(window.document()->trace());
+}
+
+void TestBadFiles::damagedBatchesAfterOpen() {
+    // Opens (the loader reads only the summary tables); the batches behind the charts and
+    // the event log do not decode.
+    const QString path = dir_.filePath(QStringLiteral("damaged-batches.memlife"));
+    QFile::remove(path);
+    QVERIFY(QFile::copy(good_, path));
+    QVERIFY(execSql(path, "UPDATE event_batches SET count = count + 1;"
+                          "UPDATE request_batches SET data = x'ff';"));
+
+    MainWindow window(/*persistent=*/false);
+    window.resize(1200, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy loaded(&window, &MainWindow::traceLoaded);
+    window.openTrace(path);
+    QVERIFY(loaded.wait(10000));
+    auto expectReadError = [&](const QString& title) {
+        QVERIFY2(title.startsWith(QStringLiteral("Cannot read this trace: ")), qPrintable(title));
+        QVERIFY2(title.contains(path), qPrintable(title));
+    };
+
+    LiveBytesChart* live =
+        qobject_cast<OverviewPage*>(window.page(QStringLiteral("overview")))->chart();
+    live->requeryNow();
+    expectReadError(live->chart()->title());
+    const std::uint64_t first = window.document()->trace()->sessions.front().id;
+    window.document()->setSelection({first}); // request marks: the request batches
+    live->requeryNow();
+    expectReadError(live->chart()->title());
+
+    QVERIFY(window.setCurrentView(QStringLiteral("growth")));
+    GrowthChart* growth = qobject_cast<GrowthPage*>(window.page(QStringLiteral("growth")))->chart();
+    expectReadError(growth->chart()->title());
+
+    for (const char* view : {"events", "teaching", "blocks", "leaks"}) {
+        QVERIFY(window.setCurrentView(QString::fromLatin1(view)));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
+    }
+    QVERIFY(window.isVisible());
 }
 
 QTEST_MAIN(TestBadFiles)

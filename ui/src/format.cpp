@@ -1,5 +1,7 @@
 #include "memlife/ui/format.hpp"
 
+#include <QCoreApplication>
+
 #include <cmath>
 
 namespace memlife::ui {
@@ -98,6 +100,11 @@ QString tailStatusName(data::TailStatus t) {
 QString eventKindName(EventKind k) {
     const auto text = name(k);
     return QString::fromLatin1(text.data(), static_cast<qsizetype>(text.size()));
+}
+
+QString readErrorText(const char* what) {
+    return QCoreApplication::translate("memlife::ui", "Cannot read this trace: %1")
+        .arg(QString::fromUtf8(what));
 }
 
 } // namespace memlife::ui

@@ -94,7 +94,12 @@ void GrowthChart::rebuild() {
     double maxBytes = 0, maxIndex = 1;
     std::vector<std::vector<data::RequestRow>> all;
     for (std::uint64_t id : sessions_) {
-        all.push_back(trace_->reader->requests(id));
+        try {
+            all.push_back(trace_->reader->requests(id));
+        } catch (const std::exception& e) { // a damaged batch: this session stays empty
+            all.emplace_back();
+            chart_->setTitle(readErrorText(e.what()));
+        }
         for (const auto& r : all.back())
             maxBytes = std::max(maxBytes, double(r.live_bytes_at_end)),
             maxIndex = std::max(maxIndex, double(r.number));

@@ -108,6 +108,7 @@ void LiveBytesChart::setTrace(TracePtr trace) {
     trace_ = std::move(trace);
     sessions_.clear();
     requestEnds_.clear();
+    readError_.clear();
     hasData_ = false;
     rebuildSeries();
 }
@@ -116,11 +117,17 @@ void LiveBytesChart::setSessions(std::vector<std::uint64_t> sessions, bool detai
     sessions_ = std::move(sessions);
     detailed_ = detailed;
     requestEnds_.clear();
+    readError_.clear();
     if (trace_ && detailed_) {
         const std::size_t n = std::min(sessions_.size(), kMaxDetailedSessions);
-        for (std::size_t i = 0; i < n; ++i)
-            for (const auto& request : trace_->reader->requests(sessions_[i]))
-                if (request.end_ns) requestEnds_.push_back(request.end_ns);
+        try {
+            for (std::size_t i = 0; i < n; ++i)
+                for (const auto& request : trace_->reader->requests(sessions_[i]))
+                    if (request.end_ns) requestEnds_.push_back(request.end_ns);
+        } catch (const std::exception& e) { // a damaged batch: the marks stay off
+            requestEnds_.clear();
+            readError_ = readErrorText(e.what());
+        }
         std::sort(requestEnds_.begin(), requestEnds_.end());
     }
     rebuildSeries();
@@ -179,6 +186,7 @@ void LiveBytesChart::rebuildSeries() {
                                : tr("Live bytes of the %1 sessions with the highest peak "
                                     "(select sessions to choose)")
                                      .arg(sessions_.size()));
+    if (!readError_.isEmpty()) chart_->setTitle(readError_);
     applyPalette();
     // Hide the corruption legend entry when there is none to explain.
     setXRange(fullMin_, fullMax_);
@@ -225,11 +233,17 @@ void LiveBytesChart::requery() {
 
     std::vector<std::vector<data::SeriesPoint>> points(sessions_.size());
     double maxBytes = 0;
+    QString error; // a damaged batch: its session stays empty, the others are drawn
     for (std::size_t i = 0; i < sessions_.size(); ++i) {
-        points[i] = trace_->reader->live_bytes_series(sessions_[i], window, maxPoints);
+        try {
+            points[i] = trace_->reader->live_bytes_series(sessions_[i], window, maxPoints);
+        } catch (const std::exception& e) {
+            if (error.isEmpty()) error = readErrorText(e.what());
+        }
         for (const auto& p : points[i])
             maxBytes = std::max(maxBytes, double(p.live_bytes));
     }
+    if (!error.isEmpty()) chart_->setTitle(readError_ = error);
     const ByteUnit unit = byteUnitFor(maxBytes);
     yUnit_ = unit.bytes;
 

@@ -29,4 +29,8 @@ QString originName(AllocOrigin o);
 QString tailStatusName(data::TailStatus t);
 QString eventKindName(EventKind k);
 
+// What a view shows in place of its data when the trace cannot be read there (a damaged
+// batch found after the trace opened): "Cannot read this trace: PATH: reason".
+QString readErrorText(const char* what);
+
 } // namespace memlife::ui

@@ -83,6 +83,7 @@ private:
     QScatterSeries* corruptionSeries_ = nullptr;
     std::vector<const data::CorruptionRow*> markers_; // parallel to corruptionSeries_ points
     std::vector<std::uint64_t> requestEnds_;          // sorted ns
+    QString readError_; // why the trace could not be read for these sessions, if it could not
     TimeUnit unit_;
     std::uint64_t originNs_ = 0;
     double fullMin_ = 0, fullMax_ = 1; // x range of the whole sessions
