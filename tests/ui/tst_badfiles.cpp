@@ -2,6 +2,7 @@
 // nested event loop), never a crash, and the window still opens a good trace afterwards.
 // A trace that opens but has damaged batches: every view says so, none crashes.
 #include <QApplication>
+#include <QLabel>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -150,7 +151,14 @@ void TestBadFiles::damagedBatchesAfterOpen() {
     GrowthChart* growth = qobject_cast<GrowthPage*>(window.page(QStringLiteral("growth")))->chart();
     expectReadError(growth->chart()->title());
 
-    for (const char* view : {"events", "teaching", "blocks", "leaks"}) {
+    QVERIFY(window.setCurrentView(QStringLiteral("events")));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
+    auto* eventCount = window.findChild<QLabel*>(QStringLiteral("eventCount"));
+    QVERIFY(eventCount);
+    QTRY_VERIFY_WITH_TIMEOUT(eventCount->text().startsWith(QStringLiteral("Cannot read")), 10000);
+    expectReadError(eventCount->text());
+
+    for (const char* view : {"teaching", "blocks", "leaks"}) {
         QVERIFY(window.setCurrentView(QString::fromLatin1(view)));
         QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
     }

@@ -102,9 +102,8 @@ QString eventKindName(EventKind k) {
     return QString::fromLatin1(text.data(), static_cast<qsizetype>(text.size()));
 }
 
-QString readErrorText(const char* what) {
-    return QCoreApplication::translate("memlife::ui", "Cannot read this trace: %1")
-        .arg(QString::fromUtf8(what));
+QString readErrorText(const QString& what) {
+    return QCoreApplication::translate("memlife::ui", "Cannot read this trace: %1").arg(what);
 }
 
 } // namespace memlife::ui

@@ -98,7 +98,7 @@ void GrowthChart::rebuild() {
             all.push_back(trace_->reader->requests(id));
         } catch (const std::exception& e) { // a damaged batch: this session stays empty
             all.emplace_back();
-            chart_->setTitle(readErrorText(e.what()));
+            chart_->setTitle(readErrorText(QString::fromUtf8(e.what())));
         }
         for (const auto& r : all.back())
             maxBytes = std::max(maxBytes, double(r.live_bytes_at_end)),

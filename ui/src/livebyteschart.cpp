@@ -126,7 +126,7 @@ void LiveBytesChart::setSessions(std::vector<std::uint64_t> sessions, bool detai
                     if (request.end_ns) requestEnds_.push_back(request.end_ns);
         } catch (const std::exception& e) { // a damaged batch: the marks stay off
             requestEnds_.clear();
-            readError_ = readErrorText(e.what());
+            readError_ = readErrorText(QString::fromUtf8(e.what()));
         }
         std::sort(requestEnds_.begin(), requestEnds_.end());
     }
@@ -238,7 +238,7 @@ void LiveBytesChart::requery() {
         try {
             points[i] = trace_->reader->live_bytes_series(sessions_[i], window, maxPoints);
         } catch (const std::exception& e) {
-            if (error.isEmpty()) error = readErrorText(e.what());
+            if (error.isEmpty()) error = readErrorText(QString::fromUtf8(e.what()));
         }
         for (const auto& p : points[i])
             maxBytes = std::max(maxBytes, double(p.live_bytes));

@@ -430,6 +430,7 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
     scope_->addItem(tr("the selected session"), true);
     top->addWidget(scope_);
     count_ = new QLabel(this);
+    count_->setObjectName(QStringLiteral("eventCount"));
     top->addWidget(count_, 1);
 
     table_ = makeTable(this, false);
@@ -455,6 +456,11 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
         Q_EMIT busyChanged();
     });
     connect(model_, &EventLogModel::windowLoaded, this, &ViewPage::busyChanged);
+    connect(model_, &EventLogModel::failed, this, [this](const QString& message) {
+        readError_ = readErrorText(message);
+        updateCount();
+        Q_EMIT busyChanged();
+    });
 }
 
 QAbstractItemModel* EventsPage::tableModel() {
@@ -470,6 +476,7 @@ bool EventsPage::isBusy() const {
 }
 
 void EventsPage::traceChanged() {
+    readError_.clear();
     model_->setSource(nullptr, std::nullopt, std::nullopt);
 }
 
@@ -485,13 +492,19 @@ void EventsPage::refresh() {
         session = document()->focusSession();
     std::optional<EventKind> kindFilter;
     if (kind) kindFilter = static_cast<EventKind>(kind);
-    if (model_->trace() != trace || model_->session() != session || model_->kind() != kindFilter)
+    if (model_->trace() != trace || model_->session() != session || model_->kind() != kindFilter) {
+        readError_.clear();
         model_->setSource(trace, session, kindFilter);
+    }
     updateCount();
     Q_EMIT busyChanged();
 }
 
 void EventsPage::updateCount() {
+    if (!readError_.isEmpty()) {
+        count_->setText(readError_);
+        return;
+    }
     const auto rows = std::uint64_t(model_->rowCount());
     count_->setText(model_->isCounting() ? tr("counting… %1 events so far").arg(formatCount(rows))
                                          : tr("%1 events").arg(formatCount(rows)));

@@ -31,6 +31,6 @@ QString eventKindName(EventKind k);
 
 // What a view shows in place of its data when the trace cannot be read there (a damaged
 // batch found after the trace opened): "Cannot read this trace: PATH: reason".
-QString readErrorText(const char* what);
+QString readErrorText(const QString& what);
 
 } // namespace memlife::ui

@@ -149,6 +149,7 @@ private:
     QComboBox* kind_;
     QComboBox* scope_;
     QLabel* count_;
+    QString readError_; // the events could not be read (shown in place of the count)
     QTableView* table_;
 };
 
