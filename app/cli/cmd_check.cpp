@@ -1,11 +1,31 @@
 // memlife check TRACE [--max-growth BYTES]: a CI gate.
 #include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
 #include <optional>
 
 #include "cli.hpp"
 #include "trace_summary.hpp"
 
 namespace memlife::cli {
+
+namespace {
+
+// A byte count: finite and not negative. (CLI::NonNegativeNumber let "nan" through, which
+// no growth exceeds, and printed DBL_MAX in full in its message.)
+const CLI::Validator kByteLimit(
+    [](std::string& text) -> std::string {
+        double value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+            value < 0)
+            return "expected a number of bytes, 0 or more; got '" + text + "'";
+        return {};
+    },
+    "BYTES");
+
+} // namespace
 
 Command add_check(CLI::App& app) {
     auto* cmd = app.add_subcommand(
@@ -17,7 +37,7 @@ Command add_check(CLI::App& app) {
     cmd->add_option("TRACE", *trace, "Trace file (SQLite)")->required();
     cmd->add_option("--max-growth", *max_growth,
                     "Largest allowed growth per request of any session, in bytes")
-        ->check(CLI::NonNegativeNumber);
+        ->check(kByteLimit);
     cmd->add_flag("-q,--quiet", *quiet, "Print nothing; the exit code tells");
     return {cmd, [trace, max_growth, quiet]() -> int {
                 TraceSummary s;

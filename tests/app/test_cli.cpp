@@ -84,6 +84,13 @@ TEST(Cli, CheckExitCodes) {
     EXPECT_EQ(run_memlife("check --max-growth 100000 " + quote(leak), dir).exit_code, 0);
     EXPECT_EQ(run_memlife("check " + quote(dir / "missing.trace"), dir).exit_code, 2);
     EXPECT_EQ(run_memlife("check --max-growth nonsense " + quote(clean), dir).exit_code, 2);
+    // A limit nothing can exceed is a mistake, not a pass.
+    for (const char* limit : {"nan", "-1", "inf"}) {
+        const auto r =
+            run_memlife(std::string("check --max-growth ") + limit + " " + quote(leak), dir);
+        EXPECT_EQ(r.exit_code, 2) << limit;
+        EXPECT_NE(r.err.find("expected a number of bytes"), std::string::npos) << r.err;
+    }
 }
 
 TEST(Cli, SameSeedSameContent) {
