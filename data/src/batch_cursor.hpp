@@ -54,17 +54,39 @@ public:
     bool next(Event& e, std::uint64_t& seq) {
         for (;;) {
             if (loaded_ && batch_.next(e, seq)) return true;
-            if (!stmt_.step()) return false;
+            if (!step()) return false;
             batch_.load(stmt_);
             loaded_ = true;
+        }
+    }
+    // Passes over the first n events (before any next()): whole batches by their count
+    // column, without reading their BLOBs; the rest by decoding.
+    void skip(std::uint64_t n) {
+        while (n > 0) {
+            if (!step()) return;
+            const std::uint64_t count = stmt_.u64(3); // kBatchColumns: session, first_seq,
+            if (count <= n) {                         // first_ns, count, data
+                n -= count;
+                continue;
+            }
+            batch_.load(stmt_);
+            loaded_ = true;
+            Event e;
+            std::uint64_t seq = 0;
+            while (n > 0 && batch_.next(e, seq))
+                --n;
+            return;
         }
     }
     store::Statement& statement() { return stmt_; }
 
 private:
+    // Once the rows are done, stays done (stepping a finished statement would restart it).
+    bool step() { return !done_ && (stmt_.step() || (done_ = true, false)); }
+
     store::Statement stmt_;
     BatchDecoder batch_;
-    bool loaded_ = false;
+    bool loaded_ = false, done_ = false;
 };
 
 inline constexpr const char* kBatchColumns = "session, first_seq, first_ns, count, data";

@@ -292,16 +292,46 @@ void TraceReader::for_each_block(std::uint64_t session,
     });
 }
 
+std::uint64_t TraceReader::event_count(std::optional<std::uint64_t> session) const {
+    return impl_->guarded([&] {
+        store::Statement s(impl_->db.get(),
+                           session ? "SELECT total(count) FROM event_batches WHERE session = ?"
+                                   : "SELECT total(count) FROM event_batches");
+        if (session) s.bind(1, *session);
+        s.step();
+        const double total = s.real(0); // total(): 0.0 on no rows, and no integer overflow
+        return total > 0 ? static_cast<std::uint64_t>(total) : std::uint64_t{0};
+    });
+}
+
 void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
-                                 std::optional<std::uint64_t> session) const {
+                                 std::optional<std::uint64_t> session, std::uint64_t skip) const {
     impl_->guarded([&] {
         Event e;
         std::uint64_t seq = 0;
         if (session) {
             BatchCursor cursor = impl_->session_cursor(*session);
+            cursor.skip(skip);
             while (cursor.next(e, seq))
                 if (!fn(e)) break;
             return;
+        }
+        // The stream's first sequence number to deliver: with dense numbers (every number
+        // from the first to the last used once, as the writer assigns them) the skipped
+        // events are exactly those numbered below it, and whole batches below it are never
+        // read. Otherwise the skipped events are decoded and dropped.
+        std::uint64_t from_seq = 0, drop = skip;
+        if (skip > 0) {
+            store::Statement range(impl_->db.get(),
+                                   "SELECT total(count), min(first_seq), max(last_seq) "
+                                   "FROM event_batches");
+            range.step();
+            const double events = range.real(0);
+            const std::uint64_t first = range.u64(1), last = range.u64(2);
+            if (events > 0 && last >= first && double(last - first) + 1 == events) {
+                from_seq = first + skip;
+                drop = 0;
+            }
         }
         // Batches are per session; the stream order is the sequence number. Merge the
         // batches that overlap in sequence (one per concurrently active session).
@@ -314,8 +344,10 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
         std::priority_queue<Active*, std::vector<Active*>, decltype(later)> heap(later);
         std::vector<std::unique_ptr<Active>> owned;
         std::vector<Active*> spare;
-        store::Statement rows(impl_->db.get(), std::string("SELECT ") + kBatchColumns +
-                                                   " FROM event_batches ORDER BY first_seq");
+        store::Statement rows(impl_->db.get(),
+                              std::string("SELECT ") + kBatchColumns +
+                                  " FROM event_batches WHERE last_seq >= ? ORDER BY first_seq");
+        rows.bind(1, from_seq);
         bool have_row = rows.step();
         for (;;) {
             if (have_row && (heap.empty() || heap.top()->seq > rows.u64(1))) {
@@ -338,7 +370,12 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
             if (heap.empty()) break;
             Active* a = heap.top();
             heap.pop();
-            if (!fn(a->event)) break;
+            if (a->seq < from_seq) { // in a batch that straddles the first one to deliver
+            } else if (drop > 0) {
+                --drop;
+            } else if (!fn(a->event)) {
+                break;
+            }
             if (a->batch.next(a->event, a->seq))
                 heap.push(a);
             else

@@ -40,9 +40,15 @@ public:
 
     void for_each_block(std::uint64_t session,
                         const std::function<bool(const BlockRow&)>& fn) const;
-    // Every event in stream order (optionally one session's), decoded.
+    // Every event in stream order (optionally one session's), decoded, after the first
+    // `skip` of them. Skipping passes over whole batches without decoding them (for the
+    // stream of all sessions, when its sequence numbers are dense, as a recording's are).
     void for_each_event(const std::function<bool(const Event&)>& fn,
-                        std::optional<std::uint64_t> session = std::nullopt) const;
+                        std::optional<std::uint64_t> session = std::nullopt,
+                        std::uint64_t skip = 0) const;
+    // The number of events for_each_event() yields (without skip), from the batch rows:
+    // no decoding.
+    std::uint64_t event_count(std::optional<std::uint64_t> session = std::nullopt) const;
 
     std::vector<CorruptionRow>
     corruptions(std::optional<std::uint64_t> session = std::nullopt) const;
