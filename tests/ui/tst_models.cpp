@@ -6,6 +6,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <cstring>
+
 #include "memlife/ui/blocksmodel.hpp"
 #include "memlife/ui/eventlogmodel.hpp"
 #include "memlife/ui/format.hpp"
@@ -252,6 +254,24 @@ void TestModels::eventLogWindowBeyondTheFirst() {
              eventKindName(EventKind::SessionClose));
     QCOMPARE(model.index(last, EventLogModel::Index).data().toString(), QString::number(last + 1));
     QVERIFY(!model.eventAt(0)); // memory stays bounded: one window at a time
+
+    // The stream of all sessions, read from the middle: row r is the reader's event r.
+    model.setSource(trace_, std::nullopt, std::nullopt);
+    QVERIFY(counted.wait(10000));
+    const int middle = model.rowCount() / 2 + 3;
+    QVERIFY(middle > EventLogModel::kWindow);
+    QVERIFY(!model.eventAt(middle));
+    model.index(middle, EventLogModel::Time).data(); // asks for the window around it
+    QVERIFY(windowLoaded.wait(10000));
+    QVERIFY(model.eventAt(middle));
+    Event expected;
+    int n = 0;
+    trace_->reader->for_each_event([&](const Event& e) {
+        if (n++ < middle) return true;
+        expected = e;
+        return false;
+    });
+    QCOMPARE(std::memcmp(model.eventAt(middle), &expected, sizeof(Event)), 0);
 }
 
 void TestModels::tailInspector() {

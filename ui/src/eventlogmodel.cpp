@@ -83,18 +83,30 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
         QString error;
         try {
             data::TraceReader reader(path);
-            reader.for_each_event(
-                [&](const Event& event) {
-                    if (kind && event.kind != *kind) return !stop.load(std::memory_order_relaxed);
-                    if (first.size() < static_cast<std::size_t>(kWindow)) first.push_back(event);
-                    ++count;
-                    if ((count & 4095) == 0 && sincePost.elapsed() >= kProgressIntervalMs) {
-                        post(false, {});
-                        sincePost.restart();
-                    }
-                    return !stop.load(std::memory_order_relaxed) && count < kMaxRows;
-                },
-                session);
+            if (!kind) { // every event: the batch rows know how many, only the top is decoded
+                count = std::min(reader.event_count(session), kMaxRows);
+                reader.for_each_event(
+                    [&](const Event& event) {
+                        first.push_back(event);
+                        return !stop.load(std::memory_order_relaxed) &&
+                               first.size() < static_cast<std::size_t>(kWindow);
+                    },
+                    session);
+            } else {
+                reader.for_each_event(
+                    [&](const Event& event) {
+                        if (event.kind != *kind) return !stop.load(std::memory_order_relaxed);
+                        if (first.size() < static_cast<std::size_t>(kWindow))
+                            first.push_back(event);
+                        ++count;
+                        if ((count & 4095) == 0 && sincePost.elapsed() >= kProgressIntervalMs) {
+                            post(false, {});
+                            sincePost.restart();
+                        }
+                        return !stop.load(std::memory_order_relaxed) && count < kMaxRows;
+                    },
+                    session);
+            }
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
@@ -148,7 +160,10 @@ void EventLogModel::startFetch(int row) {
         QString error;
         try {
             data::TraceReader reader(path);
-            std::int64_t position = 0;
+            // Without a kind filter, row r is the stream's event r: the reader seeks there.
+            // With one, rows are counted from the start.
+            const std::uint64_t skip = kind ? 0 : static_cast<std::uint64_t>(start);
+            std::int64_t position = static_cast<std::int64_t>(skip);
             reader.for_each_event(
                 [&](const Event& event) {
                     if (kind && event.kind != *kind) return !stop.load(std::memory_order_relaxed);
@@ -156,7 +171,7 @@ void EventLogModel::startFetch(int row) {
                     return !stop.load(std::memory_order_relaxed) &&
                            events->size() < static_cast<std::size_t>(kWindow);
                 },
-                session);
+                session, skip);
         } catch (const std::exception& e) {
             error = QString::fromUtf8(e.what());
         }
