@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "codec.hpp"
 #include "store.hpp"
@@ -90,5 +91,18 @@ private:
 };
 
 inline constexpr const char* kBatchColumns = "session, first_seq, first_ns, count, data";
+
+// Appends the rows of the request batch in `stmt`'s columns `data` and `count` (the row's
+// claim); throws CorruptBatch when the BLOB does not decode to that many rows.
+inline void decode_request_batch(const store::Statement& stmt, int data, int count,
+                                 std::uint64_t session, std::vector<RequestRow>& out) {
+    const std::string bytes = stmt.blob(data);
+    const std::size_t before = out.size();
+    if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
+                                session, out) ||
+        out.size() - before != stmt.u64(count))
+        throw CorruptBatch("request batch of session " + std::to_string(session) +
+                           " does not decode");
+}
 
 } // namespace memlife::data

@@ -197,15 +197,8 @@ std::vector<RequestRow> TraceReader::requests(std::uint64_t session) const {
             impl_->db.get(),
             "SELECT data, count FROM request_batches WHERE session = ? ORDER BY batch");
         s.bind(1, session);
-        while (s.step()) {
-            const std::string data = s.blob(0);
-            const std::size_t before = rows.size();
-            if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(data.data()),
-                                        data.size(), session, rows) ||
-                rows.size() - before != s.u64(1))
-                throw CorruptBatch("request batch of session " + std::to_string(session) +
-                                   " does not decode");
-        }
+        while (s.step())
+            decode_request_batch(s, 0, 1, session, rows);
         return rows;
     });
 }

@@ -86,12 +86,8 @@ public:
     bool next(Row& row) override {
         while (rows_.empty()) {
             if (!stmt_.step()) return false;
-            const std::string data = stmt_.blob(1);
             std::vector<RequestRow> decoded;
-            if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(data.data()),
-                                        data.size(), stmt_.u64(0), decoded) ||
-                decoded.size() != stmt_.u64(2))
-                throw CorruptBatch("request batch does not decode");
+            decode_request_batch(stmt_, 1, 2, stmt_.u64(0), decoded);
             rows_.assign(decoded.begin(), decoded.end());
         }
         const RequestRow r = rows_.front();

@@ -237,6 +237,27 @@ TEST(BadFiles, BatchesThatDoNotDecodeAreReported) {
         EXPECT_NE(reasons[0].find("event batch of session"), std::string::npos) << reasons[0];
         EXPECT_EQ(reasons[1], reasons[0]);
     }
+
+    // A request batch: the same from TraceReader::requests and from SQL's requests table.
+    const std::string requests = dir.file("damaged-requests.mltrace");
+    std::filesystem::copy_file(good, requests);
+    exec(requests, "UPDATE request_batches SET data = x'ff' WHERE session = 3");
+    std::string reasons[2];
+    try {
+        TraceReader(requests).requests(3);
+        ADD_FAILURE() << "no error from requests()";
+    } catch (const TraceError& e) {
+        reasons[0] = e.what();
+    }
+    try {
+        run_sql(requests, "SELECT count(*) FROM requests", [](const auto&, const auto&) {});
+        ADD_FAILURE() << "no error from SQL";
+    } catch (const TraceError& e) {
+        reasons[1] = e.what();
+    }
+    EXPECT_EQ(reasons[0], requests + ": truncated or corrupt trace (request batch of session 3 "
+                                     "does not decode)");
+    EXPECT_EQ(reasons[1], reasons[0]);
 }
 
 TEST(BadFiles, ReaderNeverModifiesTheFile) {
