@@ -21,6 +21,10 @@ int last_error() noexcept {
 }
 } // namespace memlife::detail
 
+void memlife::set_last_error(int code) noexcept {
+    detail::set_last_error(code);
+}
+
 namespace {
 
 Session* session_of(const ml_session* handle) {
@@ -201,6 +205,14 @@ const char* ml_strerror(int code) {
         return "pointer is already noted";
     case ML_ERR_BAD_CONFIG:
         return "configuration value out of range";
+    case ML_ERR_TRACE_ACTIVE:
+        return "a trace is already being recorded";
+    case ML_ERR_NO_TRACE:
+        return "no trace is being recorded";
+    case ML_ERR_TRACE_IO:
+        return "the trace file cannot be written";
+    case ML_ERR_SESSIONS_OPEN:
+        return "sessions are still open";
     default:
         return "unknown error";
     }

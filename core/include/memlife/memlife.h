@@ -47,7 +47,12 @@ enum {
     ML_ERR_REQUEST_ACTIVE = 9,     /* ml_request_begin while a request is active */
     ML_ERR_UNKNOWN_POINTER = 10,   /* ml_note_free of a pointer that was never noted */
     ML_ERR_DUPLICATE_POINTER = 11, /* ml_note_alloc of a pointer already live */
-    ML_ERR_BAD_CONFIG = 12         /* configuration value out of range */
+    ML_ERR_BAD_CONFIG = 12,        /* configuration value out of range */
+    /* Recording (memlife/trace.h, in memlife_data): */
+    ML_ERR_TRACE_ACTIVE = 13, /* ml_trace_start while a trace is being recorded */
+    ML_ERR_NO_TRACE = 14,     /* ml_trace_flush / ml_trace_stop with no trace being recorded */
+    ML_ERR_TRACE_IO = 15,     /* the trace file cannot be written (ml_trace_error() says why) */
+    ML_ERR_SESSIONS_OPEN = 16 /* ml_trace_stop while sessions are still open */
 };
 
 /* ---- scopes -------------------------------------------------------------------- */

@@ -42,6 +42,10 @@ struct Config {
 // Validates a Config; returns ML_OK or ML_ERR_BAD_CONFIG.
 MEMLIFE_API int validate(const Config& config) noexcept;
 
+// Sets what ml_last_error() returns on this thread, for C APIs built on this library (the
+// recording API, memlife/trace.h).
+MEMLIFE_API void set_last_error(int code) noexcept;
+
 // The tail signature: byte i of the tail of block `block` in session `session`. The
 // pattern is derived from both ids, so a tail copied from another block does not match,
 // and it never contains a zero byte, so an overrun by a string terminator is caught.
