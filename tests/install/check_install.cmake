@@ -1,4 +1,4 @@
-# Installs the core into a scratch prefix, then builds and runs two consumers.
+# Installs core and data into a scratch prefix, then builds and runs the consumers.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(prefix ${WORK_DIR}/prefix)
 macro(run)
@@ -17,4 +17,24 @@ run(${WORK_DIR}/consumer/consumer_cxx)
 run(${C_COMPILER} -std=c99 -Wall -Werror -I${prefix}/include ${CONSUMER_DIR}/consumer.c
     -L${prefix}/lib -lmemlife_core -Wl,-rpath,${prefix}/lib -o ${WORK_DIR}/consumer_c)
 run(${WORK_DIR}/consumer_c)
-message(STATUS "installed core usable from CMake and from C")
+# 3. Recording from C (memlife/trace.h): built by CMake against memlife::data, and by hand.
+if(NOT EXISTS ${prefix}/lib/libmemlife_data.a)
+  message(STATUS "installed core usable from CMake and from C (data/ not built)")
+  return()
+endif()
+run(${WORK_DIR}/consumer/consumer_trace ${WORK_DIR}/cmake.mltrace)
+run(${C_COMPILER} -std=c99 -Wall -Werror -I${prefix}/include ${CONSUMER_DIR}/consumer_trace.c
+    -L${prefix}/lib -lmemlife_data -lmemlife_core -lsqlite3 -lstdc++ -lpthread -lm
+    -Wl,-rpath,${prefix}/lib -o ${WORK_DIR}/consumer_trace_c)
+run(${WORK_DIR}/consumer_trace_c ${WORK_DIR}/c.mltrace)
+# The traces are real: the command line reads them (one session, three requests).
+if(EXISTS ${BUILD_DIR}/app/memlife)
+  foreach(trace cmake.mltrace c.mltrace)
+    execute_process(COMMAND ${BUILD_DIR}/app/memlife report --json ${WORK_DIR}/${trace}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE report ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT report MATCHES "\"requests\": 3")
+      message(FATAL_ERROR "memlife report ${trace} (${rc}): ${report} ${err}")
+    endif()
+  endforeach()
+endif()
+message(STATUS "installed core and data usable from CMake and from C, recording included")
