@@ -1,6 +1,7 @@
 #include "trace_summary.hpp"
 
 #include <algorithm>
+#include <utility>
 #include <fmt/format.h>
 
 #include "cli.hpp"
@@ -62,6 +63,7 @@ nlohmann::json to_json(const TraceSummary& s) {
         {"schema_version", s.info.schema_version},
         {"events", s.info.events},
         {"dropped_events", s.info.dropped_events},
+        {"time_resolution_ns", s.info.time_resolution_ns},
         {"sessions", std::move(sessions)},
         {"totals",
          {{"sessions", s.totals.sessions},
@@ -92,6 +94,15 @@ std::string format_duration(std::uint64_t ns) {
 std::string to_text(const TraceSummary& s) {
     std::string out = fmt::format("{} ({} trace, {} events", s.path, s.info.source, s.info.events);
     if (s.info.dropped_events != 0) out += fmt::format(", {} DROPPED", s.info.dropped_events);
+    if (const std::uint64_t r = s.info.time_resolution_ns; r > 1) {
+        // e.g. an nginx log: durations below the step are not measured
+        const auto [value, unit] = r % 1'000'000'000 == 0 ? std::pair{r / 1'000'000'000, "s"}
+                                   : r % 1'000'000 == 0   ? std::pair{r / 1'000'000, "ms"}
+                                   : r % 1'000 == 0       ? std::pair{r / 1'000, "us"}
+                                                          : std::pair{r, "ns"};
+        out += fmt::format("; times to {} {}: the order is real, times within a step are not",
+                           value, unit);
+    }
     out += ")\n\n";
     std::size_t peer_width = 4;
     for (const auto& row : s.sessions)

@@ -153,6 +153,7 @@ TraceInfo TraceReader::info() const {
         info.malformed_lines = number("malformed_lines");
         info.first_ns = number("first_ns");
         info.last_ns = number("last_ns");
+        info.time_resolution_ns = std::max<std::uint64_t>(1, number("time_resolution_ns"));
         store::Statement count(db, "SELECT count(*) FROM sessions");
         if (count.step()) info.sessions = count.u64(0);
         count.reset();

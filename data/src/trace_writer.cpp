@@ -52,6 +52,8 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
         put("source", options.source);
         put("created", utc_now_iso8601());
         put("memlife_version", MEMLIFE_VERSION);
+        put("time_resolution_ns",
+            std::to_string(std::max<std::uint64_t>(1, options.time_resolution_ns)));
         for (const char* key : {"events", "dropped_events", "skipped_lines", "malformed_lines",
                                 "first_ns", "last_ns", "complete"}) {
             s.bind(1, std::string_view(key)).bind(2, 0);

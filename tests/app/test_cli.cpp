@@ -183,6 +183,10 @@ TEST(Cli, ImportStrictErrorNamesTheLineAndLeavesNoTrace) {
     auto lenient = run_memlife("import nginx --lenient " + quote(log) + " -o " + quote(trace), dir);
     EXPECT_EQ(lenient.exit_code, 0) << lenient.err;
     EXPECT_TRUE(std::filesystem::exists(trace));
+    // The report says the times come from one-second stamps.
+    auto report = run_memlife("report " + quote(trace), dir);
+    EXPECT_EQ(report.exit_code, 0) << report.err;
+    EXPECT_NE(report.out.find("times to 1 s:"), std::string::npos) << report.out;
 }
 
 // --clock-interval 1 gives every allocation its own clock reading; a large interval lets

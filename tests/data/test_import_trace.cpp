@@ -51,6 +51,7 @@ TEST_F(ImportTrace, NginxCaptureBecomesATrace) {
     TraceReader reader(trace);
     const TraceInfo info = reader.info();
     EXPECT_EQ(info.source, "nginx");
+    EXPECT_EQ(info.time_resolution_ns, 1'000'000'000u); // nginx stamps lines to the second
     EXPECT_EQ(info.events, stats.events);
     EXPECT_EQ(info.skipped_lines, stats.skipped_lines);
     EXPECT_EQ(info.malformed_lines, 0u);
@@ -131,6 +132,7 @@ TEST_F(ImportTrace, LenientCountsAreStored) {
     import_jsonl_to_trace(fixture("import/bad-fields.jsonl"), trace, lenient);
     EXPECT_EQ(TraceReader(trace).info().malformed_lines, 4u);
     EXPECT_EQ(TraceReader(trace).info().source, "jsonl");
+    EXPECT_EQ(TraceReader(trace).info().time_resolution_ns, 1u); // JSON lines carry the times
 }
 
 TEST_F(ImportTrace, ConnectionThatNeverClosesIsAnOpenSession) {

@@ -161,6 +161,7 @@ TEST(Recorder, RoundTripOneSession) {
     const TraceInfo info = reader.info();
     EXPECT_EQ(info.schema_version, 2u);
     EXPECT_EQ(info.source, "recorder");
+    EXPECT_EQ(info.time_resolution_ns, 1u); // measured
     EXPECT_EQ(info.events, recorded.size());
     EXPECT_EQ(info.sessions, 1u);
     EXPECT_EQ(info.dropped_events, 0u);

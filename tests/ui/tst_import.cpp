@@ -231,6 +231,7 @@ void TestImport::nginxCaptureOpensItsSessions() {
     QVERIFY2(status.contains(QStringLiteral("Imported nginx-debug-keepalive.log: 3 sessions")),
              qPrintable(status));
     QVERIFY2(status.contains(QStringLiteral("0 malformed")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("times to 1")), qPrintable(status)); // 1-s stamps
     QVERIFY(window_->recentFiles().contains(QFileInfo(output).absoluteFilePath()));
 }
 

@@ -195,6 +195,9 @@ void MainWindow::onLoaded() {
                        .arg(QString::fromStdString(info.source));
     if (info.dropped_events)
         text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
+    if (info.time_resolution_ns > 1)
+        text += tr(" · times to %1: the order is real, times within a step are not")
+                    .arg(formatDuration(double(info.time_resolution_ns)));
     if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
         text = importSummary_ + QStringLiteral(" — ") + text;
     importedTrace_.clear();

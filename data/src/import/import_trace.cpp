@@ -18,7 +18,8 @@ bool same_file(const std::string& a, const std::string& b) {
 
 template <class Import>
 ImportStats import_to_trace(const std::string& input, const std::string& trace_path,
-                            const ImportOptions& options, const char* source, Import&& import) {
+                            const ImportOptions& options, const char* source,
+                            std::uint64_t time_resolution_ns, Import&& import) {
     import_detail::open_file(input); // a missing input is reported before any output exists
     // The rename on commit would replace the input by the trace.
     if (same_file(input, trace_path))
@@ -26,6 +27,7 @@ ImportStats import_to_trace(const std::string& input, const std::string& trace_p
     RecorderOptions recorder_options;
     recorder_options.back_pressure = BackPressure::Block; // an import never drops events
     recorder_options.source = source;
+    recorder_options.time_resolution_ns = time_resolution_ns;
     recorder_options.atomic = true;
     Recorder recorder(trace_path, recorder_options);
     try {
@@ -44,7 +46,8 @@ ImportStats import_to_trace(const std::string& input, const std::string& trace_p
 
 ImportStats import_nginx_to_trace(const std::string& log_path, const std::string& trace_path,
                                   const ImportOptions& options) {
-    return import_to_trace(log_path, trace_path, options, "nginx",
+    // nginx stamps its log lines to the second; the importer keeps their order.
+    return import_to_trace(log_path, trace_path, options, "nginx", 1'000'000'000,
                            [](const std::string& in, EventSink& sink, const ImportOptions& o) {
                                return import_nginx(in, sink, o);
                            });
@@ -52,7 +55,7 @@ ImportStats import_nginx_to_trace(const std::string& log_path, const std::string
 
 ImportStats import_jsonl_to_trace(const std::string& jsonl_path, const std::string& trace_path,
                                   const ImportOptions& options) {
-    return import_to_trace(jsonl_path, trace_path, options, "jsonl",
+    return import_to_trace(jsonl_path, trace_path, options, "jsonl", 1,
                            [](const std::string& in, EventSink& sink, const ImportOptions& o) {
                                return import_jsonl(in, sink, o);
                            });

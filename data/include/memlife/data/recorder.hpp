@@ -23,6 +23,9 @@ struct RecorderOptions {
     // session's batch travels in), back-pressure applies.
     std::size_t max_buffered_events = 1u << 22;
     std::string source = "recorder"; // TraceInfo::source
+    // How precise the event times are (TraceInfo::time_resolution_ns): 1 for measured
+    // times; an nginx log's one-second stamps give 1'000'000'000.
+    std::uint64_t time_resolution_ns = 1;
     // Importers: write to a temporary file next to `path` and only rename it into place on
     // commit(); on abort() (or destruction without commit) nothing is left behind.
     bool atomic = false;

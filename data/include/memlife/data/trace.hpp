@@ -46,6 +46,10 @@ struct TraceInfo {
     std::uint64_t malformed_lines = 0; // importers in lenient mode
     std::uint64_t sessions = 0;
     std::uint64_t first_ns = 0, last_ns = 0;
+    // How precise event times are: 1 = measured nanoseconds. Above 1 (an nginx import: one
+    // second) the order of events is real but times within a step are made up (and so
+    // are durations shorter than it).
+    std::uint64_t time_resolution_ns = 1;
 };
 
 struct SessionRow {
