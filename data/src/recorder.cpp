@@ -203,9 +203,11 @@ struct Recorder::Impl {
         }
     }
 
+    // After publishing a chunk (a seq_cst store of `next`): the writer stores writer_waiting
+    // and then loads `next`, all four seq_cst, so either it sees the chunk or this sees it
+    // waiting (no fence: TSan does not model fences).
     void wake_writer() {
-        std::atomic_thread_fence(std::memory_order_seq_cst); // pairs with the writer's check
-        if (writer_waiting.load(std::memory_order_relaxed)) {
+        if (writer_waiting.load(std::memory_order_seq_cst)) {
             std::lock_guard lock(control_mutex);
             work_hint = true;
             writer_cv.notify_one();
@@ -229,7 +231,7 @@ struct Recorder::Impl {
         }
         Chunk* c = take_chunk();
         chunks_in_flight.fetch_add(1, std::memory_order_relaxed);
-        b.write_chunk->next.store(c, std::memory_order_release);
+        b.write_chunk->next.store(c, std::memory_order_seq_cst); // see wake_writer()
         b.write_chunk = c;
         b.write_index = 0;
         wake_writer();
@@ -414,7 +416,7 @@ struct Recorder::Impl {
     bool full_chunk_waiting() {
         std::lock_guard lock(registry_mutex);
         for (auto& b : buffers)
-            if (b->read_chunk->next.load(std::memory_order_acquire) != nullptr) return true;
+            if (b->read_chunk->next.load(std::memory_order_seq_cst) != nullptr) return true;
         return false;
     }
 
