@@ -1,8 +1,8 @@
 #include "trace_summary.hpp"
 
 #include <algorithm>
-#include <utility>
 #include <fmt/format.h>
+#include <utility>
 
 #include "cli.hpp"
 

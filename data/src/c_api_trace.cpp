@@ -7,7 +7,6 @@
 #include <string>
 
 #include "memlife/data/recorder.hpp"
-#include "memlife/data/trace.hpp"
 #include "memlife/session.hpp"
 
 namespace {

@@ -364,9 +364,7 @@ struct Recorder::Impl {
                         *std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
                     if (header.kind == slim::kSlimRun) {
                         // Published at once by on_events(), so all of it is below count.
-                        const std::size_t records = header.size <= kChunkEvents * slim::kPerRecord
-                                                        ? slim::run_records(header.size)
-                                                        : SIZE_MAX;
+                        const std::uint64_t records = slim::run_records(header.size);
                         if (records > count - b.read_index)
                             throw std::logic_error("recorder buffer: a slim run is cut short");
                         add_slim_run(header, c->records + b.read_index + 1);

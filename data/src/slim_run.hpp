@@ -39,9 +39,10 @@ struct SlimEvent {
 static_assert(sizeof(SlimEvent) == 16 && sizeof(Event) % sizeof(SlimEvent) == 0);
 inline constexpr std::size_t kPerRecord = sizeof(Event) / sizeof(SlimEvent);
 
-// Records a run of `count` events occupies, its header included.
-inline std::size_t run_records(std::uint64_t count) {
-    return 1 + static_cast<std::size_t>((count + kPerRecord - 1) / kPerRecord);
+// Records a run of `count` events occupies, its header included (no overflow for any
+// count, so a bad header's count is simply too large for its chunk).
+inline std::uint64_t run_records(std::uint64_t count) {
+    return 1 + count / kPerRecord + (count % kPerRecord != 0 ? 1 : 0);
 }
 
 struct RunState { // what the next event of a run is relative to
