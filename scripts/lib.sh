@@ -42,6 +42,11 @@ memlife_require_packages() {
 # configure_and_build DIR [cmake options...]: configures once, then builds with -j2.
 memlife_build() {
   local dir="$1"; shift
-  cmake -S "$MEMLIFE_ROOT" -B "$MEMLIFE_ROOT/$dir" -G Ninja "$@" >/dev/null
+  # ccache, when the machine has it, makes rebuilds in several build trees cheap; it is
+  # optional (a fresh machine builds without it).
+  local launcher=()
+  command -v ccache >/dev/null 2>&1 &&
+    launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  cmake -S "$MEMLIFE_ROOT" -B "$MEMLIFE_ROOT/$dir" -G Ninja "${launcher[@]}" "$@" >/dev/null
   cmake --build "$MEMLIFE_ROOT/$dir" -j2
 }
