@@ -35,10 +35,9 @@ using namespace memlife::ui;
 
 namespace {
 
-// The ui tests get no MEMLIFE_SOURCE_DIR: the fixtures are found from this file's place.
+// Not from __FILE__: a compiler cache may make that path relative to the build.
 QString fixture(const char* name) {
-    return QFileInfo(QStringLiteral(__FILE__)).dir().filePath(QStringLiteral("../fixtures/")) +
-           QString::fromLatin1(name);
+    return QStringLiteral(MEMLIFE_SOURCE_DIR "/tests/fixtures/") + QString::fromLatin1(name);
 }
 
 QByteArray readAll(const QString& path) {
