@@ -1,7 +1,7 @@
 // memlife serve --listen 127.0.0.1:PORT [-o TRACE] [--filters leaky,clean,...]
 // A real HTTP/1.1 keep-alive server: every connection is a session, every request goes
 // through the filter host, and the bytes the filter host produced go to the client as they
-// are. SIGINT/SIGTERM close the sessions and commit the trace.
+// are. SIGINT/SIGTERM/SIGHUP close the sessions and commit the trace.
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
@@ -126,7 +126,7 @@ Command add_serve(CLI::App& app) {
             }
 
             // Listen first: nothing is created or replaced unless the server can serve.
-            // The server blocks SIGINT/SIGTERM before any thread starts (the recorder's
+            // The server blocks SIGINT/SIGTERM/SIGHUP before any thread starts (the recorder's
             // writer inherits the mask), so only its signalfd sees them. A write past
             // `ulimit -f` fails as an I/O error instead of killing the process.
             std::signal(SIGXFSZ, SIG_IGN);

@@ -288,8 +288,8 @@ HttpServer::HttpServer(ServerOptions options) : options_(std::move(options)), sc
 
     sigset_t signals;
     sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP})
+        sigaddset(&signals, sig);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
     std::signal(SIGPIPE, SIG_IGN);
@@ -349,7 +349,7 @@ void HttpServer::serve() {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
         for (int i = 0; i < n; ++i)
-            if (events[i].data.u64 == kSignalId) return; // SIGINT / SIGTERM
+            if (events[i].data.u64 == kSignalId) return; // SIGINT / SIGTERM / SIGHUP
         const auto now = Clock::now();
         for (int i = 0; i < n; ++i) {
             const std::uint64_t id = events[i].data.u64;

@@ -71,16 +71,17 @@ bool is_loopback(const std::string& ipv4);
 
 class HttpServer {
 public:
-    // Binds and listens; throws std::runtime_error("HOST:PORT: reason"). Blocks SIGINT and
-    // SIGTERM in the calling thread (threads started later inherit that), read through a
-    // signalfd by run().
+    // Binds and listens; throws std::runtime_error("HOST:PORT: reason"). Blocks SIGINT,
+    // SIGTERM and SIGHUP in the calling thread (threads started later inherit that), read
+    // through a signalfd by run().
     explicit HttpServer(ServerOptions options);
     ~HttpServer();
     HttpServer(const HttpServer&) = delete;
     HttpServer& operator=(const HttpServer&) = delete;
     std::uint16_t port() const { return port_; }
     std::size_t connection_cap() const { return cap_; }
-    // Serves until SIGINT or SIGTERM, then closes every connection through the handler.
+    // Serves until SIGINT, SIGTERM or SIGHUP, then closes every connection through the
+    // handler.
     void run(HttpHandler& handler);
 
 private:

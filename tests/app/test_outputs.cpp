@@ -167,7 +167,7 @@ TEST(Outputs, EveryWriterRefusesAnExistingFileUnlessForced) {
     }
     // A trace cannot go to standard output; an export can, and to a device directly.
     for (const std::string& cmd : {std::string("simulate --scenario per-request -o -"),
-                                  "import jsonl " + quote(jsonl) + " -o -"}) {
+                                   "import jsonl " + quote(jsonl) + " -o -"}) {
         const auto r = run_memlife(cmd, dir);
         EXPECT_EQ(r.exit_code, 2) << cmd;
         EXPECT_NE(r.err.find("a trace cannot be written to standard output"), std::string::npos)

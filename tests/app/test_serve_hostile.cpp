@@ -457,10 +457,10 @@ TEST(ServeHostile, ListenAddressParsesStrictly) {
     }
 }
 
-// SIGINT and SIGTERM end the server within a second with every session closed, however
+// SIGINT, SIGTERM and SIGHUP end the server within a second with every session closed, however
 // many connections are open and busy.
 TEST(ServeHostile, SignalsEndTheServerWithACompleteTrace) {
-    for (int sig : {SIGINT, SIGTERM}) {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
         TempDir dir;
         const std::string trace = dir / "signal.trace";
         ServeProcess server;
