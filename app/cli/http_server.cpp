@@ -28,6 +28,9 @@ constexpr std::uint64_t kListenId = 0, kSignalId = 1; // epoll ids; connections 
 constexpr std::size_t kReadChunk = 64 * 1024;
 // Past this much unsent output a connection is neither read nor answered until it drains.
 constexpr std::size_t kOutputHighWater = 1 << 20;
+// Requests answered per connection and round of the loop: a client that pipelines
+// thousands waits for the others' turn (and the signalfd's) between rounds.
+constexpr std::size_t kRequestsPerRound = 64;
 constexpr std::size_t kAcceptsPerWakeup = 64;
 // Descriptors kept out of the connection cap: stdio, the listening socket, epoll, the
 // signalfd, the trace and its WAL and shared-memory files, and some to spare.
@@ -244,6 +247,8 @@ struct HttpServer::Connection {
     std::size_t out_begin = 0;
     bool read_closed = false; // the client will send nothing more
     bool closing = false;     // close once the output is out
+    bool backlog = false;     // complete requests wait for the next round
+    bool queued = false;      // in next_round_
     std::uint32_t watched = 0;
 
     std::size_t pending_out() const { return out.size() - out_begin; }
@@ -344,8 +349,9 @@ void HttpServer::serve() {
     epoll_event events[256];
     for (;;) {
         const auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_sweep - Clock::now());
-        const int n = ::epoll_wait(epoll_fd_, events, 256,
-                                   static_cast<int>(std::max<std::int64_t>(0, wait.count())));
+        const int n = ::epoll_wait(
+            epoll_fd_, events, 256,
+            next_round_.empty() ? static_cast<int>(std::max<std::int64_t>(0, wait.count())) : 0);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) throw std::runtime_error(std::string("epoll_wait: ") + std::strerror(errno));
         for (int i = 0; i < n; ++i)
@@ -357,6 +363,15 @@ void HttpServer::serve() {
                 accept_ready(now);
             } else if (auto it = connections_.find(id); it != connections_.end()) {
                 on_event(*it->second, events[i].events, now);
+            }
+        }
+        // Connections with requests left from the last round get their next share.
+        std::vector<std::uint64_t> round;
+        round.swap(next_round_);
+        for (std::uint64_t id : round) {
+            if (auto it = connections_.find(id); it != connections_.end()) {
+                it->second->queued = false;
+                settle(*it->second, now);
             }
         }
         if (now >= next_sweep) {
@@ -474,13 +489,22 @@ void HttpServer::settle(Connection& c, Clock::time_point now) {
         if (c.read_closed) return close_connection(c);
         return watch(c);
     }
+    std::size_t budget = kRequestsPerRound;
     for (;;) {
-        process(c, now);
+        process(c, now, budget);
         if (!flush(c, now)) return close_connection(c);
         // Back-pressure: above the mark nothing more is answered until EPOLLOUT.
         if (c.closing || c.pending_out() >= kOutputHighWater || c.in_begin == c.in.size() ||
-            c.phase != Connection::Phase::Idle)
+            c.phase != Connection::Phase::Idle || budget == 0)
             break;
+    }
+    // Requests left after this round's share: answered in the next round, without reading
+    // more meanwhile.
+    c.backlog =
+        budget == 0 && !c.closing && c.in_begin < c.in.size() && c.pending_out() < kOutputHighWater;
+    if (c.backlog && !c.queued) {
+        c.queued = true;
+        next_round_.push_back(c.id);
     }
     if (c.pending_out() == 0) {
         if (c.closing) {
@@ -502,10 +526,10 @@ void HttpServer::settle(Connection& c, Clock::time_point now) {
 }
 
 // Parses and answers complete requests in order until the output is backed up, the input
-// holds no complete request, or the connection is to close.
-void HttpServer::process(Connection& c, Clock::time_point now) {
-    while (!c.closing && c.pending_out() < kOutputHighWater && parse_next(c, now)) {
-    }
+// holds no complete request, the connection is to close, or `budget` requests are answered.
+void HttpServer::process(Connection& c, Clock::time_point now, std::size_t& budget) {
+    while (budget > 0 && !c.closing && c.pending_out() < kOutputHighWater && parse_next(c, now))
+        --budget;
     // Drop consumed input once it is at least half the buffer: linear overall.
     if (c.in_begin == 0 || (c.in_begin < c.in.size() && c.in_begin < c.in.size() / 2)) return;
     const std::size_t consumed = c.in_begin;
@@ -619,7 +643,7 @@ bool HttpServer::flush(Connection& c, Clock::time_point now) {
 void HttpServer::watch(Connection& c) {
     std::uint32_t want = 0;
     if (!c.read_closed && (c.phase == Connection::Phase::Lingering ||
-                           (!c.closing && c.pending_out() < kOutputHighWater)))
+                           (!c.closing && !c.backlog && c.pending_out() < kOutputHighWater)))
         want |= EPOLLIN;
     if (c.pending_out() > 0) want |= EPOLLOUT;
     if (want == c.watched) return;

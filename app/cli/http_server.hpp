@@ -6,10 +6,10 @@
 // END_OF_NET_SESSION — which is explicit in an epoll loop and hidden in a framework.
 //
 // What keeps one client from stalling the others (docs/cli.md, "serve"): requests are parsed
-// in place (no copy of the buffer per request), every wake-up reads at most one chunk per
-// connection, a connection whose responses are not read stops being read, idle / header /
-// body timeouts, one header-size limit, a connection cap (the longest-idle keep-alive
-// connection gives way to a new client), and strict RFC 9112 framing.
+// in place (no copy of the buffer per request), each round of the loop reads at most one
+// chunk and answers at most 64 requests per connection, a connection whose responses are not
+// read stops being read, idle / header / body timeouts, one header-size limit, a connection
+// cap (the longest-idle connection gives way to a new client), and strict RFC 9112 framing.
 #pragma once
 
 #include <chrono>
@@ -93,7 +93,7 @@ private:
     Connection* idle_victim(Clock::time_point now);
     void on_event(Connection& c, std::uint32_t events, Clock::time_point now);
     void read_some(Connection& c);
-    void process(Connection& c, Clock::time_point now);
+    void process(Connection& c, Clock::time_point now, std::size_t& budget);
     bool parse_next(Connection& c, Clock::time_point now);
     void reject(Connection& c, int status, std::string_view why);
     bool flush(Connection& c, Clock::time_point now);
@@ -114,8 +114,9 @@ private:
     bool accept_paused_ = false;
     std::uint64_t next_id_ = 2; // epoll ids 0 and 1: the listening socket and the signalfd
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
-    std::vector<std::uint64_t> closed_; // closed during this wake-up, freed at its end
-    std::vector<char> scratch_;         // one read's bytes
+    std::vector<std::uint64_t> closed_;     // closed during this wake-up, freed at its end
+    std::vector<std::uint64_t> next_round_; // connections with requests left to answer
+    std::vector<char> scratch_;             // one read's bytes
 };
 
 } // namespace memlife::cli

@@ -357,16 +357,11 @@ TEST(ServeHostile, IdleHeaderAndBodyTimeouts) {
         closes_within(s, &got);
         EXPECT_EQ(status_line(got), "HTTP/1.1 408 Request Timeout");
     }
-    { // a client that does not read its responses
+    { // a client that does not read its responses: closed once nothing moves for the timeout
         Flood flood(server.port, pipelined_requests(1 << 20), 16u << 20);
         ASSERT_TRUE(flood.wait_until_blocked(200ms, 10s));
-        const auto start = Clock::now();
-        bool closed = false;
-        while (!closed && ms_since(start) < 5000) { // reads slowly enough to stay stalled
-            std::this_thread::sleep_for(1000ms);
-            read_until_close(flood.socket, 50ms, &closed);
-        }
-        EXPECT_TRUE(closed) << "the server kept a client that does not read";
+        pollfd p{flood.socket, POLLRDHUP, 0};
+        EXPECT_EQ(::poll(&p, 1, 3000), 1) << "the server kept a client that does not read";
     }
     EXPECT_EQ(server.stop(), 0);
 }
