@@ -132,9 +132,12 @@ struct ServeProcess {
     }
 };
 
-// A blocking TCP connection to 127.0.0.1:port (-1 on failure).
-inline int connect_to(int port) {
+// A blocking TCP connection to 127.0.0.1:port (-1 on failure); `receive_buffer` > 0 sets
+// SO_RCVBUF (a small one fills after a few responses).
+inline int connect_to(int port, int receive_buffer = 0) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (receive_buffer > 0)
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<std::uint16_t>(port));

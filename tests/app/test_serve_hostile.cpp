@@ -51,7 +51,8 @@ struct Flood {
     Socket socket;
     std::atomic<std::uint64_t> sent{0};
     std::thread thread;
-    Flood(int port, std::string chunk, std::uint64_t total) : socket(connect_to(port)) {
+    Flood(int port, std::string chunk, std::uint64_t total, int receive_buffer = 0)
+        : socket(connect_to(port, receive_buffer)) {
         thread = std::thread([this, chunk = std::move(chunk), total] {
             while (sent.load() < total) {
                 const ssize_t n = ::send(socket, chunk.data(), chunk.size(), MSG_NOSIGNAL);
@@ -358,10 +359,10 @@ TEST(ServeHostile, IdleHeaderAndBodyTimeouts) {
         EXPECT_EQ(status_line(got), "HTTP/1.1 408 Request Timeout");
     }
     { // a client that does not read its responses: closed once nothing moves for the timeout
-        Flood flood(server.port, pipelined_requests(1 << 20), 16u << 20);
+        Flood flood(server.port, pipelined_requests(1 << 20), 16u << 20, 16 * 1024);
         ASSERT_TRUE(flood.wait_until_blocked(200ms, 10s));
         pollfd p{flood.socket, POLLRDHUP, 0};
-        EXPECT_EQ(::poll(&p, 1, 3000), 1) << "the server kept a client that does not read";
+        EXPECT_EQ(::poll(&p, 1, 10'000), 1) << "the server kept a client that does not read";
     }
     EXPECT_EQ(server.stop(), 0);
 }
