@@ -1,11 +1,13 @@
-// Shared pieces of the `memlife` command line: exit codes, error lines, atomic output files,
-// the progress line.
+// Shared pieces of the `memlife` command line: exit codes, error lines, the output-file rules
+// (atomic outputs, no replacing without --force, temporaries removed on interruption), the
+// progress line.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <string>
 
 namespace memlife::cli {
@@ -35,9 +37,44 @@ Command add_sql(CLI::App& app);
 // Prints "memlife COMMAND: message" on stderr and returns `code`.
 int error(const std::string& command, const std::string& message, int code);
 
+// Where an output may go (docs/cli.md, "Outputs"). Returns "" or why not: "-" where
+// standard output is not allowed, an existing file without `force`, an existing
+// directory or special file (a trace must be a regular file; for a text output a FIFO or a
+// device such as /dev/stdout is written directly).
+enum class OutputKind { Trace, Text };
+std::string output_refusal(const std::string& path, bool force, OutputKind kind);
+
+// The checks every writing command makes before it creates anything: output_refusal (exit
+// 2 with its line), then remove_stale_temporaries (a line on stderr says what went).
+// Returns kOk or the exit code.
+int claim_output(const std::string& command, const std::string& path, bool force, OutputKind kind);
+
+// Removes what an interrupted memlife run leaves next to `path` (PATH.tmp-PID-N and its
+// -wal, -shm, -journal and .new files) when process PID no longer runs, or is this one.
+// Returns how many files were removed.
+std::size_t remove_stale_temporaries(const std::string& path);
+
+// For commands writing `path` atomically: until destroyed, SIGINT, SIGTERM and SIGHUP remove
+// this process's temporaries of `path` and end the process by that signal (the exit status
+// a shell shows as 128+N); SIGXFSZ is ignored, so that a write past `ulimit -f` fails as an
+// I/O error the command reports. Construct it before any thread starts (it blocks the
+// signals; threads inherit the mask and a watcher thread takes them).
+class InterruptCleanup {
+public:
+    explicit InterruptCleanup(std::string path);
+    ~InterruptCleanup();
+    InterruptCleanup(const InterruptCleanup&) = delete;
+    InterruptCleanup& operator=(const InterruptCleanup&) = delete;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
 // Writes a file so that it appears whole or not at all: the data goes to a temporary file
 // in the same directory, renamed over `path` by commit(); destroyed uncommitted, it is
-// removed. "-" means standard output (no atomicity possible).
+// removed. "-" means standard output, and an existing FIFO or device is written directly
+// (no atomicity possible there).
 class AtomicOutput {
 public:
     explicit AtomicOutput(std::string path);

@@ -35,13 +35,18 @@ Command add_export(CLI::App& app) {
         ->required()
         ->check(CLI::IsMember({"csv", "jsonl"}));
     cmd->add_option("-o,--output", *output, "Output file ('-' for standard output)")->required();
-    return {cmd, [trace, format, output]() -> int {
+    auto force = std::make_shared<bool>(false);
+    cmd->add_flag("--force", *force, "Replace an existing file");
+    return {cmd, [trace, format, output, force]() -> int {
                 std::optional<data::TraceReader> reader;
                 try {
                     reader.emplace(*trace); // before the output exists: nothing half-written
                 } catch (const data::TraceError& e) {
                     return error("export", e.what(), kUnusable);
                 }
+                if (int code = claim_output("export", *output, *force, OutputKind::Text))
+                    return code;
+                InterruptCleanup interrupt_cleanup(*output);
                 try {
                     AtomicOutput out(*output);
                     if (*format == "csv")

@@ -13,14 +13,19 @@ Command add_import(CLI::App& app) {
     auto input = std::make_shared<std::string>();
     auto output = std::make_shared<std::string>();
     auto lenient = std::make_shared<bool>(false);
+    auto force = std::make_shared<bool>(false);
     cmd->add_option("FORMAT", *format, "nginx (an nginx debug error log) or jsonl")
         ->required()
         ->check(CLI::IsMember({"nginx", "jsonl"}));
     cmd->add_option("INPUT", *input, "The log or JSON-lines file")->required();
     cmd->add_option("-o,--output", *output, "The trace to write")->required();
+    cmd->add_flag("--force", *force, "Replace an existing trace");
     cmd->add_flag("--lenient", *lenient,
                   "Skip and count malformed lines instead of stopping at the first one");
-    return {cmd, [format, input, output, lenient]() -> int {
+    return {cmd, [format, input, output, lenient, force]() -> int {
+                if (int code = claim_output("import", *output, *force, OutputKind::Trace))
+                    return code;
+                InterruptCleanup interrupt_cleanup(*output); // before the recorder's thread
                 Progress progress("importing " + *input, "bytes");
                 data::ImportOptions options;
                 options.lenient = *lenient;

@@ -16,13 +16,19 @@ Command add_report(CLI::App& app) {
     return {cmd, [trace, json]() -> int {
                 try {
                     const TraceSummary s = summarize(*trace);
+                    // Text from the trace that is not UTF-8 (a hostile or foreign peer label)
+                    // becomes U+FFFD in JSON; the text report escapes it.
                     if (*json)
-                        std::cout << to_json(s).dump(2) << '\n';
+                        std::cout << to_json(s).dump(2, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace)
+                                  << '\n';
                     else
                         std::cout << to_text(s);
                     return kOk;
                 } catch (const data::TraceError& e) {
                     return error("report", e.what(), kUnusable);
+                } catch (const nlohmann::json::exception& e) {
+                    return error("report", *trace + ": " + e.what(), kFailed);
                 }
             }};
 }

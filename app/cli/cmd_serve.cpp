@@ -1,6 +1,7 @@
-// memlife serve --listen 127.0.0.1:PORT [-o TRACE] [--filters leaky,clean,overrun]
+// memlife serve --listen 127.0.0.1:PORT [-o TRACE] [--filters leaky,clean,...]
 // A real HTTP/1.1 keep-alive server: every connection is a session, every request goes
-// through the filter host. SIGINT/SIGTERM close the sessions and flush the trace.
+// through the filter host, and the bytes the filter host produced go to the client as they
+// are. SIGINT/SIGTERM/SIGHUP close the sessions and commit the trace.
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
@@ -17,23 +18,27 @@ class FilterHostHandler : public HttpHandler {
 public:
     explicit FilterHostHandler(FilterHost& host) : host_(host) {}
     void* on_open(const std::string& peer) override { return host_.open_session(peer); }
-    HttpResponse on_request(void* connection, const HttpRequest& http) override {
+    HttpReply on_request(void* connection, const HttpRequest& http) override {
         auto* session = static_cast<Session*>(connection);
+        if (session == nullptr) { // the runtime refused the session
+            Response unavailable;
+            unavailable.status = 503;
+            unavailable.body = "no session for this connection\n";
+            return {unavailable.wire(false), true};
+        }
         Request r;
         r.method = http.method;
         r.url = http.target;
-        for (const auto& [name, value] : http.headers)
-            r.headers.emplace_back(name, value);
+        r.headers = http.headers;
         r.keep_alive = http.keep_alive;
+        r.raw = http.head;
         r.body = http.body;
         r.body_reads = http.body.empty() ? 0 : 1;
-        const RequestOutcome outcome = host_.run_request(*session, r);
-        HttpResponse response;
-        response.status = outcome.response.status;
-        response.reason = outcome.response.reason.empty() ? "OK" : outcome.response.reason;
-        response.body = outcome.response.body;
-        response.close = !outcome.keep_connection;
-        return response;
+        // The response passes SEND_RAW_DATA in two pieces, so that a filter can fail half-way
+        // through it (the client gets the first piece, then the connection closes).
+        r.raw_sends = 2;
+        RequestOutcome outcome = host_.run_request(*session, r);
+        return {std::move(outcome.wire), !outcome.keep_connection};
     }
     void on_close(void* connection) override {
         if (connection != nullptr) host_.end_session(*static_cast<Session*>(connection));
@@ -43,6 +48,10 @@ private:
     FilterHost& host_;
 };
 
+std::chrono::milliseconds seconds(double s) {
+    return std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000 + 0.5));
+}
+
 } // namespace
 
 Command add_serve(CLI::App& app) {
@@ -51,15 +60,18 @@ Command add_serve(CLI::App& app) {
     struct Args {
         std::string listen = "127.0.0.1:8080", output;
         std::vector<std::string> filters{"leaky", "clean"};
-        bool allow_remote = false;
+        bool allow_remote = false, force = false;
         std::uint32_t clock_interval = kDefaultClockInterval;
+        std::size_t max_connections = 1024, max_header_bytes = 64 * 1024, max_body_bytes = 1 << 20;
+        double idle_timeout = 60, header_timeout = 10, body_timeout = 30;
     };
     auto a = std::make_shared<Args>();
-    cmd->add_option("--listen", a->listen, "HOST:PORT (PORT 0: any free port)")
+    cmd->add_option("--listen", a->listen, "HOST:PORT, an IPv4 address (PORT 0: any free port)")
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output, "The trace to record (omit: no recording)");
+    cmd->add_flag("--force", a->force, "Replace an existing trace");
     cmd->add_option("--filters", a->filters,
-                    "Demo filters, comma-separated: leaky, clean, overrun, missing-free")
+                    "Demo filters, comma-separated: leaky, clean, overrun, missing-free, responder")
         ->delimiter(',')
         ->check(CLI::IsMember(demo_filter_names()));
     cmd->add_flag("--allow-remote", a->allow_remote, "Listen on a non-loopback address");
@@ -68,66 +80,99 @@ Command add_serve(CLI::App& app) {
            "Allocations read the clock every Nth time per connection (1: every one, ~10 ns each)")
         ->check(CLI::Range(1u, kMaxClockInterval))
         ->capture_default_str();
-    return {cmd, [a]() -> int {
-                ServerOptions options;
-                const auto colon = a->listen.rfind(':');
-                try {
-                    if (colon == std::string::npos) throw std::invalid_argument("no port");
-                    options.host = a->listen.substr(0, colon);
-                    const unsigned long port = std::stoul(a->listen.substr(colon + 1));
-                    if (port > 65535) throw std::invalid_argument("port");
-                    options.port = static_cast<std::uint16_t>(port);
-                } catch (const std::exception&) {
-                    return error("serve", "--listen " + a->listen + ": expected HOST:PORT",
-                                 kUnusable);
-                }
-                options.allow_remote = a->allow_remote;
+    cmd->add_option("--max-connections", a->max_connections,
+                    "Connections served at once (at most the open-file limit less 32)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    cmd->add_option("--max-header-bytes", a->max_header_bytes,
+                    "Largest request head (request line and headers): 431 above")
+        ->check(CLI::Range(std::size_t{256}, std::size_t{16} << 20))
+        ->capture_default_str();
+    cmd->add_option("--max-body-bytes", a->max_body_bytes, "Largest request body: 413 above")
+        ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 30))
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", a->idle_timeout,
+                    "Seconds a connection may wait between requests, or not read its responses")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->capture_default_str();
+    cmd->add_option("--header-timeout", a->header_timeout,
+                    "Seconds from a request's first byte to the end of its headers: 408 after")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->capture_default_str();
+    cmd->add_option("--body-timeout", a->body_timeout,
+                    "Seconds from the end of the headers to the end of the body: 408 after")
+        ->check(CLI::Range(0.01, 86400.0))
+        ->capture_default_str();
+    return {
+        cmd, [a]() -> int {
+            ServerOptions options;
+            try {
+                parse_listen_address(a->listen, options.host, options.port);
+            } catch (const std::invalid_argument& e) {
+                return error("serve", "--listen " + a->listen + ": " + e.what(), kUnusable);
+            }
+            options.allow_remote = a->allow_remote;
+            if (!options.allow_remote && !is_loopback(options.host))
+                return error("serve",
+                             "--listen " + a->listen +
+                                 ": refusing a non-loopback address (use --allow-remote)",
+                             kUnusable);
+            options.limits = {a->max_connections,         a->max_header_bytes,
+                              a->max_body_bytes,          seconds(a->idle_timeout),
+                              seconds(a->header_timeout), seconds(a->body_timeout)};
+            if (!a->output.empty()) {
+                if (auto why = output_refusal(a->output, a->force, OutputKind::Trace); !why.empty())
+                    return error("serve", why, kUnusable);
+            }
 
-                // Block SIGINT/SIGTERM before any thread starts (the recorder's writer
-                // inherits the mask), so only the server's signalfd sees them.
-                sigset_t signals;
-                sigemptyset(&signals);
-                sigaddset(&signals, SIGINT);
-                sigaddset(&signals, SIGTERM);
-                pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-                std::optional<data::Recorder> recorder;
-                if (!a->output.empty()) {
-                    try {
-                        recorder.emplace(a->output, data::RecorderOptions{.source = "serve"});
-                    } catch (const data::TraceError& e) {
-                        return error("serve", e.what(), kFailed);
-                    }
-                }
-                Runtime runtime(Config{.clock_interval = a->clock_interval},
-                                recorder ? &*recorder : nullptr);
-                FilterHost host(runtime);
-                for (const auto& name : a->filters)
-                    add_demo_filter(host, demo_filter_from_name(name));
-                host.set_handler([](const Request& r, Response& response) {
-                    response.body = fmt::format("memlife serve: {} {}\n", r.method, r.url);
-                });
-                FilterHostHandler handler(host);
+            // Listen first: nothing is created or replaced unless the server can serve.
+            // The server blocks SIGINT/SIGTERM/SIGHUP before any thread starts (the recorder's
+            // writer inherits the mask), so only its signalfd sees them. A write past
+            // `ulimit -f` fails as an I/O error instead of killing the process.
+            std::signal(SIGXFSZ, SIG_IGN);
+            std::optional<HttpServer> server;
+            try {
+                server.emplace(options);
+            } catch (const std::exception& e) {
+                return error("serve", e.what(), kFailed);
+            }
+            std::optional<data::Recorder> recorder;
+            if (!a->output.empty()) {
                 try {
-                    HttpServer server(options, handler);
-                    std::cout << fmt::format("memlife serve: listening on {}:{}{}\n", options.host,
-                                             server.port(),
-                                             recorder ? ", recording to " + a->output : "")
-                              << std::flush;
-                    server.run();
-                } catch (const std::exception& e) {
+                    recorder.emplace(a->output, data::RecorderOptions{.source = "serve"});
+                } catch (const data::TraceError& e) {
                     return error("serve", e.what(), kFailed);
                 }
-                if (recorder) {
-                    try {
-                        recorder->commit();
-                    } catch (const data::TraceError& e) {
-                        return error("serve", e.what(), kFailed);
-                    }
+            }
+            Runtime runtime(Config{.clock_interval = a->clock_interval},
+                            recorder ? &*recorder : nullptr);
+            FilterHost host(runtime);
+            for (const auto& name : a->filters)
+                add_demo_filter(host, demo_filter_from_name(name));
+            host.set_handler([](const Request& r, Response& response) {
+                response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+                response.headers.emplace_back("Server", "memlife-serve");
+                response.body = fmt::format("memlife serve: {} {}\n", r.method, r.url);
+            });
+            FilterHostHandler handler(host);
+            std::cout << fmt::format("memlife serve: listening on {}:{}{}\n", options.host,
+                                     server->port(), recorder ? ", recording to " + a->output : "")
+                      << std::flush;
+            try {
+                server->run(handler);
+            } catch (const std::exception& e) {
+                return error("serve", e.what(), kFailed);
+            }
+            if (recorder) {
+                try {
+                    recorder->commit();
+                } catch (const data::TraceError& e) {
+                    return error("serve", e.what(), kFailed);
                 }
-                std::cout << "memlife serve: stopped, sessions closed" << std::endl;
-                return kOk;
-            }};
+            }
+            std::cout << "memlife serve: stopped, sessions closed" << std::endl;
+            return kOk;
+        }};
 }
 
 } // namespace memlife::cli

@@ -86,6 +86,7 @@ Command add_simulate(CLI::App& app) {
         std::uint32_t requests = 20, threads = 1;
         std::uint64_t seed = 1;
         std::uint32_t clock_interval = kDefaultClockInterval;
+        bool force = false;
     };
     auto a = std::make_shared<Args>();
     std::vector<std::string> names;
@@ -96,6 +97,7 @@ Command add_simulate(CLI::App& app) {
     }
     cmd->add_option("--scenario", a->scenario, help)->required()->check(CLI::IsMember(names));
     cmd->add_option("-o,--output", a->output, "The trace to write")->required();
+    cmd->add_flag("--force", a->force, "Replace an existing trace");
     cmd->add_option("--connections", a->connections, "Client connections (sessions)")
         ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{100'000'000}));
     cmd->add_option("--requests-per-connection", a->requests, "Keep-alive requests per connection")
@@ -113,6 +115,10 @@ Command add_simulate(CLI::App& app) {
             const Scenario* scenario = nullptr;
             for (const auto& s : scenarios())
                 if (s.name == a->scenario) scenario = &s;
+            if (int code = claim_output("simulate", a->output, a->force, OutputKind::Trace))
+                return code;
+            // Before any thread starts; destroyed last, after the recorder.
+            InterruptCleanup interrupt_cleanup(a->output);
             std::optional<data::Recorder> recorder;
             try {
                 recorder.emplace(a->output,

@@ -30,10 +30,46 @@ struct Unnoted {
     std::vector<void*> blocks;
 };
 
+bool path_is(const FilterContext& ctx, std::string_view path) {
+    const std::string& url = ctx.http->url;
+    return url.compare(0, url.find('?'), path) == 0;
+}
+
+// The Responder: each answer is made where a real filter would make it.
+FilterStatus respond(FilterContext& ctx) {
+    Response& response = *ctx.response;
+    switch (ctx.notification) {
+    case Notification::AuthComplete: // an authentication filter turning the client away
+        if (!path_is(ctx, "/private")) break;
+        response.status = 401;
+        response.headers.emplace_back("WWW-Authenticate", "Basic realm=\"memlife\"");
+        response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+        response.body = "authentication required\n";
+        return FilterStatus::FinishedKeepConn;
+    case Notification::SendResponse: // rewriting the application's response
+        if (path_is(ctx, "/teapot")) {
+            response.status = 418;
+            response.reason = "Short And Stout";
+            response.headers.emplace_back("X-Memlife-Filter", "responder");
+        } else if (path_is(ctx, "/gone")) {
+            response.status = 410;
+            response.reason.clear(); // the standard phrase
+        }
+        break;
+    case Notification::SendRawData: // failing half-way through the bytes: the rest is cut
+        if (path_is(ctx, "/cut") && ctx.repeat == 1) return FilterStatus::Error;
+        break;
+    default:
+        break;
+    }
+    return FilterStatus::NextNotification;
+}
+
 } // namespace
 
 const std::vector<std::string>& demo_filter_names() {
-    static const std::vector<std::string> names{"leaky", "clean", "overrun", "missing-free"};
+    static const std::vector<std::string> names{"leaky", "clean", "overrun", "missing-free",
+                                                "responder"};
     return names;
 }
 
@@ -42,8 +78,9 @@ DemoFilter demo_filter_from_name(const std::string& name) {
     if (name == "clean") return DemoFilter::Clean;
     if (name == "overrun") return DemoFilter::Overrun;
     if (name == "missing-free") return DemoFilter::MissingFree;
+    if (name == "responder") return DemoFilter::Responder;
     throw std::invalid_argument("unknown filter '" + name +
-                                "' (known: leaky, clean, overrun, missing-free)");
+                                "' (known: leaky, clean, overrun, missing-free, responder)");
 }
 
 void add_demo_filter(FilterHost& host, DemoFilter filter, OverrunPolicy overrun) {
@@ -109,6 +146,12 @@ void add_demo_filter(FilterHost& host, DemoFilter filter, OverrunPolicy overrun)
                             ctx.session.note_alloc(p, size, Scope::Request);
                             return FilterStatus::NextNotification;
                         });
+        break;
+    case DemoFilter::Responder:
+        host.add_filter("responder",
+                        ML_NOTIFY_AUTH_COMPLETE | ML_NOTIFY_SEND_RESPONSE |
+                            ML_NOTIFY_SEND_RAW_DATA | ML_FILTER_ORDER_DEFAULT,
+                        respond);
         break;
     }
 }

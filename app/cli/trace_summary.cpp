@@ -81,6 +81,51 @@ nlohmann::json to_json(const TraceSummary& s) {
 
 namespace {
 
+// Length of the valid UTF-8 sequence at the start of `s` that is not a control character
+// (C1: U+0080..U+009F), or 0.
+std::size_t printable_sequence(std::string_view s) {
+    const auto b = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+    const auto continuation = [&](std::size_t i) { return i < s.size() && (b(i) & 0xC0) == 0x80; };
+    const unsigned char lead = b(0);
+    if (lead >= 0x20 && lead < 0x7F) return 1;
+    if (lead >= 0xC2 && lead <= 0xDF && continuation(1)) return lead == 0xC2 && b(1) < 0xA0 ? 0 : 2;
+    if (lead >= 0xE0 && lead <= 0xEF && continuation(1) && continuation(2)) {
+        if ((lead == 0xE0 && b(1) < 0xA0) || (lead == 0xED && b(1) >= 0xA0)) return 0;
+        return 3; // not overlong, not a surrogate
+    }
+    if (lead >= 0xF0 && lead <= 0xF4 && continuation(1) && continuation(2) && continuation(3)) {
+        if ((lead == 0xF0 && b(1) < 0x90) || (lead == 0xF4 && b(1) >= 0x90)) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+// Text from the trace as one terminal-safe line: control characters, invalid UTF-8 and C1
+// controls become \n, \t, \r or \xNN; at most `max_chars` characters (an escape counts as its
+// length), cut between characters.
+std::string escape_for_terminal(std::string_view text, std::size_t max_chars = SIZE_MAX) {
+    std::string out;
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < text.size();) {
+        std::string piece;
+        if (const std::size_t n = printable_sequence(text.substr(i)); n != 0) {
+            piece.assign(text.substr(i, n));
+            i += n;
+        } else {
+            const char c = text[i++];
+            piece = c == '\n'   ? "\\n"
+                    : c == '\t' ? "\\t"
+                    : c == '\r' ? "\\r"
+                                : fmt::format("\\x{:02x}", static_cast<unsigned char>(c));
+        }
+        const std::size_t width = piece.size() > 1 && piece[0] == '\\' ? piece.size() : 1;
+        if (chars + width > max_chars) break;
+        chars += width;
+        out += piece;
+    }
+    return out;
+}
+
 std::string format_duration(std::uint64_t ns) {
     const double v = static_cast<double>(ns);
     if (ns < 1'000) return fmt::format("{} ns", ns);
@@ -92,7 +137,8 @@ std::string format_duration(std::uint64_t ns) {
 } // namespace
 
 std::string to_text(const TraceSummary& s) {
-    std::string out = fmt::format("{} ({} trace, {} events", s.path, s.info.source, s.info.events);
+    std::string out = fmt::format("{} ({} trace, {} events", escape_for_terminal(s.path),
+                                  escape_for_terminal(s.info.source), s.info.events);
     if (s.info.dropped_events != 0) out += fmt::format(", {} DROPPED", s.info.dropped_events);
     if (const std::uint64_t r = s.info.time_resolution_ns; r > 1) {
         // e.g. an nginx log: durations below the step are not measured
@@ -104,18 +150,26 @@ std::string to_text(const TraceSummary& s) {
                            value, unit);
     }
     out += ")\n\n";
+    constexpr std::size_t kPeerColumns = 48;
+    std::vector<std::string> peers;
+    peers.reserve(s.sessions.size());
     std::size_t peer_width = 4;
-    for (const auto& row : s.sessions)
-        peer_width = std::max(peer_width, row.peer.size());
-    peer_width = std::min<std::size_t>(peer_width, 48);
+    for (const auto& row : s.sessions) {
+        peers.push_back(escape_for_terminal(row.peer, kPeerColumns));
+        const std::string& p = peers.back(); // valid UTF-8: one column per code point
+        peer_width = std::max<std::size_t>(
+            peer_width,
+            std::count_if(p.begin(), p.end(), [](char c) { return (c & 0xC0) != 0x80; }));
+    }
     out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", "session",
                        "peer", peer_width, "requests", "duration", "peak", "at close",
                        "growth/request", "corrupt", "leaks");
-    for (const auto& row : s.sessions) {
+    for (std::size_t i = 0; i < s.sessions.size(); ++i) {
+        const auto& row = s.sessions[i];
         const std::string duration =
             row.closed() ? format_duration(row.close_ns - row.open_ns) : std::string("open");
         out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", row.id,
-                           row.peer.substr(0, peer_width), peer_width, row.requests, duration,
+                           peers[i], peer_width, row.requests, duration,
                            format_bytes(static_cast<double>(row.peak_bytes)),
                            format_bytes(static_cast<double>(row.released_at_close_bytes)),
                            format_bytes(row.growth_bytes_per_request), row.corruptions, row.leaks);

@@ -1,5 +1,5 @@
-// `memlife serve` for real: a server process on an ephemeral loopback port, curl as the
-// client (one keep-alive connection with 3 requests, a second with 1), SIGTERM, report.
+// `memlife serve` for real: a server process on an ephemeral loopback port, curl and raw
+// sockets as clients, SIGTERM, report. What a filter makes reaches the client unchanged.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "process.hpp"
+#include "serve_process.hpp"
 
 using memlife::test::quote;
 using memlife::test::run_memlife;
@@ -15,46 +16,7 @@ using memlife::test::TempDir;
 
 namespace {
 
-struct Server {
-    pid_t pid = -1;
-    int port = 0;
-    ~Server() {
-        if (pid > 0) {
-            ::kill(pid, SIGKILL);
-            ::waitpid(pid, nullptr, 0);
-        }
-    }
-    // Starts `memlife serve` and reads the port from its first line.
-    bool start(const std::string& trace, const std::string& filters) {
-        int out[2];
-        if (::pipe(out) != 0) return false;
-        pid = ::fork();
-        if (pid == 0) {
-            ::dup2(out[1], STDOUT_FILENO);
-            ::close(out[0]);
-            ::execl(MEMLIFE_CLI, MEMLIFE_CLI, "serve", "--listen", "127.0.0.1:0", "-o",
-                    trace.c_str(), "--filters", filters.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::close(out[1]);
-        std::string line;
-        char c;
-        while (::read(out[0], &c, 1) == 1 && c != '\n')
-            line += c;
-        ::close(out[0]);
-        const auto colon = line.rfind(':', line.find(','));
-        if (line.find("listening on 127.0.0.1:") == std::string::npos) return false;
-        port = std::stoi(line.substr(colon + 1));
-        return port > 0;
-    }
-    int stop() { // SIGTERM, as an init system would
-        ::kill(pid, SIGTERM);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        pid = -1;
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-};
+using memlife::test::ServeProcess;
 
 int curl(const std::string& args) {
     return std::system(("curl -sS --max-time 10 -o /dev/null " + args).c_str());
@@ -67,8 +29,8 @@ TEST(Serve, KeepAliveConnectionsBecomeSessionsAndCloseReleasesEverything) {
         << "curl is needed (scripts/test.sh installs it)";
     TempDir dir;
     const std::string trace = dir / "serve.trace";
-    Server server;
-    ASSERT_TRUE(server.start(trace, "leaky,clean"));
+    ServeProcess server;
+    ASSERT_TRUE(server.start({"-o", trace, "--filters", "leaky,clean"})) << server.first_line;
     const std::string base = "http://127.0.0.1:" + std::to_string(server.port);
     // Several URLs on one curl command line share one keep-alive connection.
     ASSERT_EQ(curl(base + "/one " + base + "/two " + base + "/three"), 0);
@@ -102,8 +64,8 @@ TEST(Serve, KeepAliveConnectionsBecomeSessionsAndCloseReleasesEverything) {
 TEST(Serve, OverrunFilterIsCaughtAtEndOfNetSession) {
     TempDir dir;
     const std::string trace = dir / "overrun.trace";
-    Server server;
-    ASSERT_TRUE(server.start(trace, "clean,overrun"));
+    ServeProcess server;
+    ASSERT_TRUE(server.start({"-o", trace, "--filters", "clean,overrun"})) << server.first_line;
     const std::string base = "http://127.0.0.1:" + std::to_string(server.port);
     ASSERT_EQ(curl(base + "/fine " + base + "/overrun"), 0);
     EXPECT_EQ(server.stop(), 0);
@@ -115,7 +77,79 @@ TEST(Serve, OverrunFilterIsCaughtAtEndOfNetSession) {
 TEST(Serve, RefusesNonLoopbackUnlessAllowed) {
     TempDir dir;
     auto r = run_memlife("serve --listen 0.0.0.0:0", dir);
-    EXPECT_EQ(r.exit_code, 3);
+    EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.err.find("non-loopback"), std::string::npos) << r.err;
     EXPECT_EQ(run_memlife("serve --listen nonsense", dir).exit_code, 2);
+}
+
+// The responder filter answers /private itself (401 with WWW-Authenticate), rewrites
+// /teapot (its own reason phrase and a header) and /gone (410, the standard phrase), and
+// fails /cut half-way through SEND_RAW_DATA: each reaches the client exactly as the filter
+// host produced it.
+TEST(Serve, FilterResponsesReachTheClientByteForByte) {
+    using namespace memlife::test;
+    ServeProcess server;
+    ASSERT_TRUE(server.start({"--filters", "leaky,responder"})) << server.first_line;
+    Socket s(connect_to(server.port));
+    ASSERT_GE(s, 0);
+    auto ask = [&](const std::string& path) {
+        EXPECT_TRUE(send_all(s, "GET " + path + " HTTP/1.1\r\nHost: memlife.test\r\n\r\n"));
+        std::string pending;
+        auto response = read_response(s, pending);
+        EXPECT_TRUE(pending.empty()) << pending;
+        return response.value_or("(no response)");
+    };
+    EXPECT_EQ(ask("/private"), "HTTP/1.1 401 Unauthorized\r\n"
+                               "WWW-Authenticate: Basic realm=\"memlife\"\r\n"
+                               "Content-Type: text/plain; charset=utf-8\r\n"
+                               "Content-Length: 24\r\n"
+                               "Connection: keep-alive\r\n\r\n"
+                               "authentication required\n");
+    EXPECT_EQ(ask("/teapot"), "HTTP/1.1 418 Short And Stout\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Server: memlife-serve\r\n"
+                              "X-Memlife-Filter: responder\r\n"
+                              "Content-Length: 27\r\n"
+                              "Connection: keep-alive\r\n\r\n"
+                              "memlife serve: GET /teapot\n");
+    EXPECT_EQ(ask("/gone"), "HTTP/1.1 410 Gone\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Server: memlife-serve\r\n"
+                            "Content-Length: 25\r\n"
+                            "Connection: keep-alive\r\n\r\n"
+                            "memlife serve: GET /gone\n");
+    // Cut off: the first of the two SEND_RAW_DATA pieces, then the connection closes.
+    const std::string whole = "HTTP/1.1 200 OK\r\n"
+                              "Content-Type: text/plain; charset=utf-8\r\n"
+                              "Server: memlife-serve\r\n"
+                              "Content-Length: 24\r\n"
+                              "Connection: keep-alive\r\n\r\n"
+                              "memlife serve: GET /cut\n";
+    ASSERT_TRUE(send_all(s, "GET /cut HTTP/1.1\r\nHost: memlife.test\r\n\r\n"));
+    bool closed = false;
+    EXPECT_EQ(read_until_close(s, 5000ms, &closed), whole.substr(0, (whole.size() + 1) / 2));
+    EXPECT_TRUE(closed);
+
+    // A real client sees the same: curl shows the filter's status line and header.
+    const std::string base = "http://127.0.0.1:" + std::to_string(server.port);
+    FILE* p = ::popen(("curl -sS -i --max-time 10 " + base + "/private").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string shown;
+    char buffer[4096];
+    while (std::fgets(buffer, sizeof buffer, p) != nullptr)
+        shown += buffer;
+    EXPECT_EQ(::pclose(p), 0);
+    EXPECT_EQ(shown.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u) << shown;
+    EXPECT_NE(shown.find("WWW-Authenticate: Basic realm=\"memlife\"\r\n"), std::string::npos)
+        << shown;
+    // ... and of the cut-off response only what came before the cut (no body).
+    p = ::popen(("curl -sS -i --max-time 10 " + base + "/cut 2>/dev/null").c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    shown.clear();
+    while (std::fgets(buffer, sizeof buffer, p) != nullptr)
+        shown += buffer;
+    ::pclose(p);
+    EXPECT_EQ(shown.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << shown;
+    EXPECT_EQ(shown.find("memlife serve: GET /cut"), std::string::npos) << shown;
+    EXPECT_EQ(server.stop(), 0);
 }

@@ -699,3 +699,34 @@ TEST(FilterHostThreads, SessionsOnSeveralThreadsShareOneHost) {
     EXPECT_TRUE(checker.violations().empty());
     EXPECT_GT(checker.events_seen(), 2u * 50 * 3 * 9);
 }
+
+// The one serialiser of memlife serve: an empty reason is the status's standard phrase
+// (never "OK" for another status), a filter's own reason and headers go out as they are.
+TEST(FilterHostResponse, WireKeepsReasonAndHeaders) {
+    Response gone;
+    gone.status = 410;
+    EXPECT_EQ(gone.wire(true), "HTTP/1.1 410 Gone\r\nContent-Length: 0\r\n"
+                               "Connection: keep-alive\r\n\r\n");
+    for (const auto& [status, phrase] :
+         std::vector<std::pair<int, std::string>>{{408, "Request Timeout"},
+                                                  {413, "Content Too Large"},
+                                                  {431, "Request Header Fields Too Large"},
+                                                  {501, "Not Implemented"},
+                                                  {505, "HTTP Version Not Supported"},
+                                                  {299, "Status"}}) {
+        Response r;
+        r.status = status;
+        EXPECT_EQ(
+            r.wire(false).rfind("HTTP/1.1 " + std::to_string(status) + " " + phrase + "\r\n", 0),
+            0u)
+            << status;
+    }
+    Response custom;
+    custom.status = 401;
+    custom.reason = "Who Are You";
+    custom.headers = {{"WWW-Authenticate", "Basic realm=\"x\""}};
+    custom.body = "no";
+    EXPECT_EQ(custom.wire(false),
+              "HTTP/1.1 401 Who Are You\r\nWWW-Authenticate: Basic "
+              "realm=\"x\"\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno");
+}

@@ -185,4 +185,60 @@ TEST(ImportJsonl, BadFilesGiveOneLineErrors) {
     EXPECT_THROW(data::import_jsonl_buffer(junk, sink, lenient), ImportError);
 }
 
+// A file that reopens session 1 after closing it holds two connections: strict mode refuses
+// it at the line (ids must not be reused); lenient mode keeps them apart, the second under
+// the next free id, each with its own peer.
+TEST(ImportJsonl, ReusedSessionIdIsNotMerged) {
+    const std::string text =
+        "{\"kind\":\"session_open\",\"t\":1,\"session\":1,\"peer\":\"first\"}\n"
+        "{\"kind\":\"session_close\",\"t\":2,\"session\":1}\n"
+        "{\"kind\":\"session_open\",\"t\":3,\"session\":2,\"peer\":\"two\"}\n"
+        "{\"kind\":\"session_open\",\"t\":4,\"session\":1,\"peer\":\"again\"}\n"
+        "{\"kind\":\"request_begin\",\"t\":5,\"session\":1,\"request\":1}\n"
+        "{\"kind\":\"session_close\",\"t\":6,\"session\":1}\n"
+        "{\"kind\":\"session_open\",\"t\":7,\"session\":3,\"peer\":\"three\"}\n";
+    EXPECT_EQ(buffer_error(text),
+              "t.jsonl:4: session 1 was opened before (session ids must not be reused)");
+    RecordingSink sink;
+    ImportOptions lenient;
+    lenient.lenient = true;
+    const ImportStats stats = data::import_jsonl_buffer(text, sink, lenient);
+    EXPECT_EQ(stats.sessions, 4u);
+    EXPECT_EQ(stats.malformed_lines, 0u);
+    using Peer = std::pair<std::uint64_t, std::string>;
+    // The reopened session 1 became session 3 (1 and 2 were taken); the file's own session 3
+    // then takes the next free id, 4.
+    EXPECT_EQ(sink.peers,
+              (std::vector<Peer>{{1, "first"}, {2, "two"}, {3, "again"}, {4, "three"}}));
+    EXPECT_EQ(sink.of_session(1).size(), 2u);
+    ASSERT_EQ(sink.of_session(3).size(), 3u);
+    EXPECT_EQ(sink.of_session(3)[1].kind, EventKind::RequestBegin);
+    EXPECT_EQ(stats.open_sessions, 2u); // 2 and 4
+}
+
+// Lines are bounded at 1 MiB, however they arrive (a line that fits the read buffer used
+// to pass up to 2 MiB); a line past 64 MiB ends the import in every mode.
+TEST(ImportJsonl, LinesAreBoundedAtOneMiB) {
+    const std::string open = "{\"kind\":\"session_open\",\"t\":1,\"session\":1}";
+    const std::size_t mib = 1u << 20;
+    const std::string at_limit = open + std::string(mib - open.size(), ' ') + "\n";
+    const std::string past_limit = open + std::string(mib + 1 - open.size(), ' ') + "\n";
+    EXPECT_EQ(buffer_error(at_limit), "");
+    EXPECT_EQ(buffer_error(past_limit), "t.jsonl:1: line longer than 1 MiB");
+    EXPECT_EQ(buffer_error(open + "\n" + std::string(3 * mib, ' ') + "\n"),
+              "t.jsonl:2: line longer than 1 MiB");
+    ImportOptions lenient;
+    lenient.lenient = true;
+    RecordingSink sink;
+    EXPECT_EQ(data::import_jsonl_buffer(open + "\n" + past_limit, sink, lenient).malformed_lines,
+              1u);
+    try {
+        data::import_jsonl_buffer(open + "\n" + std::string(65 * mib, 'x'), sink, lenient,
+                                  "zero.jsonl");
+        FAIL() << "no error";
+    } catch (const ImportError& e) {
+        EXPECT_STREQ(e.what(), "zero.jsonl:2: line longer than 64 MiB (the input is not text)");
+    }
+}
+
 } // namespace

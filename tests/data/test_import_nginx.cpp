@@ -427,6 +427,43 @@ TEST(ImportNginx, OverlongLines) {
     EXPECT_EQ(stats.open_sessions, 1u);
 }
 
+// nginx numbers connections with a 64-bit counter: a larger *N is not an nginx line to skip
+// silently, it is malformed.
+TEST(ImportNginx, ConnectionNumberOutOfRange) {
+    const std::string log = line("posix_memalign: 0000000000001000:512 @16") +
+                            "2026/11/24 16:42:11 [debug] 1#1: *18446744073709551616 accept: "
+                            "127.0.0.1:1 fd:3\n" +
+                            line("accept: 127.0.0.1:2 fd:4", 1);
+    RecordingSink sink;
+    try {
+        data::import_nginx_buffer(log, sink, {}, "big.log");
+        FAIL() << "no error";
+    } catch (const ImportError& e) {
+        EXPECT_STREQ(e.what(), "big.log:2: connection number out of range");
+    }
+    ImportOptions lenient;
+    lenient.lenient = true;
+    RecordingSink counted;
+    const ImportStats stats = data::import_nginx_buffer(log, counted, lenient);
+    EXPECT_EQ(stats.malformed_lines, 1u);
+    EXPECT_EQ(stats.sessions, 1u);
+}
+
+// /dev/zero is one endless line: the import ends with one error, in every mode.
+TEST(ImportNginx, EndlessLineEndsTheImport) {
+    for (const bool lenient : {false, true}) {
+        ImportOptions options;
+        options.lenient = lenient;
+        RecordingSink sink;
+        try {
+            data::import_nginx("/dev/zero", sink, options);
+            FAIL() << "no error";
+        } catch (const ImportError& e) {
+            EXPECT_STREQ(e.what(), "/dev/zero:1: line longer than 64 MiB (the input is not text)");
+        }
+    }
+}
+
 TEST(ImportNginx, ProgressReachesTheFileSizeAndCanAbort) {
     std::uint64_t done = 0, total = 0, calls = 0;
     ImportOptions options;

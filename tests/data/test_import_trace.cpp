@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <sys/stat.h>
+#include <thread>
 
 #include "memlife/data/import.hpp"
 #include "memlife/data/reader.hpp"
@@ -238,6 +240,22 @@ TEST_F(ImportTrace, JsonlRoundTripOfARecordedTrace) {
     EXPECT_EQ(export_text(copy), text);
     EXPECT_NE(text.find("\"kind\":\"corruption\""), std::string::npos);
     EXPECT_NE(text.find("\"peer\":\"10.0.0.2:2000\""), std::string::npos);
+}
+
+// A FIFO can be read only once: the import opens its input once (it used to open it twice
+// and wait forever for a second writer).
+TEST_F(ImportTrace, FifoInput) {
+    const std::string fifo = path("capture.log"), trace = path("fifo.trace");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const std::string text = test::read_file(fixture("nginx-debug-keepalive.log"));
+    std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << text; });
+    const ImportStats stats = import_nginx_to_trace(fifo, trace);
+    writer.join();
+    const ImportStats from_file =
+        import_nginx_to_trace(fixture("nginx-debug-keepalive.log"), path("file.trace"));
+    EXPECT_EQ(stats.events, from_file.events);
+    EXPECT_EQ(stats.bytes, text.size());
+    EXPECT_EQ(TraceReader(trace).sessions().size(), from_file.sessions);
 }
 
 } // namespace

@@ -1,4 +1,5 @@
-// The importers writing a trace file: atomic, so a failed import leaves nothing behind.
+// The importers writing a trace file: atomic, so a failed import leaves nothing behind. The
+// input is opened once (a FIFO can only be read once) before the output exists.
 #include <sys/stat.h>
 
 #include "line_reader.hpp"
@@ -20,7 +21,7 @@ template <class Import>
 ImportStats import_to_trace(const std::string& input, const std::string& trace_path,
                             const ImportOptions& options, const char* source,
                             std::uint64_t time_resolution_ns, Import&& import) {
-    import_detail::open_file(input); // a missing input is reported before any output exists
+    auto in = import_detail::open_file(input); // a missing input: no output is created
     // The rename on commit would replace the input by the trace.
     if (same_file(input, trace_path))
         throw ImportError(trace_path, 0, "the output would overwrite the input");
@@ -31,7 +32,7 @@ ImportStats import_to_trace(const std::string& input, const std::string& trace_p
     recorder_options.atomic = true;
     Recorder recorder(trace_path, recorder_options);
     try {
-        const ImportStats stats = import(input, recorder, options);
+        const ImportStats stats = import(*in, recorder, options, input);
         recorder.set_skipped_lines(stats.skipped_lines);
         recorder.set_malformed_lines(stats.malformed_lines);
         recorder.commit();
@@ -48,17 +49,13 @@ ImportStats import_nginx_to_trace(const std::string& log_path, const std::string
                                   const ImportOptions& options) {
     // nginx stamps its log lines to the second; the importer keeps their order.
     return import_to_trace(log_path, trace_path, options, "nginx", 1'000'000'000,
-                           [](const std::string& in, EventSink& sink, const ImportOptions& o) {
-                               return import_nginx(in, sink, o);
-                           });
+                           import_detail::import_nginx_source);
 }
 
 ImportStats import_jsonl_to_trace(const std::string& jsonl_path, const std::string& trace_path,
                                   const ImportOptions& options) {
     return import_to_trace(jsonl_path, trace_path, options, "jsonl", 1,
-                           [](const std::string& in, EventSink& sink, const ImportOptions& o) {
-                               return import_jsonl(in, sink, o);
-                           });
+                           import_detail::import_jsonl_source);
 }
 
 } // namespace memlife::data

@@ -2,6 +2,8 @@
 // through nlohmann-json: it is not a hot path (a server emitting JSON pays far more than we
 // do reading it), and a hand-written JSON parser would be a liability.
 #include <charconv>
+#include <iterator>
+#include <map>
 #include <optional>
 #include <unordered_map>
 
@@ -30,6 +32,41 @@ std::optional<EventKind> kind_from_name(std::string_view name) {
     return std::nullopt;
 }
 
+// Session ids ever opened, as ranges (recordings number sessions 1, 2, 3, ...: a few
+// ranges however many sessions), so that memory stays bounded by the open sessions.
+class IdSet {
+public:
+    bool contains(std::uint64_t id) const {
+        auto it = ranges_.upper_bound(id);
+        return it != ranges_.begin() && std::prev(it)->second >= id;
+    }
+    void insert(std::uint64_t id) { // id is not in the set
+        auto next = ranges_.upper_bound(id);
+        if (next != ranges_.begin()) {
+            auto prev = std::prev(next);
+            if (prev->second + 1 == id) {
+                prev->second = id;
+                if (next != ranges_.end() && next->first == id + 1) {
+                    prev->second = next->second;
+                    ranges_.erase(next);
+                }
+                return;
+            }
+        }
+        if (next != ranges_.end() && next->first == id + 1) {
+            const std::uint64_t last = next->second;
+            ranges_.erase(next);
+            ranges_.emplace(id, last);
+            return;
+        }
+        ranges_.emplace(id, id);
+    }
+    std::uint64_t max() const { return ranges_.empty() ? 0 : ranges_.rbegin()->second; }
+
+private:
+    std::map<std::uint64_t, std::uint64_t> ranges_; // first -> last
+};
+
 class JsonlImporter {
 public:
     JsonlImporter(EventSink& sink, const ImportOptions& options, std::string name,
@@ -37,12 +74,12 @@ public:
         : sink_(sink), options_(options), name_(std::move(name)), stats_(stats) {}
 
     void on_line(const Line& line) {
-        if (line.text.find_first_not_of(" \t") == std::string_view::npos) {
+        if (!line.overlong && line.text.find_first_not_of(" \t") == std::string_view::npos) {
             ++stats_.skipped_lines;
             return;
         }
         try {
-            if (line.overlong) throw Malformed{"line too long"};
+            if (line.overlong) throw Malformed{"line longer than 1 MiB"};
             decode(line.text);
         } catch (const Malformed& m) {
             if (!options_.lenient) throw ImportError(name_, line.number, m.reason);
@@ -117,8 +154,13 @@ private:
     const ImportOptions& options_;
     std::string name_;
     ImportStats& stats_;
-    // Sessions open now (bounded by open sessions), with the time of their last event.
-    std::unordered_map<std::uint64_t, std::uint64_t> open_;
+    // Sessions open now (bounded by open sessions), by the file's id.
+    struct OpenSession {
+        std::uint64_t id;      // in the trace: the file's, or a new one for a reused id
+        std::uint64_t last_ns; // the time of its last event
+    };
+    std::unordered_map<std::uint64_t, OpenSession> open_;
+    IdSet used_; // trace ids given out
 };
 
 void JsonlImporter::decode(std::string_view text) {
@@ -171,12 +213,29 @@ void JsonlImporter::decode(std::string_view text) {
             throw Malformed{"session " + std::to_string(e.session) + " is already open"};
         if (e.kind != EventKind::SessionOpen && open == open_.end())
             throw Malformed{"session " + std::to_string(e.session) + " is not open"};
+        // A reused id would merge two connections into one session of the trace.
+        if (e.kind == EventKind::SessionOpen && used_.contains(e.session) && !options_.lenient)
+            throw Malformed{"session " + std::to_string(e.session) +
+                            " was opened before (session ids must not be reused)"};
         // Time only has an order within a session: a recording's threads (and sessions that
         // hand over their events in batches) interleave in the stream in delivery order.
-        if (open != open_.end() && e.time_ns < open->second)
+        if (open != open_.end() && e.time_ns < open->second.last_ns)
             throw Malformed{"time goes backwards (t " + std::to_string(e.time_ns) + " after " +
-                            std::to_string(open->second) + ")"};
+                            std::to_string(open->second.last_ns) + ")"};
     }
+    const std::string* peer =
+        e.kind == EventKind::SessionOpen ? string_field(object, "peer") : nullptr;
+    const std::uint64_t file_session = e.session;
+    if (e.kind == EventKind::SessionOpen) {
+        // Lenient: a reused id starts a session of its own, under the next free id.
+        const std::uint64_t id = used_.contains(e.session) ? used_.max() + 1 : e.session;
+        if (id == 0) throw Malformed{"no session id left"};
+        used_.insert(id);
+        open_.emplace(file_session, OpenSession{id, e.time_ns});
+    }
+    if (const auto open = open_.find(file_session);
+        open != open_.end() && e.kind != EventKind::Drop)
+        e.session = open->second.id;
 
     // Everything is validated: deliver.
     if (e.kind == EventKind::Corruption || e.kind == EventKind::Leak) {
@@ -211,19 +270,23 @@ void JsonlImporter::decode(std::string_view text) {
         sink_.on_report(r);
         if (e.kind == EventKind::Leak) ++stats_.leaks;
     } else if (e.kind == EventKind::SessionOpen) {
-        const std::string* peer = string_field(object, "peer");
-        open_.emplace(e.session, e.time_ns);
         sink_.on_session_open(e, peer != nullptr ? std::string_view(*peer) : std::string_view());
         ++stats_.sessions;
     } else {
-        if (e.kind == EventKind::SessionClose) open_.erase(e.session);
+        if (e.kind == EventKind::SessionClose) open_.erase(file_session);
         sink_.on_event(e);
     }
     ++stats_.events;
-    if (auto open = open_.find(e.session); open != open_.end()) open->second = e.time_ns;
+    if (auto open = open_.find(file_session); open != open_.end()) open->second.last_ns = e.time_ns;
 }
 
 } // namespace
+
+ImportStats import_detail::import_jsonl_source(import_detail::ByteSource& source, EventSink& sink,
+                                               const ImportOptions& options,
+                                               const std::string& name) {
+    return run_importer<JsonlImporter>(source, sink, options, name);
+}
 
 ImportStats import_jsonl(const std::string& path, EventSink& sink, const ImportOptions& options) {
     auto source = import_detail::open_file(path);

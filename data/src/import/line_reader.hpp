@@ -2,6 +2,7 @@
 // buffer, so memory stays bounded whatever the input size.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <functional>
@@ -16,6 +17,9 @@ namespace memlife::data::import_detail {
 // A line longer than this is delivered cut to this length with `overlong` set (no event
 // line of either format comes near it; the importers reject or skip such lines).
 inline constexpr std::size_t kMaxLine = 1u << 20;
+// A line that goes on past this ends the import in every mode: the input is not text (e.g.
+// /dev/zero), and skipping it would never end.
+inline constexpr std::uint64_t kGiveUpLine = 64u << 20;
 // Room for one line of kMaxLine plus 1 MiB of reading.
 inline constexpr std::size_t kReadBuffer = kMaxLine + (1u << 20);
 
@@ -42,15 +46,17 @@ std::unique_ptr<ByteSource> open_memory(std::string_view text);
 
 // Calls on_line(const Line&) for every line, reports progress, counts bytes and lines.
 // Templated on the callback so the per-line call inlines: this loop is the importers' hot
-// path (memchr over a 1 MiB buffer, no iostream and no per-line allocation).
+// path (memchr over a 1 MiB buffer, no iostream and no per-line allocation). Throws
+// ImportError("NAME:LINE: ...") for a line longer than kGiveUpLine.
 template <class OnLine>
 void for_each_line(ByteSource& source, const ImportOptions& options, ImportStats& stats,
-                   OnLine&& on_line) {
+                   const std::string& name, OnLine&& on_line) {
     const std::size_t capacity = source.buffer_size();
     std::unique_ptr<char[]> buffer(new char[capacity]);
     const std::uint64_t total = source.total();
     std::size_t begin = 0, end = 0; // unconsumed bytes: buffer[begin, end)
     bool skipping_rest = false;     // inside an overlong line already delivered
+    std::uint64_t skipped = 0;      // bytes of that line so far
     std::uint64_t number = 0;
     auto deliver = [&](const char* p, std::size_t n, bool terminated, bool overlong) {
         if (n != 0 && p[n - 1] == '\r') --n;
@@ -72,17 +78,23 @@ void for_each_line(ByteSource& source, const ImportOptions& options, ImportStats
             const char* nl = static_cast<const char*>(std::memchr(start, '\n', end - begin));
             if (nl == nullptr) {
                 if (skipping_rest) {
+                    skipped += end - begin;
                     begin = end;
-                } else if (end - begin >= kMaxLine) { // deliver the head, drop the rest
+                    if (skipped > kGiveUpLine)
+                        throw ImportError(name, number,
+                                          "line longer than 64 MiB (the input is not text)");
+                } else if (end - begin > kMaxLine) { // deliver the head, drop the rest
                     deliver(start, kMaxLine, true, true);
                     skipping_rest = true;
+                    skipped = end - begin;
                     begin = end;
                 }
                 break;
             }
-            if (!skipping_rest) deliver(start, static_cast<std::size_t>(nl - start), true, false);
+            const auto length = static_cast<std::size_t>(nl - start);
+            if (!skipping_rest) deliver(start, std::min(length, kMaxLine), true, length > kMaxLine);
             skipping_rest = false;
-            begin += static_cast<std::size_t>(nl - start) + 1;
+            begin += length + 1;
         }
         if (options.progress) options.progress(stats.bytes, total);
     }
@@ -98,11 +110,18 @@ ImportStats run_importer(ByteSource& source, EventSink& sink, const ImportOption
                          const std::string& name) {
     ImportStats stats;
     Importer importer(sink, options, name, stats);
-    for_each_line(source, options, stats, [&](const Line& line) { importer.on_line(line); });
+    for_each_line(source, options, stats, name, [&](const Line& line) { importer.on_line(line); });
     importer.finish();
     sink.flush();
     return stats;
 }
+
+// The importers over an open source (the *_to_trace functions open their input once, so
+// that a FIFO works).
+ImportStats import_nginx_source(ByteSource& source, EventSink& sink, const ImportOptions& options,
+                                const std::string& name);
+ImportStats import_jsonl_source(ByteSource& source, EventSink& sink, const ImportOptions& options,
+                                const std::string& name);
 
 // For error messages: the text cut to `max` bytes with control bytes replaced, so that a
 // reason stays one printable line whatever the input.

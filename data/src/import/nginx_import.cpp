@@ -169,6 +169,7 @@ private:
     struct Prefix {
         std::uint64_t worker = 0; // PID << 32 | TID
         bool has_connection = false;
+        bool bad_connection = false; // a connection number nginx cannot have written
         std::uint64_t connection = 0;
         std::string_view message;
     };
@@ -260,11 +261,14 @@ bool NginxImporter::parse_prefix(std::string_view text, Prefix& out) {
         return false;
     out.worker = pid << 32 | tid;
     out.has_connection = false;
+    out.bad_connection = false;
     if (c.p != c.end && *c.p == '*') {
         Cursor n{c.p + 1, c.end};
         if (n.decimal(out.connection) && n.literal(" ")) {
             out.has_connection = true;
             c.p = n.p;
+        } else if (n.p != n.end && is_digit(*n.p)) { // digits past 2^64 - 1
+            out.bad_connection = true;
         }
     }
     out.message = std::string_view(c.p, static_cast<std::size_t>(c.end - c.p));
@@ -348,6 +352,7 @@ void NginxImporter::on_line(const Line& line) {
         return;
     }
     ++nginx_lines_;
+    if (prefix.bad_connection) return malformed(line, "connection number out of range");
     const std::string_view m = prefix.message;
     Activity activity = Activity::None;
     std::size_t keyword = 0;
@@ -699,6 +704,12 @@ void NginxImporter::finish() {
 }
 
 } // namespace
+
+ImportStats import_detail::import_nginx_source(import_detail::ByteSource& source, EventSink& sink,
+                                               const ImportOptions& options,
+                                               const std::string& name) {
+    return run_importer<NginxImporter>(source, sink, options, name);
+}
 
 ImportStats import_nginx(const std::string& log_path, EventSink& sink,
                          const ImportOptions& options) {
