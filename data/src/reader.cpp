@@ -1,7 +1,6 @@
 #include "memlife/data/reader.hpp"
 
 #include <algorithm>
-#include <map>
 #include <queue>
 
 #include "batch_cursor.hpp"
@@ -16,27 +15,26 @@ Notification notification_of_flag(std::uint32_t flag) {
     return notification_from_flag(flag).value_or(Notification::None);
 }
 
+using store::kSessionColumns;
+
 SessionRow session_from(const store::Statement& s) {
+    constexpr const auto& c = kSessionColumns;
     SessionRow r;
-    r.id = s.u64(0);
-    r.peer = s.text(1);
-    r.open_ns = s.u64(2);
-    r.close_ns = s.u64(3);
-    r.requests = s.u32(4);
-    r.peak_bytes = s.u64(5);
-    r.released_at_close_bytes = s.u64(6);
-    r.growth_bytes_per_request = s.real(7);
-    r.corruptions = s.u64(8);
-    r.leaks = s.u64(9);
-    r.leaked_bytes = s.u64(10);
-    r.blocks = s.u64(11);
-    r.events = s.u64(12);
+    r.id = s.u64(c["id"]);
+    r.peer = s.text(c["peer"]);
+    r.open_ns = s.u64(c["open_ns"]);
+    r.close_ns = s.u64(c["close_ns"]);
+    r.requests = s.u32(c["requests"]);
+    r.peak_bytes = s.u64(c["peak_bytes"]);
+    r.released_at_close_bytes = s.u64(c["released_at_close_bytes"]);
+    r.growth_bytes_per_request = s.real(c["growth_bytes_per_request"]);
+    r.corruptions = s.u64(c["corruptions"]);
+    r.leaks = s.u64(c["leaks"]);
+    r.leaked_bytes = s.u64(c["leaked_bytes"]);
+    r.blocks = s.u64(c["blocks"]);
+    r.events = s.u64(c["events"]);
     return r;
 }
-
-constexpr const char* kSessionColumns =
-    "SELECT id, peer, open_ns, close_ns, requests, peak_bytes, released_at_close_bytes, "
-    "growth_bytes_per_request, corruptions, leaks, leaked_bytes, blocks, events FROM sessions";
 
 // Min/max reduction of a step series into at most max_points points.
 class SeriesReducer {
@@ -112,11 +110,7 @@ struct TraceReader::Impl {
     }
 
     BatchCursor session_cursor(std::uint64_t session) const {
-        store::Statement s(db.get(), std::string("SELECT ") + kBatchColumns +
-                                         " FROM event_batches WHERE session = ? ORDER BY "
-                                         "first_seq");
-        s.bind(1, session);
-        return BatchCursor(std::move(s));
+        return BatchCursor(db.get(), session);
     }
 };
 
@@ -172,7 +166,7 @@ std::vector<SessionRow> TraceReader::sessions() const {
 
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
-        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " ORDER BY id");
+        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " ORDER BY id");
         while (s.step())
             if (!fn(session_from(s))) break;
         s.reset();
@@ -181,7 +175,7 @@ void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>&
 
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
-        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " WHERE id = ?");
+        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " WHERE id = ?");
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
         SessionRow r = session_from(s);
@@ -194,12 +188,11 @@ std::vector<RequestRow> TraceReader::requests(std::uint64_t session) const {
     return impl_->guarded([&] {
         impl_->require_session(session);
         std::vector<RequestRow> rows;
-        store::Statement s(
-            impl_->db.get(),
-            "SELECT data, count FROM request_batches WHERE session = ? ORDER BY batch");
+        store::Statement s(impl_->db.get(), store::kRequestBatchColumns.select("request_batches") +
+                                                " WHERE session = ? ORDER BY batch");
         s.bind(1, session);
         while (s.step())
-            decode_request_batch(s, 0, 1, session, rows);
+            decode_request_batch(s, rows);
         return rows;
     });
 }
@@ -339,12 +332,12 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
         std::vector<std::unique_ptr<Active>> owned;
         std::vector<Active*> spare;
         store::Statement rows(impl_->db.get(),
-                              std::string("SELECT ") + kBatchColumns +
-                                  " FROM event_batches WHERE last_seq >= ? ORDER BY first_seq");
+                              select_event_batches("WHERE last_seq >= ? ORDER BY first_seq"));
         rows.bind(1, from_seq);
         bool have_row = rows.step();
         for (;;) {
-            if (have_row && (heap.empty() || heap.top()->seq > rows.u64(1))) {
+            if (have_row && (heap.empty() ||
+                             heap.top()->seq > rows.u64(store::kEventBatchColumns["first_seq"]))) {
                 Active* a = nullptr;
                 if (!spare.empty()) {
                     a = spare.back();
@@ -381,42 +374,42 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions and leaks share, selected first in the same order.
-constexpr const char* kReportColumns =
-    "session, request, alloc_request, block, address, size, scope, alloc_notification";
-template <class Row> void read_report_columns(const store::Statement& s, Row& r) {
-    r.session = s.u64(0);
-    r.request = s.u32(1);
-    r.alloc_request = s.u32(2);
-    r.block = s.u64(3);
-    r.address = s.u64(4);
-    r.size = s.u64(5);
-    r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(7));
+// The columns corruptions and leaks share.
+template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+    r.session = s.u64(c["session"]);
+    r.request = s.u32(c["request"]);
+    r.alloc_request = s.u32(c["alloc_request"]);
+    r.block = s.u64(c["block"]);
+    r.address = s.u64(c["address"]);
+    r.size = s.u64(c["size"]);
+    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
+    r.time_ns = s.u64(c["time_ns"]);
+    r.message = s.text(c["message"]);
+}
+
+// "WHERE session = ?" when a session is given, in id order.
+std::string of_session(std::optional<std::uint64_t> session) {
+    return std::string(session ? " WHERE session = ?" : "") + " ORDER BY id";
 }
 
 } // namespace
 
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
+        constexpr const auto& c = store::kCorruptionColumns;
         std::vector<CorruptionRow> out;
-        store::Statement s(impl_->db.get(),
-                           std::string("SELECT ") + kReportColumns +
-                               ", last_notification, time_ns, first_offset, modified_count, "
-                               "expected, found, fault_address, message FROM corruptions" +
-                               (session ? " WHERE session = ?" : "") + " ORDER BY id");
+        store::Statement s(impl_->db.get(), c.select("corruptions") + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             CorruptionRow r;
-            read_report_columns(s, r);
-            r.last_notification = notification_of_flag(s.u32(8));
-            r.time_ns = s.u64(9);
-            r.first_offset = s.u32(10);
-            r.modified_count = s.u32(11);
-            r.expected = s.blob(12);
-            r.found = s.blob(13);
-            r.fault_address = s.u64(14);
-            r.message = s.text(15);
+            read_report_columns<c>(s, r);
+            r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
+            r.first_offset = s.u32(c["first_offset"]);
+            r.modified_count = s.u32(c["modified_count"]);
+            r.expected = s.blob(c["expected"]);
+            r.found = s.blob(c["found"]);
+            r.fault_address = s.u64(c["fault_address"]);
             out.push_back(std::move(r));
         }
         return out;
@@ -426,16 +419,12 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
 std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
-        store::Statement s(impl_->db.get(), std::string("SELECT ") + kReportColumns +
-                                                ", time_ns, message FROM leaks" +
-                                                (session ? " WHERE session = ?" : "") +
-                                                " ORDER BY id");
+        store::Statement s(impl_->db.get(),
+                           store::kLeakColumns.select("leaks") + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             LeakRow r;
-            read_report_columns(s, r);
-            r.time_ns = s.u64(8);
-            r.message = s.text(9);
+            read_report_columns<store::kLeakColumns>(s, r);
             out.push_back(std::move(r));
         }
         return out;
