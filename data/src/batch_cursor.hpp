@@ -70,6 +70,7 @@ public:
             if (!step()) return false;
             batch_.load(stmt_);
             loaded_ = true;
+            ++batches_loaded_;
         }
     }
     // Passes over the first n events (before any next()): whole batches by their count
@@ -84,6 +85,7 @@ public:
             }
             batch_.load(stmt_);
             loaded_ = true;
+            ++batches_loaded_;
             Event e;
             std::uint64_t seq = 0;
             while (n > 0 && batch_.next(e, seq))
@@ -91,6 +93,8 @@ public:
             return;
         }
     }
+    // Batches whose BLOB was decoded (wholly or in part) so far.
+    std::uint64_t batches_loaded() const { return batches_loaded_; }
 
 private:
     // Once the rows are done, stays done (stepping a finished statement would restart it).
@@ -99,6 +103,7 @@ private:
     store::Statement stmt_;
     BatchDecoder batch_;
     bool loaded_ = false, done_ = false;
+    std::uint64_t batches_loaded_ = 0;
 };
 
 // Appends the rows of the request batch in `stmt`'s current row (store::kRequestBatchColumns);

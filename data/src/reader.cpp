@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <queue>
+#include <unordered_map>
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
@@ -84,11 +85,92 @@ private:
     SeriesPoint min_, max_;
 };
 
+// Where a session's live bytes stand just before one of its event batches.
+struct LiveStart {
+    bool begun = false; // an earlier event set them (SessionOpen, Alloc, ...)
+    std::uint64_t bytes = 0;
+};
+
+// One event batch of a session without its BLOB, and its LiveStart when known.
+struct BatchSpan {
+    std::int64_t id = 0;
+    std::uint64_t first_seq = 0, first_ns = 0, last_ns = 0;
+    std::optional<LiveStart> start;
+};
+
+// The steps of the live-bytes series within a window, fed one event at a time in stream
+// order from the state before the first one.
+class LiveSeries {
+public:
+    LiveSeries(SeriesReducer& reducer, const TimeWindow& window, std::uint64_t begin,
+               LiveStart start)
+        : reducer_(reducer), window_(window), begin_(begin), live_(start.bytes),
+          begun_(start.begun), any_before_(start.begun) {}
+    // Where the live bytes stand after the events so far.
+    LiveStart state() const { return {begun_, live_}; }
+    // False once past the window: the events after it do not matter.
+    bool add(const Event& e) {
+        const std::uint64_t before = live_;
+        switch (e.kind) {
+        case EventKind::Alloc:
+            live_ += e.size;
+            break;
+        case EventKind::Release:
+        case EventKind::RequestEnd:
+            live_ -= std::min(live_, e.size);
+            break;
+        case EventKind::SessionClose:
+            live_ = 0;
+            break;
+        case EventKind::SessionOpen:
+            break;
+        default:
+            return true;
+        }
+        begun_ = true;
+        if (e.time_ns < window_.begin_ns) {
+            any_before_ = true;
+            return true;
+        }
+        if (e.time_ns > window_.end_ns) {
+            live_ = before; // what holds in a window without events is what came before it
+            return false;
+        }
+        if (!in_window_) {
+            in_window_ = true;
+            // The step value holding at the window's start.
+            if (any_before_ && e.time_ns > begin_) reducer_.add({begin_, before});
+        }
+        if (live_ != before || e.kind == EventKind::SessionOpen ||
+            e.kind == EventKind::SessionClose)
+            reducer_.add({e.time_ns, live_});
+        return true;
+    }
+    void finish() {
+        if (!in_window_ && any_before_) reducer_.add({begin_, live_});
+        reducer_.flush();
+    }
+
+private:
+    SeriesReducer& reducer_;
+    const TimeWindow window_;
+    const std::uint64_t begin_;
+    std::uint64_t live_;
+    bool begun_;      // an event set the live bytes
+    bool any_before_; // one did before the window
+    bool in_window_ = false;
+};
+
 } // namespace
 
 struct TraceReader::Impl {
     std::string path;
     store::Database db;
+    // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
+    // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
+    bool batch_live_bytes = false;
+    std::unordered_map<std::int64_t, LiveStart> learned_starts;
+    ReaderStats stats;
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
     template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
@@ -112,11 +194,70 @@ struct TraceReader::Impl {
     BatchCursor session_cursor(std::uint64_t session) const {
         return BatchCursor(db.get(), session);
     }
+
+    // A session's batches in stream order, without their BLOBs. The first one starts from
+    // nothing; the others from their live_bytes_at_start (NULL: not known), or from what
+    // decoding taught this reader.
+    std::vector<BatchSpan> batch_spans(std::uint64_t session) const {
+        constexpr store::Columns c{"id", "first_seq", "first_ns", "last_ns", "live_bytes_at_start"};
+        store::Statement s(db.get(),
+                           std::string("SELECT id, first_seq, first_ns, last_ns, ") +
+                               (batch_live_bytes ? "live_bytes_at_start" : "NULL") +
+                               " FROM event_batches WHERE session = ? ORDER BY first_seq");
+        s.bind(1, session);
+        std::vector<BatchSpan> spans;
+        while (s.step()) {
+            BatchSpan& b = spans.emplace_back();
+            b.id = s.i64(c["id"]);
+            b.first_seq = s.u64(c["first_seq"]);
+            b.first_ns = s.u64(c["first_ns"]);
+            b.last_ns = s.u64(c["last_ns"]);
+            if (spans.size() == 1) {
+                b.start = LiveStart{};
+            } else if (!s.is_null(c["live_bytes_at_start"])) {
+                b.start = LiveStart{true, s.u64(c["live_bytes_at_start"])};
+            } else if (const auto it = learned_starts.find(b.id); it != learned_starts.end()) {
+                b.start = it->second;
+            }
+        }
+        return spans;
+    }
+
+    // Feeds the events of the session's batches from spans[from] on to `series` until it
+    // has seen the window (one statement: one read transaction); learns the LiveStarts it
+    // passes that were not known.
+    void decode_series(std::uint64_t session, const std::vector<BatchSpan>& spans, std::size_t from,
+                       LiveSeries& series) {
+        store::Statement rows(db.get(), select_event_batches("WHERE session = ?1 AND first_seq "
+                                                             ">= ?2 ORDER BY first_seq"));
+        rows.bind(1, session).bind(2, spans[from].first_seq);
+        BatchDecoder batch;
+        Event e;
+        std::uint64_t seq = 0;
+        for (std::size_t i = from; rows.step(); ++i) {
+            // The same rows as `spans` (unless the trace grew in between: then it has more).
+            const std::int64_t id = rows.i64(store::kEventBatchColumns["id"]);
+            if (i < spans.size() && spans[i].id == id && !spans[i].start)
+                learned_starts[id] = series.state();
+            batch.load(rows);
+            ++stats.event_batches_decoded;
+            while (batch.next(e, seq)) {
+                if (!series.add(e)) {
+                    rows.reset();
+                    return;
+                }
+            }
+        }
+    }
 };
 
 TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->db = store::open_trace(path);
+    impl_->guarded([&] {
+        impl_->batch_live_bytes =
+            store::has_column(impl_->db.get(), "event_batches", "live_bytes_at_start");
+    });
 }
 
 TraceReader::~TraceReader() = default;
@@ -205,58 +346,30 @@ std::vector<SeriesPoint> TraceReader::live_bytes_series(std::uint64_t session,
     return impl_->guarded([&] {
         impl_->require_session(session);
         const TimeWindow w = window.value_or(TimeWindow{});
-        std::uint64_t first = 0, last = 0;
-        {
-            store::Statement range(impl_->db.get(), "SELECT min(first_ns), max(last_ns) FROM "
-                                                    "event_batches WHERE session = ?");
-            range.bind(1, session);
-            if (range.step()) first = range.u64(0), last = range.u64(1);
-            range.reset();
-        }
+        const std::vector<BatchSpan> spans = impl_->batch_spans(session);
         std::vector<SeriesPoint> out;
+        if (spans.empty()) return out;
+        std::uint64_t first = UINT64_MAX, last = 0;
+        for (const BatchSpan& b : spans) {
+            first = std::min(first, b.first_ns);
+            last = std::max(last, b.last_ns);
+        }
         const std::uint64_t begin = std::max(first, w.begin_ns);
         const std::uint64_t end = std::min(last, w.end_ns);
         if (begin > end) return out;
+        // Every event of the batches before `target` is earlier than the window: start at
+        // `target`, or at the last batch before it whose LiveStart is known (the first
+        // always is), and decode forward.
+        std::size_t target = 0;
+        while (target + 1 < spans.size() && spans[target].last_ns < w.begin_ns)
+            ++target;
+        std::size_t from = target;
+        while (!spans[from].start)
+            --from;
         SeriesReducer reducer(out, max_points, begin, end);
-        BatchCursor cursor = impl_->session_cursor(session);
-        Event e;
-        std::uint64_t seq = 0;
-        std::uint64_t live = 0;
-        bool in_window = false, any_before = false;
-        while (cursor.next(e, seq)) {
-            const std::uint64_t before = live;
-            switch (e.kind) {
-            case EventKind::Alloc:
-                live += e.size;
-                break;
-            case EventKind::Release:
-            case EventKind::RequestEnd:
-                live -= std::min(live, e.size);
-                break;
-            case EventKind::SessionClose:
-                live = 0;
-                break;
-            case EventKind::SessionOpen:
-                break;
-            default:
-                continue;
-            }
-            if (e.time_ns < w.begin_ns) {
-                any_before = true;
-                continue;
-            }
-            if (e.time_ns > w.end_ns) break;
-            if (!in_window) {
-                in_window = true;
-                // The step value holding at the window's start.
-                if (any_before && e.time_ns > begin) reducer.add({begin, before});
-            }
-            if (live != before || e.kind == EventKind::SessionOpen ||
-                e.kind == EventKind::SessionClose)
-                reducer.add({e.time_ns, live});
-        }
-        if (!in_window && any_before) reducer.add({begin, live});
-        reducer.flush();
+        LiveSeries series(reducer, w, begin, *spans[from].start);
+        impl_->decode_series(session, spans, from, series);
+        series.finish();
         return out;
     });
 }
@@ -275,6 +388,7 @@ void TraceReader::for_each_block(std::uint64_t session,
         std::uint64_t seq = 0;
         while (go_on && cursor.next(e, seq))
             tracker.add(e);
+        impl_->stats.event_batches_decoded += cursor.batches_loaded();
         if (go_on) tracker.finish();
     });
 }
@@ -301,6 +415,7 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
             cursor.skip(skip);
             while (cursor.next(e, seq))
                 if (!fn(e)) break;
+            impl_->stats.event_batches_decoded += cursor.batches_loaded();
             return;
         }
         // The stream's first sequence number to deliver: with dense numbers (every number
@@ -347,6 +462,7 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
                     a = owned.back().get();
                 }
                 a->batch.load(rows);
+                ++impl_->stats.event_batches_decoded;
                 if (a->batch.next(a->event, a->seq))
                     heap.push(a);
                 else
@@ -434,6 +550,10 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
 } // namespace memlife::data
 
 namespace memlife::data {
+
+ReaderStats TraceReader::stats() const {
+    return impl_->stats;
+}
 
 std::vector<OrderViolation> TraceReader::order_violations() const {
     OrderChecker checker;

@@ -18,7 +18,9 @@ inline constexpr std::uint32_t kApplicationId = 0x4D4C4946; // 'MLIF'
 // 2: compact Alloc records in event batches (a version-1 trace reads unchanged).
 inline constexpr std::uint32_t kSchemaVersion = 2;
 
-// The whole schema (the same SQL since version 1; documented in docs/trace-format.md).
+// The whole schema (documented in docs/trace-format.md): the same SQL since version 1, but
+// for event_batches.live_bytes_at_start, added at the end of the table within version 2 (a
+// reader that names its columns reads the file either way; has_column() tells).
 extern const char* const kSchemaSql;
 
 // The columns a statement reads or writes, named once: the SQL text is built from the list,
@@ -130,6 +132,10 @@ public:
         sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
         return *this;
     }
+    Statement& bind_null(int i) {
+        sqlite3_bind_null(stmt_, i);
+        return *this;
+    }
     Statement& bind_blob(int i, const void* data, std::size_t size) {
         sqlite3_bind_blob(stmt_, i, size == 0 ? "" : data, static_cast<int>(size), SQLITE_STATIC);
         return *this;
@@ -145,6 +151,7 @@ public:
         sqlite3_clear_bindings(stmt_);
     }
 
+    bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
     std::int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
     std::uint64_t u64(int c) const { return static_cast<std::uint64_t>(i64(c)); }
     std::uint32_t u32(int c) const { return static_cast<std::uint32_t>(i64(c)); }
@@ -198,5 +205,7 @@ Database open_trace(const std::string& path);
 [[noreturn]] void throw_corrupt_trace(const std::string& path, const std::string& reason);
 
 std::string meta(sqlite3* db, const char* key);
+// True when `table` has `column` (a trace written before a column was added lacks it).
+bool has_column(sqlite3* db, std::string_view table, std::string_view column);
 
 } // namespace memlife::data::store

@@ -28,8 +28,9 @@ using store::kRequestBatchColumns;
 using store::kSessionColumns;
 
 // The event_batches columns the writer fills (id is the row id).
-constexpr store::Columns kBatchInsertColumns{"session", "first_seq", "last_seq", "first_ns",
-                                             "last_ns", "count",     "data"};
+constexpr store::Columns kBatchInsertColumns{
+    "session", "first_seq", "last_seq", "first_ns",
+    "last_ns", "count",     "data",     "live_bytes_at_start"};
 
 } // namespace
 
@@ -78,8 +79,12 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
 struct TraceWriter::SessionState {
     SessionRow row;
     std::uint64_t live_bytes = 0;
+    bool live_bytes_set = false; // an event set them (the live-bytes series has begun)
     std::uint64_t first_seq = 0, last_seq = 0;
     codec::EventEncoder batch;
+    // live_bytes when the batch started (its live_bytes_at_start), if live_bytes_set was.
+    std::uint64_t batch_live_bytes = 0;
+    bool batch_live_bytes_set = false;
     // Requests not yet in a full request batch; the last one may still be running.
     std::vector<RequestRow> requests;
     std::uint64_t request_batch = 0;
@@ -95,6 +100,7 @@ struct TraceWriter::SessionState {
                      std::uint64_t peak_rise) {
         const std::uint64_t peak = live_bytes + peak_rise;
         live_bytes += bytes;
+        live_bytes_set = true;
         row.blocks += count;
         row.peak_bytes = std::max(row.peak_bytes, peak);
         if (RequestRow* r = current_request(request)) {
@@ -158,7 +164,11 @@ void TraceWriter::add(const Event& e) {
     const std::uint64_t seq = next_seq_++;
     SessionState& s = state(e.session);
     if (!s.dirty) mark_dirty(s);
-    if (s.batch.empty()) s.batch.start(e.time_ns, seq);
+    if (s.batch.empty()) {
+        s.batch.start(e.time_ns, seq);
+        s.batch_live_bytes = s.live_bytes;
+        s.batch_live_bytes_set = s.live_bytes_set;
+    }
     s.batch.add(e, seq);
     note_times(e.time_ns, e.time_ns);
 
@@ -168,6 +178,7 @@ void TraceWriter::add(const Event& e) {
     switch (e.kind) {
     case EventKind::SessionOpen:
         row.open_ns = e.time_ns;
+        s.live_bytes_set = true; // 0 from here on
         break;
     case EventKind::SessionClose:
         if (RequestRow* r = s.current_request(s.requests.empty() ? 0 : s.requests.back().number)) {
@@ -178,6 +189,7 @@ void TraceWriter::add(const Event& e) {
         row.close_ns = e.time_ns;
         row.released_at_close_bytes = e.size;
         s.live_bytes = 0;
+        s.live_bytes_set = true;
         s.requests_dirty = true;
         break;
     case EventKind::RequestBegin: {
@@ -196,6 +208,7 @@ void TraceWriter::add(const Event& e) {
     }
     case EventKind::RequestEnd:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        s.live_bytes_set = true;
         if (RequestRow* r = s.current_request(e.request)) {
             r->end_ns = e.time_ns;
             r->released_bytes = e.size;
@@ -211,6 +224,7 @@ void TraceWriter::add(const Event& e) {
         break;
     case EventKind::Release:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        s.live_bytes_set = true;
         break;
     case EventKind::Corruption:
         ++row.corruptions;
@@ -275,6 +289,10 @@ void TraceWriter::write_batch(SessionState& s) {
         .bind(c.param("last_ns"), b.last_ns())
         .bind(c.param("count"), b.count())
         .bind_blob(c.param("data"), b.data(), b.size());
+    if (s.batch_live_bytes_set)
+        insert_batch_.bind(c.param("live_bytes_at_start"), s.batch_live_bytes);
+    else
+        insert_batch_.bind_null(c.param("live_bytes_at_start"));
     insert_batch_.run();
     s.batch.start(0, 1); // empty (count 0) until the next event restarts it
 }
