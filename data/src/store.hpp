@@ -115,7 +115,6 @@ public:
         std::swap(stmt_, o.stmt_);
         return *this;
     }
-    sqlite3_stmt* get() const { return stmt_; }
 
     Statement& bind(int i, std::int64_t v) {
         sqlite3_bind_int64(stmt_, i, v);

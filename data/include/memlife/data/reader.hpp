@@ -18,6 +18,8 @@ struct ReaderStats {
     std::uint64_t event_batches_decoded = 0; // event batch BLOBs decoded, wholly or in part
 };
 
+// One thread at a time: a reader holds one SQLite connection and what its queries learn
+// (open one reader per worker thread, or hand a reader over between them).
 class TraceReader {
 public:
     // Opens read-only. Throws TraceError (missing, empty, not SQLite, truncated, foreign,
