@@ -103,7 +103,7 @@ int ml_request_end(ml_session* handle) {
 
 uint32_t ml_request_number(const ml_session* handle) {
     const Session* s = session_of(handle);
-    return s != nullptr ? s->request() : 0;
+    return s != nullptr ? s->current_request() : 0;
 }
 
 int ml_set_notification(ml_session* handle, uint32_t notification) {

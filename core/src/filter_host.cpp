@@ -182,7 +182,7 @@ struct FilterHost::Impl {
         session.set_notification(notification, conn.pending_status);
         FilterStatus decisive = FilterStatus::NextNotification;
         for (std::size_t index : order[static_cast<std::size_t>(notification)]) {
-            FilterContext ctx{session,  notification, session.request(),          repeat, http,
+            FilterContext ctx{session,  notification, session.current_request(),  repeat, http,
                               response, data,         conn.filter_contexts[index]};
             FilterStatus status;
             try {

@@ -98,7 +98,7 @@ void on_fault(int signo, siginfo_t* info, void* context) {
     report.time_ns = now_ns();
     Session* session = entry->session;
     if (session != nullptr) {
-        report.request = session->request();
+        report.request = session->current_request();
         report.last_notification = flag(session->notification());
     }
     std::snprintf(report.message, sizeof report.message,

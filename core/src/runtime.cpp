@@ -76,8 +76,7 @@ Config Runtime::config() const {
 }
 
 int Runtime::set_config(const Config& config) {
-    if (validate(config) != ML_OK)
-        return detail::set_last_error(ML_ERR_BAD_CONFIG), ML_ERR_BAD_CONFIG;
+    if (validate(config) != ML_OK) return detail::fail(ML_ERR_BAD_CONFIG);
     std::lock_guard lock(slots_->mutex);
     slots_->config = config;
     return ML_OK;
@@ -122,11 +121,11 @@ Session* Runtime::open(std::string_view peer, std::uint64_t id) {
         } else {
             slot = slots_->next_slot;
             if (slot / kChunkSlots >= kMaxChunks)
-                return detail::set_last_error(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+                return detail::fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
             auto& chunk = slots_->chunks[slot / kChunkSlots];
             if (chunk.load() == nullptr) {
                 auto* c = new (std::nothrow) Slots::Chunk;
-                if (c == nullptr) return detail::set_last_error(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+                if (c == nullptr) return detail::fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
                 chunk.store(c, std::memory_order_release);
             }
             ++slots_->next_slot;
@@ -137,7 +136,7 @@ Session* Runtime::open(std::string_view peer, std::uint64_t id) {
             session = new (std::nothrow) Session(*this);
             if (session == nullptr) {
                 slots_->free_slots.push_back(slot);
-                return detail::set_last_error(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+                return detail::fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
             }
             session->slot_ = slot;
             e->session.store(session, std::memory_order_release);
@@ -150,7 +149,7 @@ Session* Runtime::open(std::string_view peer, std::uint64_t id) {
         session->reset(id, peer, config, sink());
     } catch (const std::bad_alloc&) {
         close(session);
-        return detail::set_last_error(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+        return detail::fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
     }
     return session;
 }
@@ -179,12 +178,12 @@ ml_session* Runtime::handle(const Session* session) const {
 
 Session* Runtime::lookup(const ml_session* handle) const {
     const auto value = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(handle));
-    if ((value & 0x7) != kHandleTag) return detail::set_last_error(ML_ERR_INVALID_CONTEXT), nullptr;
+    if ((value & 0x7) != kHandleTag) return detail::fail_null(ML_ERR_INVALID_CONTEXT);
     const auto slot = static_cast<std::uint32_t>((value & 0xFFFFFFFFu) >> 3);
     const auto generation = static_cast<std::uint32_t>(value >> 32);
     Slots::Entry* e = slots_->entry(slot);
     if (e == nullptr || e->session.load(std::memory_order_acquire) == nullptr)
-        return detail::set_last_error(ML_ERR_INVALID_CONTEXT), nullptr;
+        return detail::fail_null(ML_ERR_INVALID_CONTEXT);
     const std::uint32_t current = e->generation.load(std::memory_order_acquire);
     if (generation != current || !e->open.load(std::memory_order_acquire)) {
         // An older generation of this slot: a session that existed and was closed.

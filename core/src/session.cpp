@@ -15,6 +15,10 @@
 #include "tail.hpp"
 
 namespace memlife {
+
+using detail::fail;
+using detail::fail_null;
+
 namespace {
 
 // Session::emit writes the last 8 bytes of an Event in one store (little-endian layout).
@@ -179,7 +183,7 @@ void Session::reset(std::uint64_t id, std::string_view peer, const Config& confi
     open_ns_ = clock_ns_ = now_ns();
     clock_countdown_ = 0;
     close_ns_ = 0;
-    request_ = current_request_ = 0;
+    requests_begun_ = current_request_ = 0;
     in_request_ = false;
     open_ = true;
     notification_ = Notification::None;
@@ -207,17 +211,13 @@ void Session::update_fast_path() noexcept {
     limit_ = config_.session_limit != 0 ? config_.session_limit : UINT64_MAX;
 }
 
-void Session::fail(int code) const {
-    detail::set_last_error(code);
-}
-
 void Session::emit(EventKind kind, std::uint64_t block, std::uint64_t address, std::uint64_t size,
                    Scope scope, std::uint8_t flags) noexcept {
     // The last 8 bytes (request, kind, scope, notification, flags) in one store: a sink that
     // copies the event in words (the recorder) then reads them back from the store buffer
     // instead of stalling on five narrow stores (measured ~20 ns per event).
     const std::uint64_t tail =
-        std::uint64_t{request()} | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
+        std::uint64_t{current_request()} | std::uint64_t{static_cast<std::uint8_t>(kind)} << 32 |
         std::uint64_t{static_cast<std::uint8_t>(scope)} << 40 |
         std::uint64_t{static_cast<std::uint8_t>(notification_)} << 48 | std::uint64_t{flags} << 56;
     auto fill = [&](Event& e) {
@@ -251,17 +251,17 @@ std::uint64_t Session::event_time(EventKind kind) noexcept {
 }
 
 int Session::request_begin() {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
-    if (in_request_) return fail(ML_ERR_REQUEST_ACTIVE), ML_ERR_REQUEST_ACTIVE;
-    current_request_ = ++request_;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
+    if (in_request_) return fail(ML_ERR_REQUEST_ACTIVE);
+    current_request_ = ++requests_begun_;
     in_request_ = true;
     if (sink_ != nullptr) emit(EventKind::RequestBegin, 0, 0, 0, Scope::Request, 0);
     return ML_OK;
 }
 
 int Session::request_end() {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
-    if (!in_request_) return fail(ML_ERR_NO_REQUEST), ML_ERR_NO_REQUEST;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
+    if (!in_request_) return fail(ML_ERR_NO_REQUEST);
 
     // Noted request-scoped blocks still live now are leaks: they stay in the accounting
     // (the memory is still allocated) until noted free or the end of the session.
@@ -305,7 +305,7 @@ void Session::set_notification(Notification notification, std::uint8_t status) {
     if (static_cast<std::size_t>(arena.end - data) >= bytes) [[likely]] {
         arena.cursor = data + bytes;
     } else if ((data = arena.refill(bytes)) == nullptr) {
-        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+        return fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
     }
 
     const std::uint64_t id = next_block_;
@@ -314,7 +314,7 @@ void Session::set_notification(Notification notification, std::uint8_t status) {
     if (!(session_scope ? session_blocks_ : request_blocks_)
              .push(Block{data, id, size, current_request_, notification_, scope, origin, tail_len,
                          false})) [[unlikely]]
-        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr; // the arena space is simply lost
+        return fail_null(ML_ERR_NOT_ENOUGH_MEMORY); // the arena space is simply lost
     detail::fill_tail(detail::tail_seed(tail_salt_, id), data + size, tail_len);
 
     next_block_ = id + 1;
@@ -331,29 +331,29 @@ void* Session::alloc_mem(std::uint32_t size, std::uint32_t reserved) {
 }
 
 void* Session::alloc_request(std::uint32_t size) {
-    if (open_ && !in_request_) return fail(ML_ERR_NO_REQUEST), nullptr;
+    if (open_ && !in_request_) return fail_null(ML_ERR_NO_REQUEST);
     return allocate(size, 0, Scope::Request);
 }
 
 void* Session::allocate_slow(std::uint32_t size, std::uint32_t reserved, Scope scope) {
     const std::uint64_t total = std::uint64_t{size} + config_.tail_bytes;
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), nullptr;
-    if (reserved != 0) return fail(ML_ERR_INVALID_PARAMETER), nullptr;
-    if (size == 0) return fail(ML_ERR_ZERO_SIZE), nullptr;
-    if (total > UINT32_MAX) return fail(ML_ERR_SIZE_OVERFLOW), nullptr;
-    if (used_bytes_ + total > limit_) return fail(ML_ERR_LIMIT_EXCEEDED), nullptr;
+    if (!open_) return fail_null(ML_ERR_SESSION_CLOSED);
+    if (reserved != 0) return fail_null(ML_ERR_INVALID_PARAMETER);
+    if (size == 0) return fail_null(ML_ERR_ZERO_SIZE);
+    if (total > UINT32_MAX) return fail_null(ML_ERR_SIZE_OVERFLOW);
+    if (used_bytes_ + total > limit_) return fail_null(ML_ERR_LIMIT_EXCEEDED);
     return allocate_guarded(size, scope); // the only valid reason left for the slow path
 }
 
 void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
     detail::GuardAllocation g;
     if (!detail::guard_allocate(size, config_.guard_align, g))
-        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+        return fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
     Block block;
     block.data = g.data;
     block.size = size;
     block.id = next_block_;
-    block.request = request();
+    block.request = current_request();
     block.notification = notification_;
     block.scope = scope;
     block.origin = AllocOrigin::Guarded;
@@ -362,7 +362,7 @@ void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
     block.tail_len = static_cast<std::uint8_t>((size + a - 1) / a * a - size);
     if (!(scope == Scope::Session ? session_blocks_ : request_blocks_).push(block)) {
         detail::guard_release(g.data, size, a);
-        return fail(ML_ERR_NOT_ENOUGH_MEMORY), nullptr;
+        return fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
     }
     detail::guard_register(g, this, block);
     detail::fill_tail(detail::tail_seed(tail_salt_, block.id), g.data + size, block.tail_len);
@@ -383,7 +383,7 @@ void Session::report_corruption(Block& block) {
     ml_report r{};
     r.kind = ML_REPORT_CORRUPTION;
     r.session_id = id_;
-    r.request = request();
+    r.request = current_request();
     r.alloc_request = block.request;
     r.block_id = block.id;
     r.address = reinterpret_cast<std::uint64_t>(block.data);
@@ -441,7 +441,7 @@ void Session::report_leak(NotedBlock& block, std::uint64_t address) {
     ml_report r{};
     r.kind = ML_REPORT_LEAK;
     r.session_id = id_;
-    r.request = request();
+    r.request = current_request();
     r.alloc_request = block.request;
     r.block_id = block.id;
     r.address = address;
@@ -464,7 +464,10 @@ void Session::report_leak(NotedBlock& block, std::uint64_t address) {
 }
 
 std::size_t Session::check() {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), corruptions_;
+    if (!open_) {
+        fail(ML_ERR_SESSION_CLOSED);
+        return corruptions_;
+    }
     for (Block& b : session_blocks_)
         if (!tail_ok(b, tail_salt_)) report_corruption(b);
     for (Block& b : request_blocks_)
@@ -473,21 +476,20 @@ std::size_t Session::check() {
 }
 
 int Session::note_alloc(const void* ptr, std::size_t size, Scope scope) {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
     if (ptr == nullptr || (scope != Scope::Session && scope != Scope::Request))
-        return fail(ML_ERR_INVALID_PARAMETER), ML_ERR_INVALID_PARAMETER;
-    if (scope == Scope::Request && !in_request_) return fail(ML_ERR_NO_REQUEST), ML_ERR_NO_REQUEST;
+        return fail(ML_ERR_INVALID_PARAMETER);
+    if (scope == Scope::Request && !in_request_) return fail(ML_ERR_NO_REQUEST);
     NotedBlock block;
     block.id = next_block_;
     block.size = size;
-    block.request = request();
+    block.request = current_request();
     block.notification = notification_;
     block.scope = scope;
     try {
-        if (!noted_.emplace(ptr, block).second)
-            return fail(ML_ERR_DUPLICATE_POINTER), ML_ERR_DUPLICATE_POINTER;
+        if (!noted_.emplace(ptr, block).second) return fail(ML_ERR_DUPLICATE_POINTER);
     } catch (const std::bad_alloc&) {
-        return fail(ML_ERR_NOT_ENOUGH_MEMORY), ML_ERR_NOT_ENOUGH_MEMORY;
+        return fail(ML_ERR_NOT_ENOUGH_MEMORY);
     }
     ++next_block_;
     live_bytes_ += size;
@@ -498,9 +500,9 @@ int Session::note_alloc(const void* ptr, std::size_t size, Scope scope) {
 }
 
 int Session::note_free(const void* ptr) {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
     const auto it = noted_.find(ptr);
-    if (it == noted_.end()) return fail(ML_ERR_UNKNOWN_POINTER), ML_ERR_UNKNOWN_POINTER;
+    if (it == noted_.end()) return fail(ML_ERR_UNKNOWN_POINTER);
     const NotedBlock block = it->second;
     noted_.erase(it);
     note_peak();
@@ -512,14 +514,14 @@ int Session::note_free(const void* ptr) {
 }
 
 int Session::set_limit(std::uint64_t max_bytes) {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
     config_.session_limit = max_bytes;
     update_fast_path();
     return ML_OK;
 }
 
 int Session::set_guard_pages(bool enabled) {
-    if (!open_) return fail(ML_ERR_SESSION_CLOSED), ML_ERR_SESSION_CLOSED;
+    if (!open_) return fail(ML_ERR_SESSION_CLOSED);
     config_.guard_pages = enabled;
     update_fast_path();
     return ML_OK;
@@ -569,7 +571,7 @@ void Session::guard_fault(const ml_report& report) noexcept {
         e.block = report.block_id;
         e.address = report.address;
         e.size = report.size;
-        e.request = request();
+        e.request = current_request();
         e.kind = EventKind::Corruption;
         e.scope = static_cast<Scope>(report.scope);
         e.notification = notification_;

@@ -16,16 +16,24 @@ struct CorruptBatch : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The event_batches rows a statement yields, in its columns store::kEventBatchColumns.
+inline std::string select_event_batches(std::string_view where_and_order) {
+    return store::kEventBatchColumns.select("event_batches") + " " + std::string(where_and_order);
+}
+// One session's batches in stream order; parameter 1 is the session.
+inline constexpr std::string_view kOfSession = "WHERE session = ?1 ORDER BY first_seq";
+
 // The batch being decoded. Owns a copy of the BLOB (SQLite's pointer dies with the step).
 class BatchDecoder {
 public:
-    // Columns of `stmt` at `column`: session, first_seq, first_ns, count, data.
-    void load(const store::Statement& stmt, int column = 0) {
-        session_ = stmt.u64(column);
-        const std::uint64_t first_seq = stmt.u64(column + 1);
-        const std::uint64_t first_ns = stmt.u64(column + 2);
-        expected_ = stmt.u64(column + 3);
-        data_ = stmt.blob(column + 4);
+    // The current row of `stmt`, a select_event_batches() statement.
+    void load(const store::Statement& stmt) {
+        constexpr const auto& c = store::kEventBatchColumns;
+        session_ = stmt.u64(c["session"]);
+        const std::uint64_t first_seq = stmt.u64(c["first_seq"]);
+        const std::uint64_t first_ns = stmt.u64(c["first_ns"]);
+        expected_ = stmt.u64(c["count"]);
+        data_ = stmt.blob(c["data"]);
         decoded_ = 0;
         decoder_.emplace(reinterpret_cast<const std::uint8_t*>(data_.data()), data_.size(),
                          session_, first_ns, first_seq);
@@ -48,16 +56,21 @@ private:
     std::uint64_t session_ = 0, expected_ = 0, decoded_ = 0;
 };
 
-// Events of the batches a statement yields, in the statement's order.
+// Events of the batches a select_event_batches() statement yields, in its order.
 class BatchCursor {
 public:
     explicit BatchCursor(store::Statement stmt) : stmt_(std::move(stmt)) {}
+    // The batches of one session.
+    BatchCursor(sqlite3* db, std::uint64_t session) : stmt_(db, select_event_batches(kOfSession)) {
+        stmt_.bind(1, session);
+    }
     bool next(Event& e, std::uint64_t& seq) {
         for (;;) {
             if (loaded_ && batch_.next(e, seq)) return true;
             if (!step()) return false;
             batch_.load(stmt_);
             loaded_ = true;
+            ++batches_loaded_;
         }
     }
     // Passes over the first n events (before any next()): whole batches by their count
@@ -65,13 +78,14 @@ public:
     void skip(std::uint64_t n) {
         while (n > 0) {
             if (!step()) return;
-            const std::uint64_t count = stmt_.u64(3); // kBatchColumns: session, first_seq,
-            if (count <= n) {                         // first_ns, count, data
+            const std::uint64_t count = stmt_.u64(store::kEventBatchColumns["count"]);
+            if (count <= n) {
                 n -= count;
                 continue;
             }
             batch_.load(stmt_);
             loaded_ = true;
+            ++batches_loaded_;
             Event e;
             std::uint64_t seq = 0;
             while (n > 0 && batch_.next(e, seq))
@@ -79,7 +93,8 @@ public:
             return;
         }
     }
-    store::Statement& statement() { return stmt_; }
+    // Batches whose BLOB was decoded (wholly or in part) so far.
+    std::uint64_t batches_loaded() const { return batches_loaded_; }
 
 private:
     // Once the rows are done, stays done (stepping a finished statement would restart it).
@@ -88,19 +103,19 @@ private:
     store::Statement stmt_;
     BatchDecoder batch_;
     bool loaded_ = false, done_ = false;
+    std::uint64_t batches_loaded_ = 0;
 };
 
-inline constexpr const char* kBatchColumns = "session, first_seq, first_ns, count, data";
-
-// Appends the rows of the request batch in `stmt`'s columns `data` and `count` (the row's
-// claim); throws CorruptBatch when the BLOB does not decode to that many rows.
-inline void decode_request_batch(const store::Statement& stmt, int data, int count,
-                                 std::uint64_t session, std::vector<RequestRow>& out) {
-    const std::string bytes = stmt.blob(data);
+// Appends the rows of the request batch in `stmt`'s current row (store::kRequestBatchColumns);
+// throws CorruptBatch when the BLOB does not decode to the row's count of rows.
+inline void decode_request_batch(const store::Statement& stmt, std::vector<RequestRow>& out) {
+    constexpr const auto& c = store::kRequestBatchColumns;
+    const std::uint64_t session = stmt.u64(c["session"]);
+    const std::string bytes = stmt.blob(c["data"]);
     const std::size_t before = out.size();
     if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
                                 session, out) ||
-        out.size() - before != stmt.u64(count))
+        out.size() - before != stmt.u64(c["count"]))
         throw CorruptBatch("request batch of session " + std::to_string(session) +
                            " does not decode");
 }

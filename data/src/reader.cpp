@@ -1,8 +1,8 @@
 #include "memlife/data/reader.hpp"
 
 #include <algorithm>
-#include <map>
 #include <queue>
+#include <unordered_map>
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
@@ -16,27 +16,26 @@ Notification notification_of_flag(std::uint32_t flag) {
     return notification_from_flag(flag).value_or(Notification::None);
 }
 
+using store::kSessionColumns;
+
 SessionRow session_from(const store::Statement& s) {
+    constexpr const auto& c = kSessionColumns;
     SessionRow r;
-    r.id = s.u64(0);
-    r.peer = s.text(1);
-    r.open_ns = s.u64(2);
-    r.close_ns = s.u64(3);
-    r.requests = s.u32(4);
-    r.peak_bytes = s.u64(5);
-    r.released_at_close_bytes = s.u64(6);
-    r.growth_bytes_per_request = s.real(7);
-    r.corruptions = s.u64(8);
-    r.leaks = s.u64(9);
-    r.leaked_bytes = s.u64(10);
-    r.blocks = s.u64(11);
-    r.events = s.u64(12);
+    r.id = s.u64(c["id"]);
+    r.peer = s.text(c["peer"]);
+    r.open_ns = s.u64(c["open_ns"]);
+    r.close_ns = s.u64(c["close_ns"]);
+    r.requests = s.u32(c["requests"]);
+    r.peak_bytes = s.u64(c["peak_bytes"]);
+    r.released_at_close_bytes = s.u64(c["released_at_close_bytes"]);
+    r.growth_bytes_per_request = s.real(c["growth_bytes_per_request"]);
+    r.corruptions = s.u64(c["corruptions"]);
+    r.leaks = s.u64(c["leaks"]);
+    r.leaked_bytes = s.u64(c["leaked_bytes"]);
+    r.blocks = s.u64(c["blocks"]);
+    r.events = s.u64(c["events"]);
     return r;
 }
-
-constexpr const char* kSessionColumns =
-    "SELECT id, peer, open_ns, close_ns, requests, peak_bytes, released_at_close_bytes, "
-    "growth_bytes_per_request, corruptions, leaks, leaked_bytes, blocks, events FROM sessions";
 
 // Min/max reduction of a step series into at most max_points points.
 class SeriesReducer {
@@ -86,11 +85,92 @@ private:
     SeriesPoint min_, max_;
 };
 
+// Where a session's live bytes stand just before one of its event batches.
+struct LiveStart {
+    bool begun = false; // an earlier event set them (SessionOpen, Alloc, ...)
+    std::uint64_t bytes = 0;
+};
+
+// One event batch of a session without its BLOB, and its LiveStart when known.
+struct BatchSpan {
+    std::int64_t id = 0;
+    std::uint64_t first_seq = 0, first_ns = 0, last_ns = 0;
+    std::optional<LiveStart> start;
+};
+
+// The steps of the live-bytes series within a window, fed one event at a time in stream
+// order from the state before the first one.
+class LiveSeries {
+public:
+    LiveSeries(SeriesReducer& reducer, const TimeWindow& window, std::uint64_t begin,
+               LiveStart start)
+        : reducer_(reducer), window_(window), begin_(begin), live_(start.bytes),
+          begun_(start.begun), any_before_(start.begun) {}
+    // Where the live bytes stand after the events so far.
+    LiveStart state() const { return {begun_, live_}; }
+    // False once past the window: the events after it do not matter.
+    bool add(const Event& e) {
+        const std::uint64_t before = live_;
+        switch (e.kind) {
+        case EventKind::Alloc:
+            live_ += e.size;
+            break;
+        case EventKind::Release:
+        case EventKind::RequestEnd:
+            live_ -= std::min(live_, e.size);
+            break;
+        case EventKind::SessionClose:
+            live_ = 0;
+            break;
+        case EventKind::SessionOpen:
+            break;
+        default:
+            return true;
+        }
+        begun_ = true;
+        if (e.time_ns < window_.begin_ns) {
+            any_before_ = true;
+            return true;
+        }
+        if (e.time_ns > window_.end_ns) {
+            live_ = before; // what holds in a window without events is what came before it
+            return false;
+        }
+        if (!in_window_) {
+            in_window_ = true;
+            // The step value holding at the window's start.
+            if (any_before_ && e.time_ns > begin_) reducer_.add({begin_, before});
+        }
+        if (live_ != before || e.kind == EventKind::SessionOpen ||
+            e.kind == EventKind::SessionClose)
+            reducer_.add({e.time_ns, live_});
+        return true;
+    }
+    void finish() {
+        if (!in_window_ && any_before_) reducer_.add({begin_, live_});
+        reducer_.flush();
+    }
+
+private:
+    SeriesReducer& reducer_;
+    const TimeWindow window_;
+    const std::uint64_t begin_;
+    std::uint64_t live_;
+    bool begun_;      // an event set the live bytes
+    bool any_before_; // one did before the window
+    bool in_window_ = false;
+};
+
 } // namespace
 
 struct TraceReader::Impl {
     std::string path;
     store::Database db;
+    // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
+    // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
+    bool batch_live_bytes = false;
+    std::unordered_map<std::int64_t, LiveStart> learned_starts;
+    ReaderStats stats;
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
     template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
@@ -112,17 +192,72 @@ struct TraceReader::Impl {
     }
 
     BatchCursor session_cursor(std::uint64_t session) const {
-        store::Statement s(db.get(), std::string("SELECT ") + kBatchColumns +
-                                         " FROM event_batches WHERE session = ? ORDER BY "
-                                         "first_seq");
+        return BatchCursor(db.get(), session);
+    }
+
+    // A session's batches in stream order, without their BLOBs. The first one starts from
+    // nothing; the others from their live_bytes_at_start (NULL: not known), or from what
+    // decoding taught this reader.
+    std::vector<BatchSpan> batch_spans(std::uint64_t session) const {
+        constexpr store::Columns c{"id", "first_seq", "first_ns", "last_ns", "live_bytes_at_start"};
+        store::Statement s(db.get(),
+                           std::string("SELECT id, first_seq, first_ns, last_ns, ") +
+                               (batch_live_bytes ? "live_bytes_at_start" : "NULL") +
+                               " FROM event_batches WHERE session = ? ORDER BY first_seq");
         s.bind(1, session);
-        return BatchCursor(std::move(s));
+        std::vector<BatchSpan> spans;
+        while (s.step()) {
+            BatchSpan& b = spans.emplace_back();
+            b.id = s.i64(c["id"]);
+            b.first_seq = s.u64(c["first_seq"]);
+            b.first_ns = s.u64(c["first_ns"]);
+            b.last_ns = s.u64(c["last_ns"]);
+            if (spans.size() == 1) {
+                b.start = LiveStart{};
+            } else if (!s.is_null(c["live_bytes_at_start"])) {
+                b.start = LiveStart{true, s.u64(c["live_bytes_at_start"])};
+            } else if (const auto it = learned_starts.find(b.id); it != learned_starts.end()) {
+                b.start = it->second;
+            }
+        }
+        return spans;
+    }
+
+    // Feeds the events of the session's batches from spans[from] on to `series` until it
+    // has seen the window (one statement: one read transaction); learns the LiveStarts it
+    // passes that were not known.
+    void decode_series(std::uint64_t session, const std::vector<BatchSpan>& spans, std::size_t from,
+                       LiveSeries& series) {
+        store::Statement rows(db.get(), select_event_batches("WHERE session = ?1 AND first_seq "
+                                                             ">= ?2 ORDER BY first_seq"));
+        rows.bind(1, session).bind(2, spans[from].first_seq);
+        BatchDecoder batch;
+        Event e;
+        std::uint64_t seq = 0;
+        for (std::size_t i = from; rows.step(); ++i) {
+            // The same rows as `spans` (unless the trace grew in between: then it has more).
+            const std::int64_t id = rows.i64(store::kEventBatchColumns["id"]);
+            if (i < spans.size() && spans[i].id == id && !spans[i].start)
+                learned_starts[id] = series.state();
+            batch.load(rows);
+            ++stats.event_batches_decoded;
+            while (batch.next(e, seq)) {
+                if (!series.add(e)) {
+                    rows.reset();
+                    return;
+                }
+            }
+        }
     }
 };
 
 TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->db = store::open_trace(path);
+    impl_->guarded([&] {
+        impl_->batch_live_bytes =
+            store::has_column(impl_->db.get(), "event_batches", "live_bytes_at_start");
+    });
 }
 
 TraceReader::~TraceReader() = default;
@@ -172,7 +307,7 @@ std::vector<SessionRow> TraceReader::sessions() const {
 
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
-        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " ORDER BY id");
+        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " ORDER BY id");
         while (s.step())
             if (!fn(session_from(s))) break;
         s.reset();
@@ -181,7 +316,7 @@ void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>&
 
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
-        store::Statement s(impl_->db.get(), std::string(kSessionColumns) + " WHERE id = ?");
+        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " WHERE id = ?");
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
         SessionRow r = session_from(s);
@@ -194,12 +329,11 @@ std::vector<RequestRow> TraceReader::requests(std::uint64_t session) const {
     return impl_->guarded([&] {
         impl_->require_session(session);
         std::vector<RequestRow> rows;
-        store::Statement s(
-            impl_->db.get(),
-            "SELECT data, count FROM request_batches WHERE session = ? ORDER BY batch");
+        store::Statement s(impl_->db.get(), store::kRequestBatchColumns.select("request_batches") +
+                                                " WHERE session = ? ORDER BY batch");
         s.bind(1, session);
         while (s.step())
-            decode_request_batch(s, 0, 1, session, rows);
+            decode_request_batch(s, rows);
         return rows;
     });
 }
@@ -212,58 +346,30 @@ std::vector<SeriesPoint> TraceReader::live_bytes_series(std::uint64_t session,
     return impl_->guarded([&] {
         impl_->require_session(session);
         const TimeWindow w = window.value_or(TimeWindow{});
-        std::uint64_t first = 0, last = 0;
-        {
-            store::Statement range(impl_->db.get(), "SELECT min(first_ns), max(last_ns) FROM "
-                                                    "event_batches WHERE session = ?");
-            range.bind(1, session);
-            if (range.step()) first = range.u64(0), last = range.u64(1);
-            range.reset();
-        }
+        const std::vector<BatchSpan> spans = impl_->batch_spans(session);
         std::vector<SeriesPoint> out;
+        if (spans.empty()) return out;
+        std::uint64_t first = UINT64_MAX, last = 0;
+        for (const BatchSpan& b : spans) {
+            first = std::min(first, b.first_ns);
+            last = std::max(last, b.last_ns);
+        }
         const std::uint64_t begin = std::max(first, w.begin_ns);
         const std::uint64_t end = std::min(last, w.end_ns);
         if (begin > end) return out;
+        // Every event of the batches before `target` is earlier than the window: start at
+        // `target`, or at the last batch before it whose LiveStart is known (the first
+        // always is), and decode forward.
+        std::size_t target = 0;
+        while (target + 1 < spans.size() && spans[target].last_ns < w.begin_ns)
+            ++target;
+        std::size_t from = target;
+        while (!spans[from].start)
+            --from;
         SeriesReducer reducer(out, max_points, begin, end);
-        BatchCursor cursor = impl_->session_cursor(session);
-        Event e;
-        std::uint64_t seq = 0;
-        std::uint64_t live = 0;
-        bool in_window = false, any_before = false;
-        while (cursor.next(e, seq)) {
-            const std::uint64_t before = live;
-            switch (e.kind) {
-            case EventKind::Alloc:
-                live += e.size;
-                break;
-            case EventKind::Release:
-            case EventKind::RequestEnd:
-                live -= std::min(live, e.size);
-                break;
-            case EventKind::SessionClose:
-                live = 0;
-                break;
-            case EventKind::SessionOpen:
-                break;
-            default:
-                continue;
-            }
-            if (e.time_ns < w.begin_ns) {
-                any_before = true;
-                continue;
-            }
-            if (e.time_ns > w.end_ns) break;
-            if (!in_window) {
-                in_window = true;
-                // The step value holding at the window's start.
-                if (any_before && e.time_ns > begin) reducer.add({begin, before});
-            }
-            if (live != before || e.kind == EventKind::SessionOpen ||
-                e.kind == EventKind::SessionClose)
-                reducer.add({e.time_ns, live});
-        }
-        if (!in_window && any_before) reducer.add({begin, live});
-        reducer.flush();
+        LiveSeries series(reducer, w, begin, *spans[from].start);
+        impl_->decode_series(session, spans, from, series);
+        series.finish();
         return out;
     });
 }
@@ -282,6 +388,7 @@ void TraceReader::for_each_block(std::uint64_t session,
         std::uint64_t seq = 0;
         while (go_on && cursor.next(e, seq))
             tracker.add(e);
+        impl_->stats.event_batches_decoded += cursor.batches_loaded();
         if (go_on) tracker.finish();
     });
 }
@@ -308,6 +415,7 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
             cursor.skip(skip);
             while (cursor.next(e, seq))
                 if (!fn(e)) break;
+            impl_->stats.event_batches_decoded += cursor.batches_loaded();
             return;
         }
         // The stream's first sequence number to deliver: with dense numbers (every number
@@ -339,12 +447,12 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
         std::vector<std::unique_ptr<Active>> owned;
         std::vector<Active*> spare;
         store::Statement rows(impl_->db.get(),
-                              std::string("SELECT ") + kBatchColumns +
-                                  " FROM event_batches WHERE last_seq >= ? ORDER BY first_seq");
+                              select_event_batches("WHERE last_seq >= ? ORDER BY first_seq"));
         rows.bind(1, from_seq);
         bool have_row = rows.step();
         for (;;) {
-            if (have_row && (heap.empty() || heap.top()->seq > rows.u64(1))) {
+            if (have_row && (heap.empty() ||
+                             heap.top()->seq > rows.u64(store::kEventBatchColumns["first_seq"]))) {
                 Active* a = nullptr;
                 if (!spare.empty()) {
                     a = spare.back();
@@ -354,6 +462,7 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
                     a = owned.back().get();
                 }
                 a->batch.load(rows);
+                ++impl_->stats.event_batches_decoded;
                 if (a->batch.next(a->event, a->seq))
                     heap.push(a);
                 else
@@ -381,42 +490,42 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions and leaks share, selected first in the same order.
-constexpr const char* kReportColumns =
-    "session, request, alloc_request, block, address, size, scope, alloc_notification";
-template <class Row> void read_report_columns(const store::Statement& s, Row& r) {
-    r.session = s.u64(0);
-    r.request = s.u32(1);
-    r.alloc_request = s.u32(2);
-    r.block = s.u64(3);
-    r.address = s.u64(4);
-    r.size = s.u64(5);
-    r.scope = s.i64(6) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(7));
+// The columns corruptions and leaks share.
+template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+    r.session = s.u64(c["session"]);
+    r.request = s.u32(c["request"]);
+    r.alloc_request = s.u32(c["alloc_request"]);
+    r.block = s.u64(c["block"]);
+    r.address = s.u64(c["address"]);
+    r.size = s.u64(c["size"]);
+    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
+    r.time_ns = s.u64(c["time_ns"]);
+    r.message = s.text(c["message"]);
+}
+
+// "WHERE session = ?" when a session is given, in id order.
+std::string of_session(std::optional<std::uint64_t> session) {
+    return std::string(session ? " WHERE session = ?" : "") + " ORDER BY id";
 }
 
 } // namespace
 
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
+        constexpr const auto& c = store::kCorruptionColumns;
         std::vector<CorruptionRow> out;
-        store::Statement s(impl_->db.get(),
-                           std::string("SELECT ") + kReportColumns +
-                               ", last_notification, time_ns, first_offset, modified_count, "
-                               "expected, found, fault_address, message FROM corruptions" +
-                               (session ? " WHERE session = ?" : "") + " ORDER BY id");
+        store::Statement s(impl_->db.get(), c.select("corruptions") + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             CorruptionRow r;
-            read_report_columns(s, r);
-            r.last_notification = notification_of_flag(s.u32(8));
-            r.time_ns = s.u64(9);
-            r.first_offset = s.u32(10);
-            r.modified_count = s.u32(11);
-            r.expected = s.blob(12);
-            r.found = s.blob(13);
-            r.fault_address = s.u64(14);
-            r.message = s.text(15);
+            read_report_columns<c>(s, r);
+            r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
+            r.first_offset = s.u32(c["first_offset"]);
+            r.modified_count = s.u32(c["modified_count"]);
+            r.expected = s.blob(c["expected"]);
+            r.found = s.blob(c["found"]);
+            r.fault_address = s.u64(c["fault_address"]);
             out.push_back(std::move(r));
         }
         return out;
@@ -426,16 +535,12 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
 std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
-        store::Statement s(impl_->db.get(), std::string("SELECT ") + kReportColumns +
-                                                ", time_ns, message FROM leaks" +
-                                                (session ? " WHERE session = ?" : "") +
-                                                " ORDER BY id");
+        store::Statement s(impl_->db.get(),
+                           store::kLeakColumns.select("leaks") + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             LeakRow r;
-            read_report_columns(s, r);
-            r.time_ns = s.u64(8);
-            r.message = s.text(9);
+            read_report_columns<store::kLeakColumns>(s, r);
             out.push_back(std::move(r));
         }
         return out;
@@ -445,6 +550,10 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
 } // namespace memlife::data
 
 namespace memlife::data {
+
+ReaderStats TraceReader::stats() const {
+    return impl_->stats;
+}
 
 std::vector<OrderViolation> TraceReader::order_violations() const {
     OrderChecker checker;

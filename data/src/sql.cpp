@@ -45,7 +45,9 @@ struct TableSpec {
 class EventSource : public RowSource {
 public:
     EventSource(sqlite3* db, std::optional<std::uint64_t> session)
-        : cursor_(statement(db, session)) {}
+        : cursor_(session ? BatchCursor(db, *session)
+                          : BatchCursor(store::Statement(
+                                db, select_event_batches("ORDER BY session, first_seq")))) {}
     bool next(Row& row) override {
         Event e;
         std::uint64_t seq = 0;
@@ -65,13 +67,6 @@ public:
     }
 
 private:
-    static store::Statement statement(sqlite3* db, std::optional<std::uint64_t> session) {
-        store::Statement s(db, std::string("SELECT ") + kBatchColumns + " FROM event_batches " +
-                                   (session ? "WHERE session = ? ORDER BY first_seq"
-                                            : "ORDER BY session, first_seq"));
-        if (session) s.bind(1, *session);
-        return s;
-    }
     BatchCursor cursor_;
 };
 
@@ -79,15 +74,15 @@ private:
 class RequestSource : public RowSource {
 public:
     RequestSource(sqlite3* db, std::optional<std::uint64_t> session)
-        : stmt_(db, std::string("SELECT session, data, count FROM request_batches ") +
-                        (session ? "WHERE session = ? " : "") + "ORDER BY session, batch") {
+        : stmt_(db, store::kRequestBatchColumns.select("request_batches") +
+                        (session ? " WHERE session = ?" : "") + " ORDER BY session, batch") {
         if (session) stmt_.bind(1, *session);
     }
     bool next(Row& row) override {
         while (rows_.empty()) {
             if (!stmt_.step()) return false;
             std::vector<RequestRow> decoded;
-            decode_request_batch(stmt_, 1, 2, stmt_.u64(0), decoded);
+            decode_request_batch(stmt_, decoded);
             rows_.assign(decoded.begin(), decoded.end());
         }
         const RequestRow r = rows_.front();
@@ -145,10 +140,7 @@ private:
             return true;
         };
         BlockTracker tracker(keep);
-        store::Statement s(db_, std::string("SELECT ") + kBatchColumns +
-                                    " FROM event_batches WHERE session = ? ORDER BY first_seq");
-        s.bind(1, session);
-        BatchCursor cursor(std::move(s));
+        BatchCursor cursor(db_, session);
         Event e;
         std::uint64_t seq = 0;
         while (cursor.next(e, seq))

@@ -52,14 +52,15 @@ CREATE TABLE request_batches(
   PRIMARY KEY(session, batch)
 );
 CREATE TABLE event_batches(
-  id        INTEGER PRIMARY KEY,
-  session   INTEGER NOT NULL,
-  first_seq INTEGER NOT NULL,
-  last_seq  INTEGER NOT NULL,
-  first_ns  INTEGER NOT NULL,
-  last_ns   INTEGER NOT NULL,
-  count     INTEGER NOT NULL,
-  data      BLOB NOT NULL
+  id                  INTEGER PRIMARY KEY,
+  session             INTEGER NOT NULL,
+  first_seq           INTEGER NOT NULL,
+  last_seq            INTEGER NOT NULL,
+  first_ns            INTEGER NOT NULL,
+  last_ns             INTEGER NOT NULL,
+  count               INTEGER NOT NULL,
+  data                BLOB NOT NULL,
+  live_bytes_at_start INTEGER
 );
 CREATE INDEX event_batches_by_session ON event_batches(session, first_seq);
 CREATE INDEX event_batches_by_seq ON event_batches(first_seq);
@@ -235,6 +236,14 @@ std::string meta(sqlite3* db, const char* key) {
     Statement s(db, "SELECT value FROM meta WHERE key = ?");
     s.bind(1, std::string_view(key));
     return s.step() ? s.text(0) : std::string();
+}
+
+bool has_column(sqlite3* db, std::string_view table, std::string_view column) {
+    Statement s(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2");
+    s.bind(1, table).bind(2, column);
+    const bool found = s.step();
+    s.reset();
+    return found;
 }
 
 } // namespace memlife::data::store

@@ -4,8 +4,8 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <cstdint>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -18,8 +18,87 @@ inline constexpr std::uint32_t kApplicationId = 0x4D4C4946; // 'MLIF'
 // 2: compact Alloc records in event batches (a version-1 trace reads unchanged).
 inline constexpr std::uint32_t kSchemaVersion = 2;
 
-// The whole schema (the same SQL since version 1; documented in docs/trace-format.md).
+// The whole schema (documented in docs/trace-format.md): the same SQL since version 1, but
+// for event_batches.live_bytes_at_start, added at the end of the table within version 2 (a
+// reader that names its columns reads the file either way; has_column() tells).
 extern const char* const kSchemaSql;
+
+// The columns a statement reads or writes, named once: the SQL text is built from the list,
+// and code finds a column by its name at compile time (a misspelt name does not compile),
+// so that a reader of the code sees which value goes where.
+template <std::size_t N> class Columns {
+public:
+    template <class... Names>
+    consteval explicit Columns(Names... names) : names_{std::string_view(names)...} {}
+
+    // The 0-based result column of `name`, for Statement::u64() and the like.
+    consteval int operator[](std::string_view name) const {
+        for (std::size_t i = 0; i < N; ++i)
+            if (names_[i] == name) return static_cast<int>(i);
+        throw "no such column"; // not a constant expression: a compile error
+    }
+    // The 1-based parameter of `name` in insert(), for Statement::bind().
+    consteval int param(std::string_view name) const { return (*this)[name] + 1; }
+
+    // "a, b, c"
+    std::string names() const {
+        std::string text;
+        for (std::string_view name : names_)
+            text.append(text.empty() ? "" : ", ").append(name);
+        return text;
+    }
+    // "SELECT a, b, c FROM table"
+    std::string select(std::string_view table) const {
+        return "SELECT " + names() + " FROM " + std::string(table);
+    }
+    // "VERB table(a, b, c) VALUES(?1, ?2, ?3)", e.g. verb = "INSERT OR REPLACE INTO".
+    std::string insert(std::string_view verb, std::string_view table) const {
+        std::string text =
+            std::string(verb) + " " + std::string(table) + "(" + names() + ") VALUES(";
+        for (std::size_t i = 1; i <= N; ++i)
+            text.append(i == 1 ? "?" : ", ?").append(std::to_string(i));
+        return text + ")";
+    }
+
+private:
+    std::array<std::string_view, N> names_;
+};
+template <class... Names> Columns(Names...) -> Columns<sizeof...(Names)>;
+
+// The tables' columns (the order is free: statements name them).
+inline constexpr Columns kMetaColumns{"key", "value"};
+inline constexpr Columns kNotificationColumns{"id",      "name",        "flag",     "scope",
+                                              "repeats", "conditional", "condition"};
+inline constexpr Columns kSessionColumns{"id",
+                                         "peer",
+                                         "open_ns",
+                                         "close_ns",
+                                         "requests",
+                                         "peak_bytes",
+                                         "released_at_close_bytes",
+                                         "growth_bytes_per_request",
+                                         "corruptions",
+                                         "leaks",
+                                         "leaked_bytes",
+                                         "blocks",
+                                         "events",
+                                         "live_bytes",
+                                         "first_seq",
+                                         "last_seq"};
+inline constexpr Columns kRequestBatchColumns{"session",     "batch", "first_number",
+                                              "last_number", "count", "data"};
+// Every trace has these; live_bytes_at_start came later within version 2 (the reader
+// checks for it).
+inline constexpr Columns kEventBatchColumns{"id",       "session", "first_seq", "last_seq",
+                                            "first_ns", "last_ns", "count",     "data"};
+inline constexpr Columns kCorruptionColumns{
+    "session",           "request", "alloc_request", "block",
+    "address",           "size",    "scope",         "alloc_notification",
+    "last_notification", "time_ns", "first_offset",  "modified_count",
+    "expected",          "found",   "fault_address", "message"};
+inline constexpr Columns kLeakColumns{"session", "request", "alloc_request", "block",
+                                      "address", "size",    "scope",         "alloc_notification",
+                                      "time_ns", "message"};
 
 // An SQLite failure (the message is SQLite's); callers turn it into a TraceError.
 struct SqlError : std::runtime_error {
@@ -36,7 +115,6 @@ public:
         std::swap(stmt_, o.stmt_);
         return *this;
     }
-    sqlite3_stmt* get() const { return stmt_; }
 
     Statement& bind(int i, std::int64_t v) {
         sqlite3_bind_int64(stmt_, i, v);
@@ -51,6 +129,10 @@ public:
     }
     Statement& bind(int i, std::string_view v) {
         sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Statement& bind_null(int i) {
+        sqlite3_bind_null(stmt_, i);
         return *this;
     }
     Statement& bind_blob(int i, const void* data, std::size_t size) {
@@ -68,6 +150,7 @@ public:
         sqlite3_clear_bindings(stmt_);
     }
 
+    bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
     std::int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
     std::uint64_t u64(int c) const { return static_cast<std::uint64_t>(i64(c)); }
     std::uint32_t u32(int c) const { return static_cast<std::uint32_t>(i64(c)); }
@@ -121,5 +204,7 @@ Database open_trace(const std::string& path);
 [[noreturn]] void throw_corrupt_trace(const std::string& path, const std::string& reason);
 
 std::string meta(sqlite3* db, const char* key);
+// True when `table` has `column` (a trace written before a column was added lacks it).
+bool has_column(sqlite3* db, std::string_view table, std::string_view column);
 
 } // namespace memlife::data::store

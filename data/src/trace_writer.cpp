@@ -1,7 +1,6 @@
 #include "trace_writer.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <ctime>
 
@@ -22,6 +21,17 @@ std::uint64_t saturating_sub(std::uint64_t a, std::uint64_t b) {
     return a > b ? a - b : 0;
 }
 
+using store::kCorruptionColumns;
+using store::kLeakColumns;
+using store::kMetaColumns;
+using store::kRequestBatchColumns;
+using store::kSessionColumns;
+
+// The event_batches columns the writer fills (id is the row id).
+constexpr store::Columns kBatchInsertColumns{
+    "session", "first_seq", "last_seq", "first_ns",
+    "last_ns", "count",     "data",     "live_bytes_at_start"};
+
 } // namespace
 
 void create_schema(store::Database& db, const RecorderOptions& options) {
@@ -30,23 +40,25 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
     db.exec(("PRAGMA application_id = " + std::to_string(store::kApplicationId)).c_str());
     db.exec(("PRAGMA user_version = " + std::to_string(store::kSchemaVersion)).c_str());
     {
-        store::Statement s(db.get(), "INSERT INTO notifications VALUES(?, ?, ?, ?, ?, ?, ?)");
+        constexpr const auto& c = store::kNotificationColumns;
+        store::Statement s(db.get(), c.insert("INSERT INTO", "notifications"));
         for (const NotificationInfo& n : notification_table()) {
-            s.bind(1, static_cast<int>(n.id))
-                .bind(2, n.name)
-                .bind(3, n.flag)
-                .bind(4, std::string_view(n.scope == NotificationScope::Connection ? "connection"
-                                                                                   : "request"))
-                .bind(5, n.repeats ? 1 : 0)
-                .bind(6, n.conditional ? 1 : 0)
-                .bind(7, n.condition);
+            s.bind(c.param("id"), static_cast<int>(n.id))
+                .bind(c.param("name"), n.name)
+                .bind(c.param("flag"), n.flag)
+                .bind(c.param("scope"),
+                      std::string_view(n.scope == NotificationScope::Connection ? "connection"
+                                                                                : "request"))
+                .bind(c.param("repeats"), n.repeats ? 1 : 0)
+                .bind(c.param("conditional"), n.conditional ? 1 : 0)
+                .bind(c.param("condition"), n.condition);
             s.run();
         }
     }
     {
-        store::Statement s(db.get(), "INSERT INTO meta VALUES(?, ?)");
+        store::Statement s(db.get(), kMetaColumns.insert("INSERT INTO", "meta"));
         auto put = [&](std::string_view key, std::string_view value) {
-            s.bind(1, key).bind(2, value);
+            s.bind(kMetaColumns.param("key"), key).bind(kMetaColumns.param("value"), value);
             s.run();
         };
         put("source", options.source);
@@ -56,7 +68,8 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
             std::to_string(std::max<std::uint64_t>(1, options.time_resolution_ns)));
         for (const char* key : {"events", "dropped_events", "skipped_lines", "malformed_lines",
                                 "first_ns", "last_ns", "complete"}) {
-            s.bind(1, std::string_view(key)).bind(2, 0);
+            s.bind(kMetaColumns.param("key"), std::string_view(key))
+                .bind(kMetaColumns.param("value"), 0);
             s.run();
         }
     }
@@ -66,8 +79,12 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
 struct TraceWriter::SessionState {
     SessionRow row;
     std::uint64_t live_bytes = 0;
+    bool live_bytes_set = false; // an event set them (the live-bytes series has begun)
     std::uint64_t first_seq = 0, last_seq = 0;
     codec::EventEncoder batch;
+    // live_bytes when the batch started (its live_bytes_at_start), if live_bytes_set was.
+    std::uint64_t batch_live_bytes = 0;
+    bool batch_live_bytes_set = false;
     // Requests not yet in a full request batch; the last one may still be running.
     std::vector<RequestRow> requests;
     std::uint64_t request_batch = 0;
@@ -83,6 +100,7 @@ struct TraceWriter::SessionState {
                      std::uint64_t peak_rise) {
         const std::uint64_t peak = live_bytes + peak_rise;
         live_bytes += bytes;
+        live_bytes_set = true;
         row.blocks += count;
         row.peak_bytes = std::max(row.peak_bytes, peak);
         if (RequestRow* r = current_request(request)) {
@@ -108,21 +126,13 @@ struct TraceWriter::SessionState {
 };
 
 TraceWriter::TraceWriter(sqlite3* db)
-    : db_(db),
-      insert_batch_(db, "INSERT INTO event_batches(session, first_seq, last_seq, first_ns, "
-                        "last_ns, count, data) VALUES(?, ?, ?, ?, ?, ?, ?)"),
-      upsert_requests_(db, "INSERT OR REPLACE INTO request_batches VALUES(?, ?, ?, ?, ?, ?)"),
-      upsert_session_(db, "INSERT OR REPLACE INTO sessions VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                          "?, ?, ?, ?, ?, ?)"),
-      insert_corruption_(db, "INSERT INTO corruptions(session, request, alloc_request, block, "
-                             "address, size, scope, alloc_notification, last_notification, "
-                             "time_ns, first_offset, modified_count, expected, found, "
-                             "fault_address, message) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                             "?, ?, ?, ?, ?)"),
-      insert_leak_(db, "INSERT INTO leaks(session, request, alloc_request, block, address, "
-                       "size, scope, alloc_notification, time_ns, message) VALUES(?, ?, ?, ?, "
-                       "?, ?, ?, ?, ?, ?)"),
-      upsert_meta_(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)") {}
+    : db_(db), insert_batch_(db, kBatchInsertColumns.insert("INSERT INTO", "event_batches")),
+      upsert_requests_(db,
+                       kRequestBatchColumns.insert("INSERT OR REPLACE INTO", "request_batches")),
+      upsert_session_(db, kSessionColumns.insert("INSERT OR REPLACE INTO", "sessions")),
+      insert_corruption_(db, kCorruptionColumns.insert("INSERT INTO", "corruptions")),
+      insert_leak_(db, kLeakColumns.insert("INSERT INTO", "leaks")),
+      upsert_meta_(db, kMetaColumns.insert("INSERT OR REPLACE INTO", "meta")) {}
 
 TraceWriter::~TraceWriter() = default;
 
@@ -154,7 +164,11 @@ void TraceWriter::add(const Event& e) {
     const std::uint64_t seq = next_seq_++;
     SessionState& s = state(e.session);
     if (!s.dirty) mark_dirty(s);
-    if (s.batch.empty()) s.batch.start(e.time_ns, seq);
+    if (s.batch.empty()) {
+        s.batch.start(e.time_ns, seq);
+        s.batch_live_bytes = s.live_bytes;
+        s.batch_live_bytes_set = s.live_bytes_set;
+    }
     s.batch.add(e, seq);
     note_times(e.time_ns, e.time_ns);
 
@@ -164,6 +178,7 @@ void TraceWriter::add(const Event& e) {
     switch (e.kind) {
     case EventKind::SessionOpen:
         row.open_ns = e.time_ns;
+        s.live_bytes_set = true; // 0 from here on
         break;
     case EventKind::SessionClose:
         if (RequestRow* r = s.current_request(s.requests.empty() ? 0 : s.requests.back().number)) {
@@ -174,6 +189,7 @@ void TraceWriter::add(const Event& e) {
         row.close_ns = e.time_ns;
         row.released_at_close_bytes = e.size;
         s.live_bytes = 0;
+        s.live_bytes_set = true;
         s.requests_dirty = true;
         break;
     case EventKind::RequestBegin: {
@@ -192,6 +208,7 @@ void TraceWriter::add(const Event& e) {
     }
     case EventKind::RequestEnd:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        s.live_bytes_set = true;
         if (RequestRow* r = s.current_request(e.request)) {
             r->end_ns = e.time_ns;
             r->released_bytes = e.size;
@@ -207,6 +224,7 @@ void TraceWriter::add(const Event& e) {
         break;
     case EventKind::Release:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
+        s.live_bytes_set = true;
         break;
     case EventKind::Corruption:
         ++row.corruptions;
@@ -263,13 +281,18 @@ void TraceWriter::set_peer(std::uint64_t session, std::string peer) {
 void TraceWriter::write_batch(SessionState& s) {
     begin();
     const codec::EventEncoder& b = s.batch;
-    insert_batch_.bind(1, s.row.id)
-        .bind(2, b.first_seq())
-        .bind(3, b.last_seq())
-        .bind(4, b.first_ns())
-        .bind(5, b.last_ns())
-        .bind(6, b.count())
-        .bind_blob(7, b.data(), b.size());
+    constexpr const auto& c = kBatchInsertColumns;
+    insert_batch_.bind(c.param("session"), s.row.id)
+        .bind(c.param("first_seq"), b.first_seq())
+        .bind(c.param("last_seq"), b.last_seq())
+        .bind(c.param("first_ns"), b.first_ns())
+        .bind(c.param("last_ns"), b.last_ns())
+        .bind(c.param("count"), b.count())
+        .bind_blob(c.param("data"), b.data(), b.size());
+    if (s.batch_live_bytes_set)
+        insert_batch_.bind(c.param("live_bytes_at_start"), s.batch_live_bytes);
+    else
+        insert_batch_.bind_null(c.param("live_bytes_at_start"));
     insert_batch_.run();
     s.batch.start(0, 1); // empty (count 0) until the next event restarts it
 }
@@ -277,12 +300,13 @@ void TraceWriter::write_batch(SessionState& s) {
 void TraceWriter::write_requests(SessionState& s) {
     begin();
     codec::encode_requests(s.requests, scratch_);
-    upsert_requests_.bind(1, s.row.id)
-        .bind(2, s.request_batch)
-        .bind(3, s.requests.front().number)
-        .bind(4, s.requests.back().number)
-        .bind(5, static_cast<std::uint64_t>(s.requests.size()))
-        .bind_blob(6, scratch_.data(), scratch_.size());
+    constexpr const auto& c = kRequestBatchColumns;
+    upsert_requests_.bind(c.param("session"), s.row.id)
+        .bind(c.param("batch"), s.request_batch)
+        .bind(c.param("first_number"), s.requests.front().number)
+        .bind(c.param("last_number"), s.requests.back().number)
+        .bind(c.param("count"), static_cast<std::uint64_t>(s.requests.size()))
+        .bind_blob(c.param("data"), scratch_.data(), scratch_.size());
     upsert_requests_.run();
     s.requests_dirty = false;
     // A full batch whose last request has ended is final; the next requests start a new row.
@@ -294,55 +318,57 @@ void TraceWriter::write_requests(SessionState& s) {
 
 void TraceWriter::write_session(const SessionState& s) {
     const SessionRow& r = s.row;
-    upsert_session_.bind(1, r.id)
-        .bind(2, std::string_view(r.peer))
-        .bind(3, r.open_ns)
-        .bind(4, r.close_ns)
-        .bind(5, r.requests)
-        .bind(6, r.peak_bytes)
-        .bind(7, r.released_at_close_bytes)
-        .bind(8, s.growth())
-        .bind(9, r.corruptions)
-        .bind(10, r.leaks)
-        .bind(11, r.leaked_bytes)
-        .bind(12, r.blocks)
-        .bind(13, r.events)
-        .bind(14, s.live_bytes)
-        .bind(15, s.first_seq)
-        .bind(16, s.last_seq);
+    constexpr const auto& c = kSessionColumns;
+    upsert_session_.bind(c.param("id"), r.id)
+        .bind(c.param("peer"), std::string_view(r.peer))
+        .bind(c.param("open_ns"), r.open_ns)
+        .bind(c.param("close_ns"), r.close_ns)
+        .bind(c.param("requests"), r.requests)
+        .bind(c.param("peak_bytes"), r.peak_bytes)
+        .bind(c.param("released_at_close_bytes"), r.released_at_close_bytes)
+        .bind(c.param("growth_bytes_per_request"), s.growth())
+        .bind(c.param("corruptions"), r.corruptions)
+        .bind(c.param("leaks"), r.leaks)
+        .bind(c.param("leaked_bytes"), r.leaked_bytes)
+        .bind(c.param("blocks"), r.blocks)
+        .bind(c.param("events"), r.events)
+        .bind(c.param("live_bytes"), s.live_bytes)
+        .bind(c.param("first_seq"), s.first_seq)
+        .bind(c.param("last_seq"), s.last_seq);
     upsert_session_.run();
 }
 
-// The columns corruptions and leaks share, in the same order (1-8: session ..
-// alloc_notification), and the message.
+// The columns corruptions and leaks share.
+template <const auto& c>
 static store::Statement& bind_report(store::Statement& s, const ml_report& r) {
-    return s.bind(1, r.session_id)
-        .bind(2, r.request)
-        .bind(3, r.alloc_request)
-        .bind(4, r.block_id)
-        .bind(5, r.address)
-        .bind(6, r.size)
-        .bind(7, r.scope)
-        .bind(8, r.alloc_notification);
+    const std::string_view message(r.message, strnlen(r.message, ML_MESSAGE_MAX));
+    return s.bind(c.param("session"), r.session_id)
+        .bind(c.param("request"), r.request)
+        .bind(c.param("alloc_request"), r.alloc_request)
+        .bind(c.param("block"), r.block_id)
+        .bind(c.param("address"), r.address)
+        .bind(c.param("size"), r.size)
+        .bind(c.param("scope"), r.scope)
+        .bind(c.param("alloc_notification"), r.alloc_notification)
+        .bind(c.param("time_ns"), r.time_ns)
+        .bind(c.param("message"), message);
 }
 
 void TraceWriter::add_report(const ml_report& report) {
     begin();
-    const std::string_view message(report.message, strnlen(report.message, ML_MESSAGE_MAX));
     if (report.kind == ML_REPORT_CORRUPTION) {
+        constexpr const auto& c = kCorruptionColumns;
         const std::uint32_t tail = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
-        bind_report(insert_corruption_, report)
-            .bind(9, report.last_notification)
-            .bind(10, report.time_ns)
-            .bind(11, report.first_offset)
-            .bind(12, report.modified_count)
-            .bind_blob(13, report.expected, tail)
-            .bind_blob(14, report.found, tail)
-            .bind(15, report.fault_address)
-            .bind(16, message);
+        bind_report<c>(insert_corruption_, report)
+            .bind(c.param("last_notification"), report.last_notification)
+            .bind(c.param("first_offset"), report.first_offset)
+            .bind(c.param("modified_count"), report.modified_count)
+            .bind_blob(c.param("expected"), report.expected, tail)
+            .bind_blob(c.param("found"), report.found, tail)
+            .bind(c.param("fault_address"), report.fault_address);
         insert_corruption_.run();
     } else if (report.kind == ML_REPORT_LEAK) {
-        bind_report(insert_leak_, report).bind(9, report.time_ns).bind(10, message);
+        bind_report<kLeakColumns>(insert_leak_, report);
         insert_leak_.run();
     }
 }
@@ -361,7 +387,7 @@ void TraceWriter::commit(const Counters& counters, bool force) {
         s->dirty = false;
     }
     auto put = [&](std::string_view key, std::uint64_t value) {
-        upsert_meta_.bind(1, key).bind(2, value);
+        upsert_meta_.bind(kMetaColumns.param("key"), key).bind(kMetaColumns.param("value"), value);
         upsert_meta_.run();
     };
     put("events", next_seq_ - 1);

@@ -45,8 +45,6 @@ public:
     // Writes pending batches, dirty summaries and the metadata, then commits. A no-op when
     // nothing changed since the last commit (unless `force`).
     void commit(const Counters& counters, bool force = false);
-    bool pending() const { return in_transaction_ || dirty_counters_; }
-    std::uint64_t events() const { return next_seq_ - 1; }
 
 private:
     struct SessionState;
@@ -76,7 +74,6 @@ private:
     std::uint64_t next_seq_ = 1;
     std::uint64_t first_ns_ = 0, last_ns_ = 0;
     bool in_transaction_ = false;
-    bool dirty_counters_ = false;
     Counters last_counters_;
     std::vector<std::uint8_t> scratch_;
 };

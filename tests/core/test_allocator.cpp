@@ -48,12 +48,15 @@ TEST_F(AllocatorTest, SessionHasIdPeerTimestampsAndRequestNumber) {
     EXPECT_EQ(s->peer(), "10.0.0.1:4242");
     EXPECT_EQ(sink.peer, "10.0.0.1:4242");
     EXPECT_GT(s->open_ns(), 0u);
-    EXPECT_EQ(s->request(), 0u);
+    EXPECT_EQ(s->current_request(), 0u);
     ASSERT_EQ(s->request_begin(), ML_OK);
-    EXPECT_EQ(s->request(), 1u);
+    EXPECT_EQ(s->current_request(), 1u);
     ASSERT_EQ(s->request_end(), ML_OK);
+    EXPECT_EQ(s->current_request(), 0u); // between requests
+    EXPECT_EQ(s->requests_begun(), 1u);
     ASSERT_EQ(s->request_begin(), ML_OK);
-    EXPECT_EQ(s->request(), 2u);
+    EXPECT_EQ(s->current_request(), 2u);
+    EXPECT_EQ(s->requests_begun(), 2u);
     Session* other = runtime.open("peer");
     EXPECT_NE(other->id(), s->id());
     runtime.close(other);

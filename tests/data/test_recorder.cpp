@@ -17,12 +17,15 @@
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
+#include "read_events.hpp"
 #include "temp_dir.hpp"
 
 using namespace memlife;
 using namespace memlife::data;
 
 namespace {
+
+using memlife::test::read_events;
 
 using memlife::test::TempDir;
 
@@ -93,17 +96,6 @@ private:
 
 bool same_event(const Event& a, const Event& b) {
     return std::memcmp(&a, &b, sizeof(Event)) == 0;
-}
-
-std::vector<Event> read_events(const TraceReader& reader, std::optional<std::uint64_t> session) {
-    std::vector<Event> out;
-    reader.for_each_event(
-        [&](const Event& e) {
-            out.push_back(e);
-            return true;
-        },
-        session);
-    return out;
 }
 
 // One keep-alive connection: `requests` requests with AllocMem and request memory, a noted

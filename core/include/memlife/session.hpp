@@ -107,8 +107,9 @@ public:
     std::uint64_t open_ns() const { return open_ns_; }
     std::uint64_t close_ns() const { return close_ns_; }
     bool is_open() const { return open_; }
-    std::uint32_t request() const { return current_request_; }
-    std::uint32_t requests() const { return request_; } // requests begun so far
+    // The number of the request running now (1-based), 0 between requests.
+    std::uint32_t current_request() const { return current_request_; }
+    std::uint32_t requests_begun() const { return requests_begun_; }
     bool in_request() const { return in_request_; }
     const Config& config() const { return config_; }
 
@@ -223,7 +224,6 @@ private:
     void deliver_pending() noexcept {
         if (pending_count_ != 0) sink_->on_events(pending_, pending_count_), pending_count_ = 0;
     }
-    void fail(int code) const;
 
     Runtime& runtime_;
     EventSink* sink_ = nullptr;
@@ -238,8 +238,8 @@ private:
     std::uint64_t close_ns_ = 0;
     std::uint64_t clock_ns_ = 0;        // the latest clock reading (Config::clock_interval)
     std::uint32_t clock_countdown_ = 0; // Alloc/Release events until the next reading
-    std::uint32_t request_ = 0;         // requests begun
-    std::uint32_t current_request_ = 0; // request_ while one is active, else 0
+    std::uint32_t requests_begun_ = 0;
+    std::uint32_t current_request_ = 0; // requests_begun_ while one is active, else 0
     bool in_request_ = false;
     // The hot path's whole validity test is `size - 1 < size_cap_` and a limit compare:
     // size_cap_ is 0 when the session is closed or in guard-page mode (slow path).

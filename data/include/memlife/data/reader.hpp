@@ -13,6 +13,13 @@
 
 namespace memlife::data {
 
+// What a reader has done so far (for tests and diagnostics; counts since it was opened).
+struct ReaderStats {
+    std::uint64_t event_batches_decoded = 0; // event batch BLOBs decoded, wholly or in part
+};
+
+// One thread at a time: a reader holds one SQLite connection and what its queries learn
+// (open one reader per worker thread, or hand a reader over between them).
 class TraceReader {
 public:
     // Opens read-only. Throws TraceError (missing, empty, not SQLite, truncated, foreign,
@@ -33,7 +40,10 @@ public:
 
     // Live bytes of one session over time, as steps (value holds until the next point).
     // With max_points > 0 the series is reduced to at most max_points points keeping each
-    // bucket's minimum and maximum (so peaks and drops survive).
+    // bucket's minimum and maximum (so peaks and drops survive). Decodes only the event
+    // batches that reach into the window (and the one after it), starting from the live
+    // bytes stored with the first of them; a trace written before those were stored is
+    // decoded from the session's first batch once, then from what this reader learnt.
     std::vector<SeriesPoint> live_bytes_series(std::uint64_t session,
                                                std::optional<TimeWindow> window = std::nullopt,
                                                std::size_t max_points = 0) const;
@@ -55,6 +65,8 @@ public:
     std::vector<LeakRow> leaks(std::optional<std::uint64_t> session = std::nullopt) const;
     // The order checker run over the trace's events.
     std::vector<OrderViolation> order_violations() const;
+
+    ReaderStats stats() const;
 
 private:
     struct Impl;
