@@ -18,13 +18,13 @@
 #include <string_view>
 #include <unistd.h>
 
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/teachingpage.hpp"
-#include "memlife/ui/theme.hpp"
-#include "memlife/ui/tracedocument.hpp"
-#include "memlife/ui/viewpage.hpp"
+#include "charts/livebyteschart.hpp"
+#include "pages/overviewpage.hpp"
+#include "style/style.hpp"
+#include "teaching/teachingpage.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
+#include "window/viewregistry.hpp"
 
 namespace {
 

@@ -11,12 +11,13 @@
 #include <random>
 #include <sqlite3.h>
 
-#include "memlife/ui/growthchart.hpp"
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "charts/growthchart.hpp"
+#include "charts/livebyteschart.hpp"
+#include "pages/growthpage.hpp"
+#include "pages/overviewpage.hpp"
 #include "trace_fixture.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;

@@ -9,17 +9,22 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "memlife/ui/blocksmodel.hpp"
-#include "memlife/ui/eventlogmodel.hpp"
-#include "memlife/ui/format.hpp"
-#include "memlife/ui/growthchart.hpp"
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/sessionsmodel.hpp"
-#include "memlife/ui/theme.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "charts/growthchart.hpp"
+#include "charts/livebyteschart.hpp"
+#include "models/blocksmodel.hpp"
+#include "models/eventlogmodel.hpp"
+#include "models/sessionsmodel.hpp"
+#include "models/sessionsproxy.hpp"
+#include "pages/blockspage.hpp"
+#include "pages/eventspage.hpp"
+#include "pages/growthpage.hpp"
+#include "pages/leakspage.hpp"
+#include "pages/overviewpage.hpp"
+#include "style/format.hpp"
+#include "style/style.hpp"
 #include "trace_fixture.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;

@@ -1,0 +1,49 @@
+// The base of every page (one page per view). A page presents the TraceDocument; it never
+// talks to another page (it asks the window for a view with viewRequested). The registry of
+// views is window/viewregistry.hpp.
+#pragma once
+
+#include <QString>
+#include <QWidget>
+
+class QAbstractItemModel;
+class QChartView;
+
+namespace memlife::ui {
+
+class TraceDocument;
+
+class ViewPage : public QWidget {
+    Q_OBJECT
+public:
+    ViewPage(TraceDocument* document, QWidget* parent);
+    TraceDocument* document() const { return document_; }
+
+    // For File > Export: the chart shown, the table shown (in view order), if any.
+    virtual QChartView* chartView() { return nullptr; }
+    virtual QAbstractItemModel* tableModel() { return nullptr; }
+    virtual bool exportCsv(const QString& file, QString* error);
+    // True while the page still loads what it shows (screenshots wait for it).
+    virtual bool isBusy() const { return false; }
+    // Splitter positions and the like, for QSettings.
+    virtual QByteArray saveLayout() const { return {}; }
+    virtual void restoreLayout(const QByteArray&) {}
+
+Q_SIGNALS:
+    void viewRequested(const QString& name);
+    void busyChanged();
+
+protected:
+    // A new trace: reset what is cheap (models), at once, visible or not.
+    virtual void traceChanged() {}
+    // Bring expensive content (charts, scans) up to date; called only while visible.
+    virtual void refresh() = 0;
+    void showEvent(QShowEvent* event) override;
+    void markStale();
+
+private:
+    TraceDocument* document_;
+    bool stale_ = true;
+};
+
+} // namespace memlife::ui
