@@ -104,10 +104,8 @@ void GrowthChart::rebuild() {
             maxBytes = std::max(maxBytes, double(r.live_bytes_at_end)),
             maxIndex = std::max(maxIndex, double(r.number));
     }
-    const double unit = maxBytes >= 2 * 1024 * 1024 ? 1024.0 * 1024
-                        : maxBytes >= 2048          ? 1024.0
-                                                    : 1.0;
-    const QString unitName = unit == 1.0 ? tr("B") : unit == 1024.0 ? tr("KiB") : tr("MiB");
+    const AxisUnit axisUnit = byteAxisUnit(maxBytes);
+    const double unit = axisUnit.scale;
 
     for (std::size_t i = 0; i < sessions_.size(); ++i) {
         const auto& requests = all[i];
@@ -164,7 +162,7 @@ void GrowthChart::rebuild() {
     xAxis_->applyNiceNumbers();
     yAxis_->setRange(0, std::max(1.0, maxBytes / unit * 1.08));
     yAxis_->applyNiceNumbers();
-    yAxis_->setTitleText(tr("live bytes at request end (%1)").arg(unitName));
+    yAxis_->setTitleText(tr("live bytes at request end (%1)").arg(axisUnit.suffix));
     applyPalette();
 }
 

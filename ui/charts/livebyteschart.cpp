@@ -34,18 +34,6 @@ QString labelFormatFor(double step) {
     return QStringLiteral("%.%1f").arg(decimals);
 }
 
-struct ByteUnit {
-    double bytes;
-    const char* name;
-};
-
-ByteUnit byteUnitFor(double maxBytes) {
-    if (maxBytes >= 2.0 * 1024 * 1024 * 1024) return {1024.0 * 1024 * 1024, "GiB"};
-    if (maxBytes >= 2.0 * 1024 * 1024) return {1024.0 * 1024, "MiB"};
-    if (maxBytes >= 2.0 * 1024) return {1024.0, "KiB"};
-    return {1.0, "B"};
-}
-
 // A round upper bound for the y axis.
 double niceCeil(double value) {
     if (value <= 0) return 1;
@@ -96,11 +84,11 @@ LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
 }
 
 double LiveBytesChart::toX(std::uint64_t ns) const {
-    return (double(ns) - double(originNs_)) / unit_.ns_per_unit;
+    return (double(ns) - double(originNs_)) / unit_.scale;
 }
 
 std::uint64_t LiveBytesChart::toNs(double x) const {
-    const double ns = double(originNs_) + x * unit_.ns_per_unit;
+    const double ns = double(originNs_) + x * unit_.scale;
     return ns <= 0 ? 0 : static_cast<std::uint64_t>(ns);
 }
 
@@ -156,10 +144,10 @@ void LiveBytesChart::rebuildSeries() {
     }
     if (begin == UINT64_MAX) begin = originNs_, end = last;
     if (end <= begin) end = begin + 1000;
-    unit_ = timeUnitFor(double(end - begin));
+    unit_ = timeAxisUnit(double(end - begin));
     const double pad = (double(end) - double(begin)) * 0.02; // room to see the final drop
-    fullMin_ = toX(begin) - pad / unit_.ns_per_unit;
-    fullMax_ = toX(end) + pad / unit_.ns_per_unit;
+    fullMin_ = toX(begin) - pad / unit_.scale;
+    fullMax_ = toX(end) + pad / unit_.scale;
     xAxis_->setTitleText(tr("time since trace start (%1)").arg(unit_.suffix));
 
     for (std::uint64_t id : sessions_) {
@@ -244,8 +232,8 @@ void LiveBytesChart::requery() {
             maxBytes = std::max(maxBytes, double(p.live_bytes));
     }
     if (!error.isEmpty()) chart_->setTitle(readError_ = error);
-    const ByteUnit unit = byteUnitFor(maxBytes);
-    yUnit_ = unit.bytes;
+    const AxisUnit unit = byteAxisUnit(maxBytes);
+    yUnit_ = unit.scale;
 
     const std::uint64_t last = trace_->lastNs();
     for (std::size_t i = 0; i < sessions_.size(); ++i) {
@@ -289,7 +277,7 @@ void LiveBytesChart::requery() {
         marker->setVisible(!markers_.empty());
 
     yAxis_->setRange(0, niceCeil(std::max(maxBytes / yUnit_, 1.0) * 1.08));
-    yAxis_->setTitleText(tr("live bytes (%1)").arg(QLatin1String(unit.name)));
+    yAxis_->setTitleText(tr("live bytes (%1)").arg(unit.suffix));
     hasData_ = std::any_of(points.begin(), points.end(), [](const auto& p) { return !p.empty(); });
     viewport()->update();
     Q_EMIT requeried();
@@ -397,7 +385,7 @@ void LiveBytesChart::wheelEvent(QWheelEvent* event) {
             plot.width(),
         0.0, 1.0);
     const double anchor = min + fraction * (max - min);
-    const double minSpan = 100.0 / unit_.ns_per_unit; // 100 ns
+    const double minSpan = 100.0 / unit_.scale; // 100 ns
     const double span = std::max(minSpan, (max - min) * factor);
     if (span >= fullMax_ - fullMin_) {
         resetZoom();

@@ -84,7 +84,7 @@ private:
     std::vector<const data::CorruptionRow*> markers_; // parallel to corruptionSeries_ points
     std::vector<std::uint64_t> requestEnds_;          // sorted ns
     QString readError_; // why the trace could not be read for these sessions, if it could not
-    TimeUnit unit_;
+    AxisUnit unit_;
     std::uint64_t originNs_ = 0;
     double fullMin_ = 0, fullMax_ = 1; // x range of the whole sessions
     double yUnit_ = 1;                 // bytes per y-axis unit

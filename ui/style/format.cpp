@@ -2,39 +2,30 @@
 
 #include <QCoreApplication>
 
-#include <cmath>
+#include "memlife/data/units.hpp"
 
 namespace memlife::ui {
 
-QString formatBytes(double bytes) {
-    static const char* const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    const bool negative = bytes < 0;
-    double value = std::fabs(bytes);
-    int unit = 0;
-    while (value >= 1024.0 && unit < 4) {
-        value /= 1024.0;
-        ++unit;
-    }
-    const int decimals = unit == 0 ? 0 : (value < 10 ? 2 : value < 100 ? 1 : 0);
-    return QStringLiteral("%1%2 %3")
-        .arg(negative ? QStringLiteral("-") : QString())
-        .arg(value, 0, 'f', decimals)
-        .arg(QLatin1String(units[unit]));
+namespace {
+AxisUnit axisUnit(const data::Unit& unit) {
+    return {unit.scale, QString::fromUtf8(unit.symbol.data(), qsizetype(unit.symbol.size()))};
 }
+} // namespace
 
-TimeUnit timeUnitFor(double span_ns) {
-    if (span_ns < 2e3) return {1.0, QStringLiteral("ns")};
-    if (span_ns < 2e6) return {1e3, QStringLiteral("µs")};
-    if (span_ns < 2e9) return {1e6, QStringLiteral("ms")};
-    return {1e9, QStringLiteral("s")};
+QString formatBytes(double bytes) {
+    return QString::fromStdString(data::format_bytes(bytes));
 }
 
 QString formatDuration(double ns) {
-    // Switches unit at 1000 (axes switch at 2000 to keep more ticks in the smaller unit).
-    const TimeUnit unit = timeUnitFor(std::fabs(ns) * 2);
-    const double value = ns / unit.ns_per_unit;
-    const int decimals = unit.ns_per_unit == 1.0 ? 0 : (std::fabs(value) < 10 ? 3 : 1);
-    return QStringLiteral("%1 %2").arg(value, 0, 'f', decimals).arg(unit.suffix);
+    return QString::fromStdString(data::format_duration(ns));
+}
+
+AxisUnit byteAxisUnit(double maxBytes) {
+    return axisUnit(data::byte_axis_unit(maxBytes));
+}
+
+AxisUnit timeAxisUnit(double spanNs) {
+    return axisUnit(data::time_axis_unit(spanNs));
 }
 
 QString formatCount(std::uint64_t n) {

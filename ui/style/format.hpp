@@ -1,4 +1,5 @@
-// Human-readable numbers and names for the views (bytes, durations, enum names).
+// Human-readable numbers and names for the views. Bytes, durations and axis units are the
+// shared rule of memlife/data/units.hpp (the CLI prints the same text), as QStrings.
 #pragma once
 
 #include <QString>
@@ -10,18 +11,19 @@
 
 namespace memlife::ui {
 
-QString formatBytes(double bytes);           // "1.5 KiB", "512 B"
+QString formatBytes(double bytes);           // "1.50 KiB", "512 B"
 QString formatDuration(double ns);           // "1.234 ms", "12.0 s"
 QString formatCount(std::uint64_t n);        // "1,234,567"
 QString formatAddress(std::uint64_t a);      // "0x7f12..."
 QString formatHex(const std::string& bytes); // "ab 01 ff"
 
-// A time unit for an axis covering span_ns: ns, µs, ms or s.
-struct TimeUnit {
-    double ns_per_unit = 1e6;
-    QString suffix = QStringLiteral("ms");
+// The unit of an axis: raw value (bytes, ns) = axis value * scale.
+struct AxisUnit {
+    double scale = 1;
+    QString suffix;
 };
-TimeUnit timeUnitFor(double span_ns);
+AxisUnit byteAxisUnit(double maxBytes); // B, KiB, MiB, GiB, TiB
+AxisUnit timeAxisUnit(double spanNs);   // ns, µs, ms, s
 
 QString notificationName(Notification n);
 QString scopeName(Scope s);

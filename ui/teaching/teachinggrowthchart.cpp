@@ -43,7 +43,7 @@ void TeachingGrowthChart::setLines(const std::vector<std::uint64_t>& sessionMemo
     for (const auto* values : {&sessionMemory, &requestMemory})
         for (std::uint64_t v : *values)
             maxBytes = std::max(maxBytes, double(v));
-    const auto [unit, unitName] = byteUnit(maxBytes);
+    const auto [unit, unitName] = byteAxisUnit(maxBytes);
     auto fill = [unit = unit](QLineSeries* line, const std::vector<std::uint64_t>& values) {
         QList<QPointF> points;
         for (std::size_t i = 0; i < values.size(); ++i)

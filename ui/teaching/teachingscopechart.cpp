@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "style/format.hpp"
 #include "style/style.hpp"
 #include "teaching/teachingstyle.hpp"
 
@@ -77,7 +78,7 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     double highest = 0;
     for (const TeachingStep& step : script.steps)
         highest = std::max(highest, double(step.liveBytes()));
-    const auto [unit, unitName] = byteUnit(highest);
+    const auto [unit, unitName] = byteAxisUnit(highest);
     unit_ = unit;
     yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
     yAxis_->applyNiceNumbers();

@@ -1,12 +1,11 @@
 // What the teaching view's widgets share: the two scopes' colours (the same in the diagram
-// frames, the bars and the lines), signed byte deltas and the byte unit of their axes.
+// frames, the bars and the lines) and signed byte deltas.
 #pragma once
 
 #include <QColor>
 #include <QString>
 
 #include <cstdint>
-#include <utility>
 
 namespace memlife::ui {
 
@@ -16,7 +15,5 @@ QColor requestScopeColor();
 
 // "+256 B", "−4.00 KiB".
 QString signedBytes(std::int64_t delta);
-// A byte axis unit for values up to maxBytes: bytes per unit and its name.
-std::pair<double, QString> byteUnit(double maxBytes);
 
 } // namespace memlife::ui
