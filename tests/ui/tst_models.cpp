@@ -268,7 +268,7 @@ void TestModels::eventLogWindowBeyondTheFirst() {
     QVERIFY(model.eventAt(middle));
     Event expected;
     int n = 0;
-    trace_->reader->for_each_event([&](const Event& e) {
+    data::TraceReader(trace_->path.toStdString()).for_each_event([&](const Event& e) {
         if (n++ < middle) return true;
         expected = e;
         return false;

@@ -33,7 +33,65 @@ LinearFit fitGrowth(const std::vector<data::RequestRow>& requests) {
     return fit;
 }
 
-GrowthChart::GrowthChart(QWidget* parent) : QChartView(parent) {
+// What a growth query draws, computed in the job: per session its fit and its live bytes at
+// request ends (downsampled, in the y unit).
+struct GrowthDrawing {
+    std::vector<LinearFit> fits;
+    std::vector<QList<QPointF>> points;
+    AxisUnit yUnit;
+    double maxBytes = 0, maxIndex = 1;
+    QString error; // the last session that could not be read (it stays empty)
+};
+
+namespace {
+
+GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>& sessions,
+                         std::size_t maxPoints, const JobControl& job) {
+    GrowthDrawing drawing;
+    std::vector<std::vector<data::RequestRow>> all;
+    trace->readers->use([&](const data::TraceReader& reader) {
+        for (std::size_t i = 0; i < sessions.size() && !job.canceled(); ++i) {
+            try {
+                all.push_back(reader.requests(sessions[i]));
+            } catch (const std::exception& e) { // a damaged batch: this session stays empty
+                all.emplace_back();
+                drawing.error = readErrorText(QString::fromUtf8(e.what()));
+            }
+            for (const auto& r : all.back())
+                drawing.maxBytes = std::max(drawing.maxBytes, double(r.live_bytes_at_end)),
+                drawing.maxIndex = std::max(drawing.maxIndex, double(r.number));
+        }
+    });
+    all.resize(sessions.size());
+    drawing.yUnit = byteAxisUnit(drawing.maxBytes);
+    const double unit = drawing.yUnit.scale;
+    for (const auto& requests : all) {
+        drawing.fits.push_back(fitGrowth(requests));
+        // Downsampled by index buckets keeping each bucket's min and max.
+        QList<QPointF>& points = drawing.points.emplace_back();
+        const std::size_t stride = std::max<std::size_t>(1, requests.size() * 2 / maxPoints);
+        for (std::size_t b = 0; b < requests.size(); b += stride) {
+            const data::RequestRow *lo = nullptr, *hi = nullptr;
+            for (std::size_t k = b; k < std::min(requests.size(), b + stride); ++k) {
+                const auto& r = requests[k];
+                if (!r.end_ns) continue;
+                if (!lo || r.live_bytes_at_end < lo->live_bytes_at_end) lo = &r;
+                if (!hi || r.live_bytes_at_end > hi->live_bytes_at_end) hi = &r;
+            }
+            if (!lo) continue;
+            const data::RequestRow* firstOne = lo->number <= hi->number ? lo : hi;
+            const data::RequestRow* second = firstOne == lo ? hi : lo;
+            points.append(QPointF(firstOne->number, double(firstOne->live_bytes_at_end) / unit));
+            if (second != firstOne)
+                points.append(QPointF(second->number, double(second->live_bytes_at_end) / unit));
+        }
+    }
+    return drawing;
+}
+
+} // namespace
+
+GrowthChart::GrowthChart(QWidget* parent) : QChartView(parent), job_(this) {
     chart_ = new QChart;
     chart_->setMargins(QMargins(6, 6, 6, 6));
     chart_->legend()->setAlignment(Qt::AlignTop);
@@ -79,6 +137,7 @@ QLineSeries* GrowthChart::seriesFor(std::uint64_t session) const {
 }
 
 void GrowthChart::rebuild() {
+    job_.discard();
     chart_->removeAllSeries();
     series_.clear();
     fitSeries_.clear();
@@ -91,44 +150,25 @@ void GrowthChart::rebuild() {
     chart_->setTitle(tr("Live bytes at each request end: a keep-alive leak is a rising line"));
     const auto maxPoints =
         static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
-    double maxBytes = 0, maxIndex = 1;
-    std::vector<std::vector<data::RequestRow>> all;
-    for (std::uint64_t id : sessions_) {
-        try {
-            all.push_back(trace_->reader->requests(id));
-        } catch (const std::exception& e) { // a damaged batch: this session stays empty
-            all.emplace_back();
-            chart_->setTitle(readErrorText(QString::fromUtf8(e.what())));
-        }
-        for (const auto& r : all.back())
-            maxBytes = std::max(maxBytes, double(r.live_bytes_at_end)),
-            maxIndex = std::max(maxIndex, double(r.number));
-    }
-    const AxisUnit axisUnit = byteAxisUnit(maxBytes);
-    const double unit = axisUnit.scale;
+    job_.start<GrowthDrawing>({
+        .work = [trace = trace_, sessions = sessions_, maxPoints](
+                    const JobControl& job) { return drawGrowth(trace, sessions, maxPoints, job); },
+        .done = [this](GrowthDrawing drawing) { show(std::move(drawing)); },
+        .failed =
+            [this](const QString& message) {
+                chart_->setTitle(readErrorText(message));
+                Q_EMIT updated();
+            },
+    });
+}
 
-    for (std::size_t i = 0; i < sessions_.size(); ++i) {
-        const auto& requests = all[i];
-        const LinearFit fit = fitGrowth(requests);
+void GrowthChart::show(GrowthDrawing drawing) {
+    if (!drawing.error.isEmpty()) chart_->setTitle(drawing.error);
+    const double unit = drawing.yUnit.scale;
+    for (std::size_t i = 0; i < sessions_.size() && i < drawing.fits.size(); ++i) {
+        const LinearFit fit = drawing.fits[i];
         fits_.push_back(fit);
-        // Downsampled by index buckets keeping each bucket's min and max.
-        QList<QPointF> points;
-        const std::size_t stride = std::max<std::size_t>(1, requests.size() * 2 / maxPoints);
-        for (std::size_t b = 0; b < requests.size(); b += stride) {
-            const data::RequestRow *lo = nullptr, *hi = nullptr;
-            for (std::size_t k = b; k < std::min(requests.size(), b + stride); ++k) {
-                const auto& r = requests[k];
-                if (!r.end_ns) continue;
-                if (!lo || r.live_bytes_at_end < lo->live_bytes_at_end) lo = &r;
-                if (!hi || r.live_bytes_at_end > hi->live_bytes_at_end) hi = &r;
-            }
-            if (!lo) continue;
-            const data::RequestRow* firstOne = lo->number <= hi->number ? lo : hi;
-            const data::RequestRow* second = firstOne == lo ? hi : lo;
-            points.append(QPointF(firstOne->number, double(firstOne->live_bytes_at_end) / unit));
-            if (second != firstOne)
-                points.append(QPointF(second->number, double(second->live_bytes_at_end) / unit));
-        }
+        const QList<QPointF>& points = drawing.points[i];
         auto* series = new QLineSeries;
         const data::SessionRow* s = trace_->session(sessions_[i]);
         const QString label =
@@ -146,7 +186,7 @@ void GrowthChart::rebuild() {
         if (std::isfinite(fit.slope)) {
             auto* line = new QLineSeries;
             line->setName(tr("fit #%1").arg(sessions_[i]));
-            const double x0 = 1, x1 = maxIndex;
+            const double x0 = 1, x1 = drawing.maxIndex;
             line->append(x0, (fit.intercept + fit.slope * x0) / unit);
             line->append(x1, (fit.intercept + fit.slope * x1) / unit);
             chart_->addSeries(line);
@@ -158,12 +198,17 @@ void GrowthChart::rebuild() {
             fitSeries_.push_back(line);
         }
     }
-    xAxis_->setRange(0, std::max(2.0, maxIndex + 1));
+    // applyNiceNumbers() starts from the axis' tick count and changes it: from the same count
+    // each time, the axes depend on the data only, not on how often the chart was drawn.
+    for (QValueAxis* axis : {xAxis_, yAxis_})
+        axis->setTickCount(kTickCount);
+    xAxis_->setRange(0, std::max(2.0, drawing.maxIndex + 1));
     xAxis_->applyNiceNumbers();
-    yAxis_->setRange(0, std::max(1.0, maxBytes / unit * 1.08));
+    yAxis_->setRange(0, std::max(1.0, drawing.maxBytes / unit * 1.08));
     yAxis_->applyNiceNumbers();
-    yAxis_->setTitleText(tr("live bytes at request end (%1)").arg(axisUnit.suffix));
+    yAxis_->setTitleText(tr("live bytes at request end (%1)").arg(drawing.yUnit.suffix));
     applyPalette();
+    Q_EMIT updated();
 }
 
 void GrowthChart::applyPalette() {

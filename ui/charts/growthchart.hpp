@@ -8,6 +8,7 @@
 #include <cmath>
 #include <vector>
 
+#include "jobs/jobtracker.hpp"
 #include "window/loadedtrace.hpp"
 
 QT_BEGIN_NAMESPACE
@@ -25,10 +26,14 @@ struct LinearFit {
 // Least squares of live bytes at request end over the request number (ended requests).
 LinearFit fitGrowth(const std::vector<data::RequestRow>& requests);
 
+struct GrowthDrawing; // what a query draws
+
+// The requests of the sessions are read in a job; the chart shows them when it ends.
 class GrowthChart : public QChartView {
     Q_OBJECT
 public:
     static constexpr std::size_t kTopSessions = 5;
+    static constexpr int kTickCount = 5; // before the axes are made nice
 
     explicit GrowthChart(QWidget* parent = nullptr);
     void setTrace(TracePtr trace);
@@ -38,12 +43,17 @@ public:
 
     LinearFit fit(std::uint64_t session) const;
     QLineSeries* seriesFor(std::uint64_t session) const;
+    bool isPending() const { return job_.isRunning(); } // the requests are being read
+
+Q_SIGNALS:
+    void updated(); // the lines of the sessions are drawn (or why they cannot be)
 
 protected:
     void changeEvent(QEvent* event) override;
 
 private:
     void rebuild();
+    void show(GrowthDrawing drawing);
     void applyPalette();
 
     TracePtr trace_;
@@ -54,6 +64,7 @@ private:
     QChart* chart_ = nullptr;
     QValueAxis* xAxis_ = nullptr;
     QValueAxis* yAxis_ = nullptr;
+    JobTracker job_;
 };
 
 } // namespace memlife::ui

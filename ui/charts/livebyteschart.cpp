@@ -16,6 +16,18 @@
 
 namespace memlife::ui {
 
+// What a series query draws, computed in the job: the steps of each session and the
+// corruption markers, scaled to the y unit.
+struct LiveBytesDrawing {
+    std::vector<QList<QPointF>> steps; // parallel to the sessions
+    QList<QPointF> marks;
+    std::vector<std::size_t> markers; // indices into LoadedTrace::corruptions, parallel to marks
+    AxisUnit yUnit;
+    double maxBytes = 0;
+    bool hasData = false;
+    QString error; // the first session that could not be read (the others are drawn)
+};
+
 namespace {
 
 // A round tick step (1, 2 or 5 times a power of ten) giving about 8 ticks over `span`.
@@ -43,9 +55,82 @@ double niceCeil(double value) {
     return 10 * magnitude;
 }
 
+struct SeriesQuery {
+    TracePtr trace;
+    std::vector<std::uint64_t> sessions;
+    data::TimeWindow window;
+    std::size_t maxPoints = 0;
+    std::uint64_t originNs = 0;
+    double xScale = 1; // ns per x unit
+};
+
+LiveBytesDrawing drawSeries(const SeriesQuery& q, const JobControl& job) {
+    const auto toX = [&q](std::uint64_t ns) {
+        return (double(ns) - double(q.originNs)) / q.xScale;
+    };
+    std::vector<std::vector<data::SeriesPoint>> points(q.sessions.size());
+    LiveBytesDrawing drawn;
+    q.trace->readers->use([&](const data::TraceReader& reader) {
+        for (std::size_t i = 0; i < q.sessions.size() && !job.canceled(); ++i) {
+            try {
+                points[i] = reader.live_bytes_series(q.sessions[i], q.window, q.maxPoints);
+            } catch (const std::exception& e) { // a damaged batch: this session stays empty
+                if (drawn.error.isEmpty()) drawn.error = readErrorText(QString::fromUtf8(e.what()));
+            }
+            for (const auto& p : points[i])
+                drawn.maxBytes = std::max(drawn.maxBytes, double(p.live_bytes));
+        }
+    });
+    drawn.yUnit = byteAxisUnit(drawn.maxBytes);
+    const double yScale = drawn.yUnit.scale;
+
+    const std::uint64_t last = q.trace->lastNs();
+    drawn.steps.resize(q.sessions.size());
+    for (std::size_t i = 0; i < q.sessions.size(); ++i) {
+        const auto& pts = points[i];
+        QList<QPointF>& steps = drawn.steps[i];
+        steps.reserve(static_cast<qsizetype>(pts.size() * 2 + 1));
+        for (std::size_t j = 0; j < pts.size(); ++j) {
+            const double x = toX(pts[j].time_ns);
+            if (j > 0) steps.append(QPointF(x, double(pts[j - 1].live_bytes) / yScale));
+            steps.append(QPointF(x, double(pts[j].live_bytes) / yScale));
+        }
+        // A session still open at the end of the trace keeps its last value to the end.
+        const data::SessionRow* s = q.trace->session(q.sessions[i]);
+        if (!pts.empty() && s && !s->closed()) {
+            const std::uint64_t until = std::min(q.window.end_ns, last);
+            if (until > pts.back().time_ns)
+                steps.append(QPointF(toX(until), double(pts.back().live_bytes) / yScale));
+        }
+    }
+
+    // Corruption markers sit on their session's step at the time of detection.
+    std::unordered_map<std::uint64_t, std::size_t> indexOf;
+    for (std::size_t i = 0; i < q.sessions.size(); ++i)
+        indexOf.emplace(q.sessions[i], i);
+    const auto& corruptions = q.trace->corruptions;
+    for (std::size_t k = 0; k < corruptions.size(); ++k) {
+        const data::CorruptionRow& c = corruptions[k];
+        auto it = indexOf.find(c.session);
+        if (it == indexOf.end() || c.time_ns < q.window.begin_ns || c.time_ns > q.window.end_ns)
+            continue;
+        const auto& pts = points[it->second];
+        auto after = std::upper_bound(
+            pts.begin(), pts.end(), c.time_ns,
+            [](std::uint64_t t, const data::SeriesPoint& p) { return t < p.time_ns; });
+        const double bytes = after == pts.begin() ? 0.0 : double(std::prev(after)->live_bytes);
+        drawn.marks.append(QPointF(toX(c.time_ns), bytes / yScale));
+        drawn.markers.push_back(k);
+    }
+    drawn.hasData =
+        std::any_of(points.begin(), points.end(), [](const auto& p) { return !p.empty(); });
+    return drawn;
+}
+
 } // namespace
 
-LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
+LiveBytesChart::LiveBytesChart(QWidget* parent)
+    : QChartView(parent), seriesJob_(this), marksJob_(this) {
     chart_ = new QChart;
     chart_->setMargins(QMargins(6, 6, 6, 6));
     chart_->legend()->setAlignment(Qt::AlignTop);
@@ -77,6 +162,7 @@ LiveBytesChart::LiveBytesChart(QWidget* parent) : QChartView(parent) {
         const double step = tickStepFor(max - min);
         xAxis_->setTickInterval(step);
         xAxis_->setLabelFormat(labelFormatFor(step));
+        seriesJob_.discard(); // a series of the old range is stale
         requeryTimer_.start();
     });
     applyPalette();
@@ -97,6 +183,7 @@ void LiveBytesChart::setTrace(TracePtr trace) {
     sessions_.clear();
     requestEnds_.clear();
     readError_.clear();
+    marksJob_.discard();
     hasData_ = false;
     rebuildSeries();
 }
@@ -106,22 +193,44 @@ void LiveBytesChart::setSessions(std::vector<std::uint64_t> sessions, bool detai
     detailed_ = detailed;
     requestEnds_.clear();
     readError_.clear();
-    if (trace_ && detailed_) {
-        const std::size_t n = std::min(sessions_.size(), kMaxDetailedSessions);
-        try {
-            for (std::size_t i = 0; i < n; ++i)
-                for (const auto& request : trace_->reader->requests(sessions_[i]))
-                    if (request.end_ns) requestEnds_.push_back(request.end_ns);
-        } catch (const std::exception& e) { // a damaged batch: the marks stay off
-            requestEnds_.clear();
-            readError_ = readErrorText(QString::fromUtf8(e.what()));
-        }
-        std::sort(requestEnds_.begin(), requestEnds_.end());
-    }
     rebuildSeries();
+    loadMarks();
+}
+
+void LiveBytesChart::loadMarks() {
+    marksJob_.discard();
+    if (!trace_ || !detailed_) return;
+    const std::vector<std::uint64_t> sessions(
+        sessions_.begin(),
+        sessions_.begin() + std::ptrdiff_t(std::min(sessions_.size(), kMaxDetailedSessions)));
+    marksJob_.start<std::vector<std::uint64_t>>({
+        .work =
+            [readers = trace_->readers, sessions](const JobControl& job) {
+                std::vector<std::uint64_t> ends;
+                readers->use([&](const data::TraceReader& reader) {
+                    for (std::size_t i = 0; i < sessions.size() && !job.canceled(); ++i)
+                        for (const auto& request : reader.requests(sessions[i]))
+                            if (request.end_ns) ends.push_back(request.end_ns);
+                });
+                std::sort(ends.begin(), ends.end());
+                return ends;
+            },
+        .done =
+            [this](std::vector<std::uint64_t> ends) {
+                requestEnds_ = std::move(ends);
+                viewport()->update();
+                Q_EMIT marksLoaded();
+            },
+        .failed =
+            [this](const QString& message) { // a damaged batch: the marks stay off
+                chart_->setTitle(readError_ = readErrorText(message));
+                Q_EMIT marksLoaded();
+            },
+    });
 }
 
 void LiveBytesChart::rebuildSeries() {
+    seriesJob_.discard();      // its series are about to go
     chart_->removeAllSeries(); // deletes them
     series_.clear();
     markers_.clear();
@@ -210,75 +319,45 @@ void LiveBytesChart::requeryNow() {
 
 void LiveBytesChart::requery() {
     requeryTimer_.stop();
-    markers_.clear();
     if (!trace_ || series_.empty()) {
+        seriesJob_.discard();
+        markers_.clear();
         if (corruptionSeries_) corruptionSeries_->clear();
         return;
     }
-    const data::TimeWindow window = visibleWindow();
-    const double width = std::max(100.0, chart_->plotArea().width());
-    const auto maxPoints = static_cast<std::size_t>(2 * width);
+    SeriesQuery query;
+    query.trace = trace_;
+    query.sessions = sessions_;
+    query.window = visibleWindow();
+    query.maxPoints = static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
+    query.originNs = originNs_;
+    query.xScale = unit_.scale;
+    seriesJob_.start<LiveBytesDrawing>({
+        .work = [query](const JobControl& job) { return drawSeries(query, job); },
+        .done = [this](LiveBytesDrawing drawn) { showSeries(std::move(drawn)); },
+        .failed =
+            [this](const QString& message) {
+                chart_->setTitle(readError_ = readErrorText(message));
+                Q_EMIT requeried();
+            },
+    });
+}
 
-    std::vector<std::vector<data::SeriesPoint>> points(sessions_.size());
-    double maxBytes = 0;
-    QString error; // a damaged batch: its session stays empty, the others are drawn
-    for (std::size_t i = 0; i < sessions_.size(); ++i) {
-        try {
-            points[i] = trace_->reader->live_bytes_series(sessions_[i], window, maxPoints);
-        } catch (const std::exception& e) {
-            if (error.isEmpty()) error = readErrorText(QString::fromUtf8(e.what()));
-        }
-        for (const auto& p : points[i])
-            maxBytes = std::max(maxBytes, double(p.live_bytes));
-    }
-    if (!error.isEmpty()) chart_->setTitle(readError_ = error);
-    const AxisUnit unit = byteAxisUnit(maxBytes);
-    yUnit_ = unit.scale;
-
-    const std::uint64_t last = trace_->lastNs();
-    for (std::size_t i = 0; i < sessions_.size(); ++i) {
-        const auto& pts = points[i];
-        QList<QPointF> steps;
-        steps.reserve(static_cast<qsizetype>(pts.size() * 2 + 1));
-        for (std::size_t j = 0; j < pts.size(); ++j) {
-            const double x = toX(pts[j].time_ns);
-            if (j > 0) steps.append(QPointF(x, double(pts[j - 1].live_bytes) / yUnit_));
-            steps.append(QPointF(x, double(pts[j].live_bytes) / yUnit_));
-        }
-        // A session still open at the end of the trace keeps its last value to the end.
-        const data::SessionRow* s = trace_->session(sessions_[i]);
-        if (!pts.empty() && s && !s->closed()) {
-            const std::uint64_t until = std::min(window.end_ns, last);
-            if (until > pts.back().time_ns)
-                steps.append(QPointF(toX(until), double(pts.back().live_bytes) / yUnit_));
-        }
-        series_[i]->replace(steps);
-    }
-
-    // Corruption markers sit on their session's step at the time of detection.
-    QList<QPointF> marks;
-    std::unordered_map<std::uint64_t, std::size_t> indexOf;
-    for (std::size_t i = 0; i < sessions_.size(); ++i)
-        indexOf.emplace(sessions_[i], i);
-    for (const auto& c : trace_->corruptions) {
-        auto it = indexOf.find(c.session);
-        if (it == indexOf.end() || c.time_ns < window.begin_ns || c.time_ns > window.end_ns)
-            continue;
-        const auto& pts = points[it->second];
-        auto after = std::upper_bound(
-            pts.begin(), pts.end(), c.time_ns,
-            [](std::uint64_t t, const data::SeriesPoint& p) { return t < p.time_ns; });
-        const double bytes = after == pts.begin() ? 0.0 : double(std::prev(after)->live_bytes);
-        marks.append(QPointF(toX(c.time_ns), bytes / yUnit_));
-        markers_.push_back(&c);
-    }
-    corruptionSeries_->replace(marks);
+void LiveBytesChart::showSeries(LiveBytesDrawing drawn) {
+    if (!drawn.error.isEmpty()) chart_->setTitle(readError_ = drawn.error);
+    yUnit_ = drawn.yUnit.scale;
+    for (std::size_t i = 0; i < series_.size() && i < drawn.steps.size(); ++i)
+        series_[i]->replace(drawn.steps[i]);
+    markers_.clear();
+    for (std::size_t k : drawn.markers)
+        markers_.push_back(&trace_->corruptions[k]);
+    corruptionSeries_->replace(drawn.marks);
     for (QLegendMarker* marker : chart_->legend()->markers(corruptionSeries_))
         marker->setVisible(!markers_.empty());
 
-    yAxis_->setRange(0, niceCeil(std::max(maxBytes / yUnit_, 1.0) * 1.08));
-    yAxis_->setTitleText(tr("live bytes (%1)").arg(unit.suffix));
-    hasData_ = std::any_of(points.begin(), points.end(), [](const auto& p) { return !p.empty(); });
+    yAxis_->setRange(0, niceCeil(std::max(drawn.maxBytes / yUnit_, 1.0) * 1.08));
+    yAxis_->setTitleText(tr("live bytes (%1)").arg(drawn.yUnit.suffix));
+    hasData_ = drawn.hasData;
     viewport()->update();
     Q_EMIT requeried();
 }

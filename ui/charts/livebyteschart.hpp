@@ -1,8 +1,8 @@
 // The main chart: live bytes over time per session, drawn as steps, with request-end marks
 // (selected sessions) and red corruption markers whose tooltip gives block, offset and
-// message. Series are re-queried from the reader for the visible window whenever the view
-// zooms or pans (debounced), with at most ~2 points per pixel column, so a trace of any
-// size draws a few thousand points.
+// message. Series are re-queried for the visible window whenever the view zooms or pans
+// (debounced), in a job, with at most ~2 points per pixel column, so a trace of any size
+// draws a few thousand points and the GUI thread never reads the trace.
 #pragma once
 
 #include <QChartView>
@@ -10,6 +10,7 @@
 
 #include <vector>
 
+#include "jobs/jobtracker.hpp"
 #include "style/format.hpp"
 #include "window/loadedtrace.hpp"
 
@@ -20,6 +21,8 @@ class QValueAxis;
 QT_END_NAMESPACE
 
 namespace memlife::ui {
+
+struct LiveBytesDrawing; // what a query draws
 
 class LiveBytesChart : public QChartView {
     Q_OBJECT
@@ -37,8 +40,11 @@ public:
     void resetZoom();
     void zoomToWindow(std::uint64_t begin_ns, std::uint64_t end_ns);
     data::TimeWindow visibleWindow() const;
-    bool isPending() const { return requeryTimer_.isActive(); }
-    void requeryNow(); // skips the debounce (tests, screenshots)
+    // A query is due or running (the series or the request marks): what is drawn may change.
+    bool isPending() const {
+        return requeryTimer_.isActive() || seriesJob_.isRunning() || marksJob_.isRunning();
+    }
+    void requeryNow(); // starts the query at once, skipping the debounce; requeried() follows
 
     // What is drawn, for tests and exports.
     QLineSeries* seriesFor(std::uint64_t session) const;
@@ -51,7 +57,8 @@ public:
 
 Q_SIGNALS:
     void firstPainted(); // the first paint that shows data
-    void requeried();
+    void requeried();    // the series of the visible window are drawn
+    void marksLoaded();  // the request-end marks of a selection are drawn
 
 protected:
     void paintEvent(QPaintEvent* event) override;
@@ -66,6 +73,8 @@ protected:
 
 private:
     void requery();
+    void showSeries(LiveBytesDrawing drawn);
+    void loadMarks();
     void applyPalette();
     void rebuildSeries();
     void onCorruptionHovered(const QPointF& point, bool state);
@@ -89,6 +98,8 @@ private:
     double fullMin_ = 0, fullMax_ = 1; // x range of the whole sessions
     double yUnit_ = 1;                 // bytes per y-axis unit
     QTimer requeryTimer_;
+    JobTracker seriesJob_;
+    JobTracker marksJob_;
     bool hasData_ = false;
     bool painted_ = false;
     bool panning_ = false;

@@ -1,22 +1,15 @@
 #include "models/blocksmodel.hpp"
 
-#include <QMetaObject>
-
 #include "models/itemroles.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
 
 namespace memlife::ui {
 
-BlocksModel::BlocksModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-BlocksModel::~BlocksModel() {
-    tasks_.stopAll();
-    tasks_.wait();
-}
+BlocksModel::BlocksModel(QObject* parent) : QAbstractTableModel(parent), job_(this) {}
 
 void BlocksModel::setSession(TracePtr trace, std::uint64_t session) {
-    tasks_.stopAll();
+    job_.discard();
     beginResetModel();
     trace_ = std::move(trace);
     session_ = session;
@@ -24,45 +17,36 @@ void BlocksModel::setSession(TracePtr trace, std::uint64_t session) {
     rows_.shrink_to_fit();
     total_ = 0;
     endResetModel();
-    const std::uint64_t generation = ++generation_;
     if (!trace_ || session == 0) {
-        loading_ = false;
         Q_EMIT loaded();
         return;
     }
-    loading_ = true;
-    const std::string path = trace_->path.toStdString();
-    tasks_.run([this, path, session, generation](const std::atomic<bool>& stop) {
-        auto rows = std::make_shared<std::vector<data::BlockRow>>();
+    struct Blocks {
+        std::vector<data::BlockRow> rows;
         std::uint64_t total = 0;
-        QString error;
-        try {
-            data::TraceReader reader(path);
-            reader.for_each_block(session, [&](const data::BlockRow& block) {
-                if (rows->size() < kMaxBlocks) rows->push_back(block);
-                ++total;
-                return !stop.load(std::memory_order_relaxed);
-            });
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-        }
-        if (stop) return;
-        QMetaObject::invokeMethod(
-            this,
-            [this, rows, total, error, generation] {
-                if (generation != generation_) return;
-                loading_ = false;
-                if (!error.isEmpty()) {
-                    Q_EMIT failed(error);
-                    return;
-                }
+    };
+    job_.start<Blocks>({
+        .work =
+            [readers = trace_->readers, session](const JobControl& job) {
+                Blocks blocks;
+                readers->use([&](const data::TraceReader& reader) {
+                    reader.for_each_block(session, [&](const data::BlockRow& block) {
+                        if (blocks.rows.size() < kMaxBlocks) blocks.rows.push_back(block);
+                        ++blocks.total;
+                        return !job.canceled();
+                    });
+                });
+                return blocks;
+            },
+        .done =
+            [this](Blocks blocks) {
                 beginResetModel();
-                rows_ = std::move(*rows);
-                total_ = total;
+                rows_ = std::move(blocks.rows);
+                total_ = blocks.total;
                 endResetModel();
                 Q_EMIT loaded();
             },
-            Qt::QueuedConnection);
+        .failed = [this](const QString& message) { Q_EMIT failed(message); },
     });
 }
 

@@ -1,12 +1,12 @@
-// The blocks of one session (size, scope, notification, lifetime, tail status), read on a
-// worker thread. A session can hold millions of blocks: at most kMaxBlocks are kept.
+// The blocks of one session (size, scope, notification, lifetime, tail status), read in a
+// job. A session can hold millions of blocks: at most kMaxBlocks are kept.
 #pragma once
 
 #include <QAbstractTableModel>
 
 #include <vector>
 
-#include "jobs/backgroundtasks.hpp"
+#include "jobs/jobtracker.hpp"
 #include "window/loadedtrace.hpp"
 
 namespace memlife::ui {
@@ -31,12 +31,11 @@ public:
     static constexpr std::size_t kMaxBlocks = 250'000;
 
     explicit BlocksModel(QObject* parent = nullptr);
-    ~BlocksModel() override;
 
     // Starts reading the session's blocks; loaded() follows (or failed()).
     void setSession(TracePtr trace, std::uint64_t session);
     std::uint64_t session() const { return session_; }
-    bool isLoading() const { return loading_; }
+    bool isLoading() const { return job_.isRunning(); }
     std::uint64_t totalBlocks() const { return total_; } // in the session, may exceed rows
     const data::BlockRow* row(int row) const;
 
@@ -53,11 +52,9 @@ Q_SIGNALS:
 private:
     TracePtr trace_;
     std::uint64_t session_ = 0;
-    std::uint64_t generation_ = 0;
     std::uint64_t total_ = 0;
-    bool loading_ = false;
     std::vector<data::BlockRow> rows_;
-    BackgroundTasks tasks_;
+    JobTracker job_;
 };
 
 } // namespace memlife::ui

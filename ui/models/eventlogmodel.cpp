@@ -5,6 +5,7 @@
 #include <QSaveFile>
 
 #include <climits>
+#include <stdexcept>
 
 #include "export/csv.hpp"
 #include "models/itemroles.hpp"
@@ -18,20 +19,13 @@ constexpr qint64 kProgressIntervalMs = 100;
 constexpr std::uint64_t kMaxRows = INT_MAX; // QAbstractItemModel rows are ints
 } // namespace
 
-EventLogModel::EventLogModel(QObject* parent) : QAbstractTableModel(parent) {}
-
-EventLogModel::~EventLogModel() {
-    tasks_.stopAll();
-    tasks_.wait();
-}
-
-bool EventLogModel::matches(const Event& event) const {
-    return !kind_ || event.kind == *kind_;
-}
+EventLogModel::EventLogModel(QObject* parent)
+    : QAbstractTableModel(parent), counting_(this), fetching_(this), exporting_(this) {}
 
 void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> session,
                               std::optional<EventKind> kind) {
-    tasks_.stopAll();
+    counting_.discard();
+    fetching_.discard();
     beginResetModel();
     trace_ = std::move(trace);
     session_ = session;
@@ -41,77 +35,87 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
     window_.shrink_to_fit();
     windowStart_ = 0;
     wantedRow_ = -1;
-    fetching_ = false;
     endResetModel();
-    const std::uint64_t generation = ++generation_;
-    counting_ = static_cast<bool>(trace_);
     if (!trace_) {
         Q_EMIT countingFinished();
         return;
     }
 
-    const std::string path = trace_->path.toStdString();
-    tasks_.run([this, path, session, kind, generation](const std::atomic<bool>& stop) {
-        // The first window is collected during the count, so the top rows show at once.
-        std::vector<Event> first;
-        first.reserve(kWindow);
+    struct Counted {
         std::uint64_t count = 0;
-        std::size_t posted = 0;
-        auto post = [&](bool done, const QString& error) {
-            std::shared_ptr<std::vector<Event>> head;
-            if (first.size() != posted) head = std::make_shared<std::vector<Event>>(first);
-            posted = first.size();
-            QMetaObject::invokeMethod(
-                this,
-                [this, generation, count, head, done, error] {
-                    if (generation != generation_) return;
-                    appendCounted(count);
-                    if (head && windowStart_ == 0 && head->size() > window_.size()) {
-                        window_ = *head;
-                        Q_EMIT dataChanged(index(0, 0), index(static_cast<int>(window_.size()) - 1,
-                                                              ColumnCount - 1));
-                    }
-                    if (!done) return;
-                    counting_ = false;
-                    if (!error.isEmpty()) Q_EMIT failed(error);
-                    Q_EMIT countingFinished();
-                },
-                Qt::QueuedConnection);
-        };
-        QElapsedTimer sincePost;
-        sincePost.start();
-        QString error;
-        try {
-            data::TraceReader reader(path);
-            if (!kind) { // every event: the batch rows know how many, only the top is decoded
-                count = std::min(reader.event_count(session), kMaxRows);
-                reader.for_each_event(
-                    [&](const Event& event) {
-                        first.push_back(event);
-                        return !stop.load(std::memory_order_relaxed) &&
-                               first.size() < static_cast<std::size_t>(kWindow);
-                    },
-                    session);
-            } else {
-                reader.for_each_event(
-                    [&](const Event& event) {
-                        if (event.kind != *kind) return !stop.load(std::memory_order_relaxed);
-                        if (first.size() < static_cast<std::size_t>(kWindow))
-                            first.push_back(event);
-                        ++count;
-                        if ((count & 4095) == 0 && sincePost.elapsed() >= kProgressIntervalMs) {
-                            post(false, {});
-                            sincePost.restart();
+        std::vector<Event> head; // the first window, collected during the count
+    };
+    counting_.start<Counted>({
+        .work =
+            [this, readers = trace_->readers, session, kind](const JobControl& job) {
+                Counted counted;
+                counted.head.reserve(kWindow);
+                std::size_t posted = 0;
+                // Rows appear while a long count runs (the owner's callback, if current).
+                auto post = [&] {
+                    std::shared_ptr<std::vector<Event>> head;
+                    if (counted.head.size() != posted)
+                        head = std::make_shared<std::vector<Event>>(counted.head);
+                    posted = counted.head.size();
+                    job.post([this, count = counted.count, head] {
+                        appendCounted(count);
+                        if (head) showHead(*head);
+                    });
+                };
+                QElapsedTimer sincePost;
+                sincePost.start();
+                auto more = [&job] { return !job.canceled(); };
+                try {
+                    readers->use([&](const data::TraceReader& reader) {
+                        if (!kind) { // every event: the batch rows count, only the top decodes
+                            counted.count = std::min(reader.event_count(session), kMaxRows);
+                            reader.for_each_event(
+                                [&](const Event& event) {
+                                    counted.head.push_back(event);
+                                    return more() && counted.head.size() < std::size_t(kWindow);
+                                },
+                                session);
+                            return;
                         }
-                        return !stop.load(std::memory_order_relaxed) && count < kMaxRows;
-                    },
-                    session);
-            }
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-        }
-        if (!stop) post(true, error);
+                        reader.for_each_event(
+                            [&](const Event& event) {
+                                if (event.kind != *kind) return more();
+                                if (counted.head.size() < std::size_t(kWindow))
+                                    counted.head.push_back(event);
+                                ++counted.count;
+                                if ((counted.count & 4095) == 0 &&
+                                    sincePost.elapsed() >= kProgressIntervalMs) {
+                                    post();
+                                    sincePost.restart();
+                                }
+                                return more() && counted.count < kMaxRows;
+                            },
+                            session);
+                    });
+                } catch (...) {
+                    post(); // what was counted before the damage stays shown
+                    throw;
+                }
+                return counted;
+            },
+        .done =
+            [this](Counted counted) {
+                appendCounted(counted.count);
+                showHead(counted.head);
+                Q_EMIT countingFinished();
+            },
+        .failed =
+            [this](const QString& message) {
+                Q_EMIT failed(message);
+                Q_EMIT countingFinished();
+            },
     });
+}
+
+void EventLogModel::showHead(const std::vector<Event>& head) {
+    if (windowStart_ != 0 || head.size() <= window_.size()) return;
+    window_ = head;
+    Q_EMIT dataChanged(index(0, 0), index(static_cast<int>(window_.size()) - 1, ColumnCount - 1));
 }
 
 void EventLogModel::appendCounted(std::uint64_t total) {
@@ -138,7 +142,8 @@ void EventLogModel::requestWindow(int row) const {
         self,
         [self] {
             self->fetchQueued_ = false;
-            if (self->wantedRow_ >= 0 && !self->fetching_) self->startFetch(self->wantedRow_);
+            if (self->wantedRow_ >= 0 && !self->fetching_.isRunning())
+                self->startFetch(self->wantedRow_);
         },
         Qt::QueuedConnection);
 }
@@ -148,56 +153,52 @@ void EventLogModel::startFetch(int row) {
         wantedRow_ = -1;
         return;
     }
-    fetching_ = true;
     const int start = std::max(0, row - kWindow / 4);
-    const std::uint64_t generation = generation_;
-    const std::string path = trace_->path.toStdString();
-    const auto session = session_;
-    const auto kind = kind_;
-    tasks_.run([this, path, session, kind, start, generation](const std::atomic<bool>& stop) {
-        auto events = std::make_shared<std::vector<Event>>();
-        events->reserve(kWindow);
-        QString error;
-        try {
-            data::TraceReader reader(path);
-            // Without a kind filter, row r is the stream's event r: the reader seeks there.
-            // With one, rows are counted from the start.
-            const std::uint64_t skip = kind ? 0 : static_cast<std::uint64_t>(start);
-            std::int64_t position = static_cast<std::int64_t>(skip);
-            reader.for_each_event(
-                [&](const Event& event) {
-                    if (kind && event.kind != *kind) return !stop.load(std::memory_order_relaxed);
-                    if (position++ >= start) events->push_back(event);
-                    return !stop.load(std::memory_order_relaxed) &&
-                           events->size() < static_cast<std::size_t>(kWindow);
-                },
-                session, skip);
-        } catch (const std::exception& e) {
-            error = QString::fromUtf8(e.what());
-        }
-        if (stop) return;
-        QMetaObject::invokeMethod(
-            this,
-            [this, events, start, generation, error] {
-                if (generation != generation_) return;
-                fetching_ = false;
-                if (!error.isEmpty()) {
-                    wantedRow_ = -1;
-                    Q_EMIT failed(error);
-                    return;
-                }
-                window_ = std::move(*events);
-                windowStart_ = start;
-                const int last = std::min(rows_, start + static_cast<int>(window_.size())) - 1;
-                if (last >= start)
-                    Q_EMIT dataChanged(index(start, 0), index(last, ColumnCount - 1));
+    struct Window {
+        std::vector<Event> events;
+        int start = 0;
+    };
+    fetching_.start<Window>({
+        .work =
+            [readers = trace_->readers, session = session_, kind = kind_,
+             start](const JobControl& job) {
+                Window window{{}, start};
+                window.events.reserve(kWindow);
+                readers->use([&](const data::TraceReader& reader) {
+                    // Without a kind filter, row r is the stream's event r: the reader seeks
+                    // there. With one, rows are counted from the start.
+                    const std::uint64_t skip = kind ? 0 : static_cast<std::uint64_t>(start);
+                    std::int64_t position = static_cast<std::int64_t>(skip);
+                    reader.for_each_event(
+                        [&](const Event& event) {
+                            if (kind && event.kind != *kind) return !job.canceled();
+                            if (position++ >= start) window.events.push_back(event);
+                            return !job.canceled() &&
+                                   window.events.size() < static_cast<std::size_t>(kWindow);
+                        },
+                        session, skip);
+                });
+                return window;
+            },
+        .done =
+            [this](Window window) {
+                window_ = std::move(window.events);
+                windowStart_ = window.start;
+                const int last =
+                    std::min(rows_, window.start + static_cast<int>(window_.size())) - 1;
+                if (last >= window.start)
+                    Q_EMIT dataChanged(index(window.start, 0), index(last, ColumnCount - 1));
                 Q_EMIT windowLoaded();
                 if (wantedRow_ >= 0 && !eventAt(wantedRow_) && wantedRow_ < rows_)
                     startFetch(wantedRow_);
                 else
                     wantedRow_ = -1;
             },
-            Qt::QueuedConnection);
+        .failed =
+            [this](const QString& message) {
+                wantedRow_ = -1;
+                Q_EMIT failed(message);
+            },
     });
 }
 
@@ -209,8 +210,7 @@ int EventLogModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QStringList EventLogModel::rowText(const Event& e) const {
-    const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
+QStringList EventLogModel::rowText(const Event& e, std::uint64_t first) {
     const double seconds = double(e.time_ns - std::min(first, e.time_ns)) / 1e9;
     const bool hasBlock = e.kind == EventKind::Alloc || e.kind == EventKind::Release ||
                           e.kind == EventKind::Corruption || e.kind == EventKind::Leak;
@@ -246,7 +246,7 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         if (index.column() == Index) return QString::number(index.row() + 1);
-        return rowText(*event).at(index.column());
+        return rowText(*event, trace_ ? trace_->firstNs() : 0).at(index.column());
     case SessionIdRole:
         return QVariant::fromValue<qulonglong>(event->session);
     case BlockIdRole:
@@ -287,40 +287,44 @@ QVariant EventLogModel::headerData(int section, Qt::Orientation orientation, int
     return tr(titles[section]);
 }
 
-bool EventLogModel::exportCsv(const QString& file, QString* error) const {
+void EventLogModel::exportCsv(const QString& file) {
     if (!trace_) {
-        if (error) *error = tr("%1: no trace loaded").arg(file);
-        return false;
-    }
-    QSaveFile out(file);
-    if (!out.open(QIODevice::WriteOnly)) {
-        if (error) *error = QStringLiteral("%1: %2").arg(file, out.errorString());
-        return false;
+        Q_EMIT exported(file, tr("%1: no trace loaded").arg(file));
+        return;
     }
     QStringList header;
     for (int c = 0; c < ColumnCount; ++c)
         header << headerData(c, Qt::Horizontal).toString();
-    out.write(csvLine(header).toUtf8());
-    std::uint64_t row = 0;
-    try {
-        trace_->reader->for_each_event(
-            [&](const Event& event) {
-                if (!matches(event)) return true;
-                QStringList fields = rowText(event);
-                fields[Index] = QString::number(++row);
-                out.write(csvLine(fields).toUtf8());
+    exporting_.start<bool>({
+        .work =
+            [readers = trace_->readers, first = trace_->firstNs(), session = session_, kind = kind_,
+             file, header](const JobControl& job) {
+                QSaveFile out(file);
+                if (!out.open(QIODevice::WriteOnly))
+                    throw std::runtime_error(
+                        QStringLiteral("%1: %2").arg(file, out.errorString()).toStdString());
+                out.write(csvLine(header).toUtf8());
+                std::uint64_t row = 0;
+                readers->use([&](const data::TraceReader& reader) {
+                    reader.for_each_event(
+                        [&](const Event& event) {
+                            if (kind && event.kind != *kind) return !job.canceled();
+                            QStringList fields = rowText(event, first);
+                            fields[Index] = QString::number(++row);
+                            out.write(csvLine(fields).toUtf8());
+                            return !job.canceled();
+                        },
+                        session);
+                });
+                if (job.canceled()) return false; // QSaveFile discards what it wrote
+                if (!out.commit())
+                    throw std::runtime_error(
+                        QStringLiteral("%1: %2").arg(file, out.errorString()).toStdString());
                 return true;
             },
-            session_);
-    } catch (const std::exception& e) {
-        if (error) *error = QString::fromUtf8(e.what());
-        return false;
-    }
-    if (!out.commit()) {
-        if (error) *error = QStringLiteral("%1: %2").arg(file, out.errorString());
-        return false;
-    }
-    return true;
+        .done = [this, file](bool) { Q_EMIT exported(file, QString()); },
+        .failed = [this, file](const QString& message) { Q_EMIT exported(file, message); },
+    });
 }
 
 } // namespace memlife::ui

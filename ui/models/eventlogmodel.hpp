@@ -1,8 +1,8 @@
 // The event log: every event of the trace (or of one session), optionally of one kind.
-// Millions of rows with bounded memory: a worker counts the matching events (rows appear
-// as they are counted), and data() is served from a window of kWindow decoded events that
-// another worker refills around the rows being looked at. The reader streams and cannot
-// seek, so a refill rescans from the start and skips: cost grows with the row number.
+// Millions of rows with bounded memory: a job counts the matching events (rows appear as
+// they are counted), and data() is served from a window of kWindow decoded events that
+// another job refills around the rows being looked at. The reader streams and cannot seek
+// by kind, so a refill with a kind filter rescans from the start: cost grows with the row.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -10,7 +10,7 @@
 #include <optional>
 #include <vector>
 
-#include "jobs/backgroundtasks.hpp"
+#include "jobs/jobtracker.hpp"
 #include "memlife/event.hpp"
 #include "window/loadedtrace.hpp"
 
@@ -35,7 +35,6 @@ public:
     static constexpr int kWindow = 8192;
 
     explicit EventLogModel(QObject* parent = nullptr);
-    ~EventLogModel() override;
 
     // Restarts counting; nullopt session = all sessions, nullopt kind = every kind.
     void setSource(TracePtr trace, std::optional<std::uint64_t> session,
@@ -43,14 +42,16 @@ public:
     const TracePtr& trace() const { return trace_; }
     std::optional<std::uint64_t> session() const { return session_; }
     std::optional<EventKind> kind() const { return kind_; }
-    bool isCounting() const { return counting_; }
-    // True while counting or while a window requested by data() is being read.
-    bool isBusy() const { return counting_ || fetching_; }
+    bool isCounting() const { return counting_.isRunning(); }
+    // True while counting, exporting, or reading a window data() asked for.
+    bool isBusy() const {
+        return counting_.isRunning() || fetching_.isRunning() || exporting_.isRunning();
+    }
     // The decoded event at `row` if it is in the current window.
     const Event* eventAt(int row) const;
 
-    // Streams every matching event to a CSV file (on the calling thread).
-    bool exportCsv(const QString& file, QString* error) const;
+    // Streams every matching event to a CSV file in a job; exported() follows.
+    void exportCsv(const QString& file);
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -62,26 +63,27 @@ Q_SIGNALS:
     void countingFinished();
     void windowLoaded();
     void failed(const QString& message);
+    void exported(const QString& file, const QString& error); // error empty: written
 
 private:
-    bool matches(const Event& event) const;
     void requestWindow(int row) const;
     void startFetch(int row);
     void appendCounted(std::uint64_t total);
-    QStringList rowText(const Event& event) const;
+    void showHead(const std::vector<Event>& head);
+    // The text of every column but Index; firstNs is the trace's start.
+    static QStringList rowText(const Event& event, std::uint64_t firstNs);
 
     TracePtr trace_;
     std::optional<std::uint64_t> session_;
     std::optional<EventKind> kind_;
-    std::uint64_t generation_ = 0;
     int rows_ = 0;
-    bool counting_ = false;
-    bool fetching_ = false;
     int windowStart_ = 0;
     std::vector<Event> window_;
     mutable int wantedRow_ = -1; // set by data() for rows outside the window
     mutable bool fetchQueued_ = false;
-    BackgroundTasks tasks_;
+    JobTracker counting_;
+    JobTracker fetching_;
+    JobTracker exporting_;
 };
 
 } // namespace memlife::ui

@@ -60,6 +60,11 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
         Q_EMIT busyChanged();
     });
     connect(model_, &EventLogModel::windowLoaded, this, &ViewPage::busyChanged);
+    connect(model_, &EventLogModel::exported, this,
+            [this](const QString& file, const QString& error) {
+                Q_EMIT tableExported(file, error);
+                Q_EMIT busyChanged();
+            });
     connect(model_, &EventLogModel::failed, this, [this](const QString& message) {
         readError_ = readErrorText(message);
         updateCount();
@@ -71,8 +76,9 @@ QAbstractItemModel* EventsPage::tableModel() {
     return model_;
 }
 
-bool EventsPage::exportCsv(const QString& file, QString* error) {
-    return model_->exportCsv(file, error);
+void EventsPage::exportCsv(const QString& file) {
+    model_->exportCsv(file);
+    Q_EMIT busyChanged();
 }
 
 bool EventsPage::isBusy() const {

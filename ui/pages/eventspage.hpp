@@ -17,7 +17,7 @@ class EventsPage : public ViewPage {
 public:
     EventsPage(TraceDocument* document, QWidget* parent);
     QAbstractItemModel* tableModel() override;
-    bool exportCsv(const QString& file, QString* error) override;
+    void exportCsv(const QString& file) override;
     bool isBusy() const override;
     EventLogModel* model() const { return model_; }
     QComboBox* kindFilter() const { return kind_; }

@@ -22,10 +22,15 @@ GrowthPage::GrowthPage(TraceDocument* document, QWidget* parent) : ViewPage(docu
     chart_ = new GrowthChart(this);
     chart_->setObjectName(QStringLiteral("growthChart"));
     layout->addWidget(chart_, 1);
+    connect(chart_, &GrowthChart::updated, this, &ViewPage::busyChanged);
 }
 
 QChartView* GrowthPage::chartView() {
     return chart_;
+}
+
+bool GrowthPage::isBusy() const {
+    return chart_->isPending();
 }
 
 void GrowthPage::traceChanged() {
@@ -34,6 +39,7 @@ void GrowthPage::traceChanged() {
 
 void GrowthPage::refresh() {
     chart_->setSessions(document()->selection());
+    Q_EMIT busyChanged();
 }
 
 } // namespace memlife::ui

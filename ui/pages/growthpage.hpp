@@ -12,6 +12,7 @@ class GrowthPage : public ViewPage {
 public:
     GrowthPage(TraceDocument* document, QWidget* parent);
     QChartView* chartView() override;
+    bool isBusy() const override;
     GrowthChart* chart() const { return chart_; }
 
 protected:

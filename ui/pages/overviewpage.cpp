@@ -66,6 +66,7 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
             &OverviewPage::selectionFromTable);
     connect(document, &TraceDocument::selectionChanged, this, &OverviewPage::selectionToTable);
     connect(chart_, &LiveBytesChart::requeried, this, &ViewPage::busyChanged);
+    connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
 }
 
 QChartView* OverviewPage::chartView() {

@@ -16,13 +16,13 @@ ViewPage::ViewPage(TraceDocument* document, QWidget* parent)
     connect(document_, &TraceDocument::selectionChanged, this, &ViewPage::markStale);
 }
 
-bool ViewPage::exportCsv(const QString& file, QString* error) {
-    QAbstractItemModel* model = tableModel();
-    if (!model) {
-        if (error) *error = tr("%1: this view has no table").arg(file);
-        return false;
-    }
-    return writeCsv(*model, file, error);
+void ViewPage::exportCsv(const QString& file) {
+    QString error;
+    if (QAbstractItemModel* model = tableModel())
+        writeCsv(*model, file, &error);
+    else
+        error = tr("%1: this view has no table").arg(file);
+    Q_EMIT tableExported(file, error);
 }
 
 void ViewPage::showEvent(QShowEvent* event) {

@@ -22,7 +22,9 @@ public:
     // For File > Export: the chart shown, the table shown (in view order), if any.
     virtual QChartView* chartView() { return nullptr; }
     virtual QAbstractItemModel* tableModel() { return nullptr; }
-    virtual bool exportCsv(const QString& file, QString* error);
+    // Writes the table shown as CSV; tableExported() follows: at once for a table held in
+    // memory, from a job for one streamed from the trace.
+    virtual void exportCsv(const QString& file);
     // True while the page still loads what it shows (screenshots wait for it).
     virtual bool isBusy() const { return false; }
     // Splitter positions and the like, for QSettings.
@@ -32,6 +34,7 @@ public:
 Q_SIGNALS:
     void viewRequested(const QString& name);
     void busyChanged();
+    void tableExported(const QString& file, const QString& error); // error empty: written
 
 protected:
     // A new trace: reset what is cheap (models), at once, visible or not.

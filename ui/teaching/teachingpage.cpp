@@ -27,7 +27,7 @@
 namespace memlife::ui {
 
 TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
-    : ViewPage(document, parent), model_(new TeachingModel(this)) {
+    : ViewPage(document, parent), model_(new TeachingModel(this)), scriptJob_(this) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
 
@@ -160,6 +160,10 @@ QChartView* TeachingPage::chartView() {
     return growthChart_->isVisible() ? static_cast<QChartView*>(growthChart_) : scopeChart_;
 }
 
+bool TeachingPage::isBusy() const {
+    return scriptJob_.isRunning();
+}
+
 QString TeachingPage::explanationText() const {
     return explanation_->toPlainText();
 }
@@ -181,6 +185,7 @@ void TeachingPage::setSource(Source source) {
         sourceBox_->setCurrentIndex(sourceBox_->findData(int(source)));
     }
     loadedSession_ = 0;
+    scriptJob_.discard(); // a session read for the lesson before is stale
     if (source == Source::Example) {
         if (model_->script().fromTrace) model_->showExample();
         return;
@@ -203,6 +208,7 @@ void TeachingPage::setWhatIf(bool on) {
         growthChart_->setLines(model_->sessionMemoryGrowth(), model_->requestMemoryGrowth());
         source_ = Source::Example;
         loadedSession_ = 0;
+        scriptJob_.discard(); // a session read for the lesson before is stale
         const QSignalBlocker block(sourceBox_);
         sourceBox_->setCurrentIndex(sourceBox_->findData(int(Source::Example)));
     }
@@ -215,6 +221,7 @@ void TeachingPage::traceChanged() {
     if (auto* items = qobject_cast<QStandardItemModel*>(sourceBox_->model()))
         items->item(sourceBox_->findData(int(Source::Trace)))->setEnabled(bool(trace));
     loadedSession_ = 0;
+    scriptJob_.discard(); // a session read for the lesson before is stale
     source_ = trace && !model_->whatIf() ? Source::Trace : Source::Example;
     const QSignalBlocker block(sourceBox_);
     sourceBox_->setCurrentIndex(sourceBox_->findData(int(source_)));
@@ -254,15 +261,29 @@ void TeachingPage::refresh() {
 
 void TeachingPage::showTraceSession(std::uint64_t session) {
     loadedSession_ = session; // also on failure: no retry on every refresh
-    try {
-        model_->setScript(traceScript(*document()->trace()->reader, session));
-    } catch (const std::exception& e) {
-        model_->showExample();
-        note_->setText(tr("Cannot read session %1: %2. Showing the built-in example.")
-                           .arg(session)
-                           .arg(QString::fromUtf8(e.what())));
-        note_->show();
-    }
+    scriptJob_.start<TeachingScript>({
+        .work =
+            [readers = document()->trace()->readers, session](const JobControl&) {
+                return readers->use([session](const data::TraceReader& reader) {
+                    return traceScript(reader, session);
+                });
+            },
+        .done =
+            [this](TeachingScript script) {
+                model_->setScript(std::move(script));
+                Q_EMIT busyChanged();
+            },
+        .failed =
+            [this, session](const QString& message) {
+                model_->showExample();
+                note_->setText(tr("Cannot read session %1: %2. Showing the built-in example.")
+                                   .arg(session)
+                                   .arg(message));
+                note_->show();
+                Q_EMIT busyChanged();
+            },
+    });
+    Q_EMIT busyChanged();
 }
 
 void TeachingPage::onScriptChanged() {

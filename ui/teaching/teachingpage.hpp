@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "jobs/jobtracker.hpp"
 #include "pages/viewpage.hpp"
 #include "teaching/teachingmodel.hpp"
 
@@ -39,6 +40,7 @@ public:
     TeachingScopeChart* scopeChart() const { return scopeChart_; }
     TeachingGrowthChart* growthChart() const { return growthChart_; }
     QChartView* chartView() override;
+    bool isBusy() const override; // a session of the trace is being read
     Source source() const { return source_; }
     void setSource(Source source);
     void setWhatIf(bool on);
@@ -82,6 +84,7 @@ private:
     TeachingScopeChart* scopeChart_;
     QTextBrowser* explanation_;
     TeachingGrowthChart* growthChart_;
+    JobTracker scriptJob_; // reads the trace's session for the lesson
 };
 
 } // namespace memlife::ui

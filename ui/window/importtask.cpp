@@ -3,10 +3,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
-#include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
-#include <exception>
 
 #include "memlife/data/trace.hpp"
 
@@ -19,27 +17,10 @@ namespace {
 struct ImportCanceled {};
 
 constexpr int kUnknownPercent = -1;
-constexpr int kNoPercentYet = -2;
 
 } // namespace
 
-ImportTask::ImportTask(QObject* parent) : QObject(parent) {
-    connect(&watcher_, &QFutureWatcherBase::finished, this, &ImportTask::onFinished);
-}
-
-ImportTask::~ImportTask() {
-    cancel();
-    watcher_.disconnect(this);
-    watcher_.waitForFinished();
-}
-
-bool ImportTask::isRunning() const {
-    return watcher_.isRunning();
-}
-
-void ImportTask::cancel() {
-    job_.cancel();
-}
+ImportTask::ImportTask(QObject* parent) : BackgroundTask(parent) {}
 
 std::optional<data::ImportStats> ImportTask::importNow(const ImportRequest& request,
                                                        const std::function<void(int)>& progress,
@@ -89,35 +70,20 @@ std::optional<ImportKind> ImportTask::kindOf(const QString& path) {
 }
 
 bool ImportTask::start(const ImportRequest& request) {
-    if (watcher_.isRunning()) return false;
+    if (isRunning()) return false;
     request_ = request;
-    auto cancelFlag = job_.begin(kNoPercentYet);
-    Q_EMIT started(request.input);
-    auto report = job_.reporter(this, [this](int percent) { Q_EMIT progressChanged(percent); });
-    watcher_.setFuture(QtConcurrent::run([request, cancelFlag, report]() -> Outcome {
-        try {
-            return {importNow(request, report, *cancelFlag), {}};
-        } catch (const data::ImportError& error) {
-            return {std::nullopt, QString::fromStdString(error.what())}; // "FILE:LINE: reason"
-        } catch (const data::TraceError& error) {
-            return {std::nullopt, QString::fromStdString(error.what())}; // "PATH: reason"
-        } catch (const std::exception& error) {
-            return {std::nullopt,
-                    request.input + QStringLiteral(": ") + QString::fromUtf8(error.what())};
-        }
-    }));
+    run<std::optional<data::ImportStats>>(
+        request.input,
+        [request](const JobControl& job) {
+            return importNow(request, job.progressReporter(), job.canceledFlag());
+        },
+        [this](std::optional<data::ImportStats> stats) {
+            if (stats)
+                Q_EMIT finished(request_.output, *stats);
+            else
+                Q_EMIT canceled(request_.input);
+        });
     return true;
-}
-
-void ImportTask::onFinished() {
-    const Outcome outcome = watcher_.result();
-    job_.end();
-    if (!outcome.error.isEmpty())
-        Q_EMIT failed(request_.input, outcome.error);
-    else if (!outcome.stats)
-        Q_EMIT canceled(request_.input);
-    else
-        Q_EMIT finished(request_.output, *outcome.stats);
 }
 
 } // namespace memlife::ui

@@ -1,9 +1,8 @@
-// Imports an nginx debug log or a JSON-lines file into a new trace on a worker thread
-// (QtConcurrent, like TraceLoader), with progress and cancel. The library writes the trace
-// atomically, so a failed or canceled import leaves no output file behind.
+// Imports an nginx debug log or a JSON-lines file into a new trace in a job
+// (jobs/jobtracker.hpp, like TraceLoader), with progress and cancel. The library writes the
+// trace atomically, so a failed or canceled import leaves no output file behind.
 #pragma once
 
-#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 
@@ -12,7 +11,7 @@
 #include <memory>
 #include <optional>
 
-#include "jobs/workerjob.hpp"
+#include "jobs/backgroundtask.hpp"
 #include "memlife/data/import.hpp"
 
 namespace memlife::ui {
@@ -26,16 +25,13 @@ struct ImportRequest {
     bool lenient = false;
 };
 
-class ImportTask : public QObject {
+class ImportTask : public BackgroundTask {
     Q_OBJECT
 public:
     explicit ImportTask(QObject* parent = nullptr);
-    ~ImportTask() override; // cancels and waits for the worker (which then removes its output)
 
     // Starts the import; returns false (and does nothing) while another import runs.
     bool start(const ImportRequest& request);
-    void cancel();
-    bool isRunning() const;
     const ImportRequest& request() const { return request_; }
 
     // The work itself, on the calling thread. progress(percent) is called from that thread
@@ -57,22 +53,11 @@ public:
     static std::optional<ImportKind> kindOf(const QString& path);
 
 Q_SIGNALS:
-    void started(const QString& input);
-    void progressChanged(int percent); // -1: size unknown
+    // Or started, failed, canceled with the input; progressChanged -1: the size is unknown.
     void finished(const QString& output, const memlife::data::ImportStats& stats);
-    void failed(const QString& input, const QString& message);
-    void canceled(const QString& input);
 
 private:
-    struct Outcome {
-        std::optional<data::ImportStats> stats;
-        QString error;
-    };
-    void onFinished();
-
     ImportRequest request_;
-    QFutureWatcher<Outcome> watcher_;
-    WorkerJob job_;
 };
 
 } // namespace memlife::ui

@@ -1,6 +1,7 @@
 // What the loader hands to the models: the trace's summary tables, read once on a worker
-// thread, plus the reader the GUI thread uses afterwards for on-demand queries (series,
-// requests). Events and blocks are never held whole: their models stream them.
+// thread, plus the readers that jobs borrow afterwards for on-demand queries (series,
+// requests, blocks, events). Events and blocks are never held whole: their models stream
+// them. Nothing here reads the trace on the GUI thread.
 #pragma once
 
 #include <QString>
@@ -10,15 +11,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "memlife/data/reader.hpp"
+#include "jobs/readerpool.hpp"
 #include "memlife/data/trace.hpp"
 
 namespace memlife::ui {
 
 struct LoadedTrace {
     QString path;
-    // Owned by the GUI thread once handed over; workers open their own readers.
-    std::shared_ptr<data::TraceReader> reader;
+    // For jobs only (jobs/jobtracker.hpp): a reader serves one thread at a time.
+    std::shared_ptr<ReaderPool> readers;
     data::TraceInfo info;
     std::vector<data::SessionRow> sessions;
     std::vector<data::CorruptionRow> corruptions;

@@ -43,6 +43,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         pages_.emplace_back(view.name, page);
         connect(page, &ViewPage::viewRequested, this, &MainWindow::setCurrentView);
         connect(page, &ViewPage::busyChanged, this, &MainWindow::busyChanged);
+        connect(page, &ViewPage::tableExported, this, &MainWindow::tableExported);
     }
     setCentralWidget(tabs_);
     connect(tabs_, &QTabWidget::currentChanged, this, [this] {
@@ -102,6 +103,10 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         status_->setText(tr("Import of %1 canceled; no trace written.").arg(input));
         Q_EMIT importCanceled(input);
         Q_EMIT busyChanged();
+    });
+
+    connect(this, &MainWindow::tableExported, this, [this](const QString&, const QString& error) {
+        if (!error.isEmpty()) showError(tr("Export failed"), error);
     });
 
     buildMenus();
@@ -329,10 +334,11 @@ bool MainWindow::exportChart(const QString& file, QString* error) {
     return saveChart(*page->chartView(), file, error);
 }
 
-bool MainWindow::exportTable(const QString& file, QString* error) {
-    ViewPage* page = currentPage();
-    if (!page) return false;
-    return page->exportCsv(file, error);
+void MainWindow::exportTable(const QString& file) {
+    if (ViewPage* page = currentPage())
+        page->exportCsv(file);
+    else
+        Q_EMIT tableExported(file, tr("%1: no view").arg(file));
 }
 
 void MainWindow::chooseAndOpen() {
@@ -369,9 +375,7 @@ void MainWindow::chooseAndExportChart() {
 void MainWindow::chooseAndExportTable() {
     const QString file = QFileDialog::getSaveFileName(
         this, tr("Export table"), currentView() + QStringLiteral(".csv"), tr("CSV (*.csv)"));
-    if (file.isEmpty()) return;
-    QString error;
-    if (!exportTable(file, &error)) showError(tr("Export failed"), error);
+    if (!file.isEmpty()) exportTable(file); // a failure: the dialog from tableExported
 }
 
 void MainWindow::saveSettings() const {

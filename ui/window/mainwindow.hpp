@@ -55,7 +55,9 @@ public:
     QAction* lenientImportAction() const { return lenientImportAction_; }
 
     bool exportChart(const QString& file, QString* error);
-    bool exportTable(const QString& file, QString* error);
+    // Writes the current view's table as CSV (the event log in a job); tableExported()
+    // follows, with a one-line error if it failed.
+    void exportTable(const QString& file);
 
 Q_SIGNALS:
     void traceLoaded();
@@ -64,6 +66,7 @@ Q_SIGNALS:
     void importFinished(const QString& trace); // the trace is being opened next
     void importFailed(const QString& message);
     void importCanceled(const QString& input);
+    void tableExported(const QString& file, const QString& error); // error empty: written
 
 protected:
     void closeEvent(QCloseEvent* event) override;

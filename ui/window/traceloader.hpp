@@ -1,8 +1,7 @@
-// Loads a trace's summary tables on a worker thread (QtConcurrent), with progress and
-// cancel, and hands the finished LoadedTrace to the GUI thread. The window never waits.
+// Loads a trace's summary tables in a job (jobs/jobtracker.hpp), with progress and cancel,
+// and hands the finished LoadedTrace to the GUI thread. The window never waits.
 #pragma once
 
-#include <QFutureWatcher>
 #include <QObject>
 #include <QString>
 
@@ -10,22 +9,20 @@
 #include <functional>
 #include <memory>
 
-#include "jobs/workerjob.hpp"
+#include "jobs/backgroundtask.hpp"
 #include "window/loadedtrace.hpp"
 
 namespace memlife::ui {
 
-class TraceLoader : public QObject {
+class TraceLoader : public BackgroundTask {
     Q_OBJECT
 public:
     explicit TraceLoader(QObject* parent = nullptr);
-    ~TraceLoader() override; // cancels and waits for the worker
 
-    // Starts loading; a load in progress is canceled first.
+    // Starts loading; a load in progress is superseded (it stops, nothing of it is shown).
     void load(const QString& path);
-    void cancel();
-    bool isLoading() const;
-    QString path() const { return path_; }
+    bool isLoading() const { return isRunning(); }
+    QString path() const { return subject(); }
 
     // The work itself, on the calling thread. progress(percent) is called from that thread;
     // returns nullptr when canceled. Throws data::TraceError.
@@ -34,22 +31,7 @@ public:
                                                 const std::atomic<bool>& canceled);
 
 Q_SIGNALS:
-    void started(const QString& path);
-    void progressChanged(int percent);
-    void loaded(const memlife::ui::TracePtr& trace);
-    void failed(const QString& path, const QString& message);
-    void canceled(const QString& path);
-
-private:
-    struct Outcome {
-        std::shared_ptr<LoadedTrace> trace;
-        QString error;
-    };
-    void onFinished();
-
-    QString path_;
-    QFutureWatcher<Outcome> watcher_;
-    WorkerJob job_;
+    void loaded(const memlife::ui::TracePtr& trace); // or started, failed, canceled
 };
 
 } // namespace memlife::ui
