@@ -2,15 +2,11 @@
 // blocks, ranked (through a proxy sorting on SortRole) by growth per request or leaked bytes.
 #pragma once
 
-#include <QAbstractTableModel>
-
-#include <vector>
-
-#include "window/loadedtrace.hpp"
+#include "models/sessiontablemodel.hpp"
 
 namespace memlife::ui {
 
-class LeakSuspectsModel : public QAbstractTableModel {
+class LeakSuspectsModel : public SessionTableModel {
     Q_OBJECT
 public:
     enum Column {
@@ -27,18 +23,7 @@ public:
     static constexpr double kMinGrowth = 1.0;
 
     explicit LeakSuspectsModel(QObject* parent = nullptr);
-    void setTrace(TracePtr trace);
-    const data::SessionRow* row(int row) const;
-
-    int rowCount(const QModelIndex& parent = {}) const override;
-    int columnCount(const QModelIndex& parent = {}) const override;
-    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
-    QVariant headerData(int section, Qt::Orientation orientation,
-                        int role = Qt::DisplayRole) const override;
-
-private:
-    TracePtr trace_;
-    std::vector<const data::SessionRow*> rows_; // suspects, steepest growth first
+    void setTrace(TracePtr trace); // suspects, steepest growth first
 };
 
 } // namespace memlife::ui
