@@ -135,12 +135,8 @@ std::string to_text(const TraceSummary& s) {
     if (s.info.dropped_events != 0) out += fmt::format(", {} DROPPED", s.info.dropped_events);
     if (const std::uint64_t r = s.info.time_resolution_ns; r > 1) {
         // e.g. an nginx log: durations below the step are not measured
-        const auto [value, unit] = r % 1'000'000'000 == 0 ? std::pair{r / 1'000'000'000, "s"}
-                                   : r % 1'000'000 == 0   ? std::pair{r / 1'000'000, "ms"}
-                                   : r % 1'000 == 0       ? std::pair{r / 1'000, "us"}
-                                                          : std::pair{r, "ns"};
-        out += fmt::format("; times to {} {}: the order is real, times within a step are not",
-                           value, unit);
+        out += fmt::format("; times to {}: the order is real, times within a step are not",
+                           data::format_duration(double(r), r));
     }
     out += ")\n\n";
     constexpr std::size_t kPeerColumns = 48;

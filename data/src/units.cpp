@@ -38,11 +38,15 @@ template <std::size_t N> std::size_t largestAtMost(const std::array<Unit, N>& un
     return i;
 }
 
-// Decimals that keep a value in `unit` no finer than resolution_ns: 0 once the resolution
-// is a whole unit, 1 when it is a tenth, ...
+// The decimals a value in `unit` may show with a clock of resolution_ns: as many as the
+// resolution itself has in that unit (1 s: 0; 100 µs in ms: 1; 1.5 ms: 1), at most 3.
 int decimalsAllowed(const Unit& unit, std::uint64_t resolution_ns) {
-    const double inUnit = double(resolution_ns) / unit.scale;
-    return inUnit >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(inUnit) - 1e-9));
+    const double step = double(resolution_ns) / unit.scale;
+    for (int decimals = 0; decimals < 3; ++decimals) {
+        const double scaled = step * std::pow(10.0, decimals);
+        if (std::fabs(scaled - std::round(scaled)) < 1e-9 * std::max(1.0, scaled)) return decimals;
+    }
+    return 3;
 }
 
 } // namespace

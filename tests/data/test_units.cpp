@@ -64,6 +64,9 @@ TEST(Units, DurationsNeverFinerThanTheResolution) {
     EXPECT_EQ(format_duration(1.5e6, 1'000'000), "2 ms"); // a tie, away from zero
     EXPECT_EQ(format_duration(1'234'567, 100'000), "1.2 ms");
     EXPECT_EQ(format_duration(1'234'567, 1), format_duration(1'234'567));
+    EXPECT_EQ(format_duration(1.5e6, 1'500'000), "1.5 ms"); // the resolution itself
+    EXPECT_EQ(format_duration(4e6, 1'500'000), "4.5 ms");   // a multiple of it
+    EXPECT_EQ(format_duration(1e9, second), "1 s");
 }
 
 TEST(Units, ByteAxisKeepsTwoUnitsOfRange) {
