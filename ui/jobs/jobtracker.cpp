@@ -12,7 +12,8 @@ namespace detail {
 // The tracker's state that queued calls check (on the owner's thread only): a call of a job
 // that is no longer current, or of a tracker that is gone, does nothing.
 struct TrackerCore {
-    std::shared_ptr<JobState> current;
+    std::shared_ptr<JobState> current; // null: no job running
+    std::uint64_t generations = 0;     // started so far
 };
 } // namespace detail
 
@@ -36,7 +37,8 @@ void postIfCurrent(const std::shared_ptr<detail::JobState>& state, bool last,
         state->owner,
         [state, last, update = std::move(update)] {
             const auto core = state->tracker.lock();
-            if (!core || core->current != state) return;
+            if (!core || !core->current || core->current->generation != state->generation)
+                return; // stale: a newer job started, or this one was discarded
             if (last) core->current.reset();
             update();
         },
@@ -70,6 +72,7 @@ JobTracker::~JobTracker() {
 std::shared_ptr<detail::JobState> JobTracker::begin(std::function<void(int)> onProgress) {
     discard();
     auto state = std::make_shared<detail::JobState>();
+    state->generation = ++core_->generations;
     state->owner = owner_;
     state->tracker = core_;
     state->onProgress = std::move(onProgress);

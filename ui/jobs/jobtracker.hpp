@@ -4,7 +4,7 @@
 // dropped), on the owner's thread, through the callbacks given to start(). A job that
 // throws fails with one line of text. The owner never waits for a job, except in the
 // tracker's destructor (which stops and waits for every job it started, so no job outlives
-// what it reads or writes).
+// what it reads or writes). A job stopped before a worker took it never runs its work.
 //
 // A tracker is a member of its owner (a QObject on the GUI thread): the callbacks run on the
 // owner's thread and may use the owner freely. Workers must not: they get their inputs by
@@ -28,6 +28,7 @@ namespace memlife::ui {
 namespace detail {
 struct TrackerCore;
 struct JobState {
+    std::uint64_t generation = 0; // 1, 2, ... per tracker: the current one's results count
     std::atomic<bool> canceled{false};
     std::atomic<int> progress{INT_MIN}; // the latest progress(), read by the queued call
     QObject* owner = nullptr;
