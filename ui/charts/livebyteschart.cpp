@@ -72,6 +72,11 @@ LiveBytesDrawing drawSeries(const SeriesQuery& q, const JobControl& job) {
     LiveBytesDrawing drawn;
     q.trace->readers->use([&](const data::TraceReader& reader) {
         for (std::size_t i = 0; i < q.sessions.size() && !job.canceled(); ++i) {
+            // A session that did not live in the window has nothing to draw there.
+            const data::SessionRow* s = q.trace->session(q.sessions[i]);
+            if (s &&
+                (s->open_ns > q.window.end_ns || (s->closed() && s->close_ns < q.window.begin_ns)))
+                continue;
             try {
                 points[i] = reader.live_bytes_series(q.sessions[i], q.window, q.maxPoints);
             } catch (const std::exception& e) { // a damaged batch: this session stays empty
