@@ -253,14 +253,4 @@ void Progress::finish() {
     }
 }
 
-std::string format_bytes(double bytes) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    const bool negative = bytes < 0;
-    double v = negative ? -bytes : bytes;
-    while (v >= 1024 && u < 4)
-        v /= 1024, ++u;
-    return fmt::format("{}{:.{}f} {}", negative ? "-" : "", v, u == 0 ? 0 : 1, units[u]);
-}
-
 } // namespace memlife::cli

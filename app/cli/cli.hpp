@@ -110,6 +110,4 @@ private:
     std::int64_t last_ms_ = -1000;
 };
 
-std::string format_bytes(double bytes);
-
 } // namespace memlife::cli

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "cli.hpp"
+#include "memlife/data/units.hpp"
 
 namespace memlife::cli {
 
@@ -126,14 +127,6 @@ std::string escape_for_terminal(std::string_view text, std::size_t max_chars = S
     return out;
 }
 
-std::string format_duration(std::uint64_t ns) {
-    const double v = static_cast<double>(ns);
-    if (ns < 1'000) return fmt::format("{} ns", ns);
-    if (ns < 1'000'000) return fmt::format("{:.1f} us", v / 1e3);
-    if (ns < 1'000'000'000) return fmt::format("{:.1f} ms", v / 1e6);
-    return fmt::format("{:.2f} s", v / 1e9);
-}
-
 } // namespace
 
 std::string to_text(const TraceSummary& s) {
@@ -142,12 +135,8 @@ std::string to_text(const TraceSummary& s) {
     if (s.info.dropped_events != 0) out += fmt::format(", {} DROPPED", s.info.dropped_events);
     if (const std::uint64_t r = s.info.time_resolution_ns; r > 1) {
         // e.g. an nginx log: durations below the step are not measured
-        const auto [value, unit] = r % 1'000'000'000 == 0 ? std::pair{r / 1'000'000'000, "s"}
-                                   : r % 1'000'000 == 0   ? std::pair{r / 1'000'000, "ms"}
-                                   : r % 1'000 == 0       ? std::pair{r / 1'000, "us"}
-                                                          : std::pair{r, "ns"};
-        out += fmt::format("; times to {} {}: the order is real, times within a step are not",
-                           value, unit);
+        out += fmt::format("; times to {}: the order is real, times within a step are not",
+                           data::format_duration(double(r), r));
     }
     out += ")\n\n";
     constexpr std::size_t kPeerColumns = 48;
@@ -166,20 +155,23 @@ std::string to_text(const TraceSummary& s) {
                        "growth/request", "corrupt", "leaks");
     for (std::size_t i = 0; i < s.sessions.size(); ++i) {
         const auto& row = s.sessions[i];
-        const std::string duration =
-            row.closed() ? format_duration(row.close_ns - row.open_ns) : std::string("open");
+        const std::string duration = row.closed()
+                                         ? data::format_duration(double(row.close_ns - row.open_ns))
+                                         : std::string("open");
         out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", row.id,
                            peers[i], peer_width, row.requests, duration,
-                           format_bytes(static_cast<double>(row.peak_bytes)),
-                           format_bytes(static_cast<double>(row.released_at_close_bytes)),
-                           format_bytes(row.growth_bytes_per_request), row.corruptions, row.leaks);
+                           data::format_bytes(static_cast<double>(row.peak_bytes)),
+                           data::format_bytes(static_cast<double>(row.released_at_close_bytes)),
+                           data::format_bytes(row.growth_bytes_per_request), row.corruptions,
+                           row.leaks);
     }
     const auto& t = s.totals;
-    out += fmt::format("\ntotals: {} sessions ({} still open), {} requests, largest peak {}, "
-                       "{} corruptions, {} leaks ({}), {} order violations\n",
-                       t.sessions, t.open_sessions, t.requests,
-                       format_bytes(static_cast<double>(t.peak_bytes)), t.corruptions, t.leaks,
-                       format_bytes(static_cast<double>(t.leaked_bytes)), s.violations.size());
+    out +=
+        fmt::format("\ntotals: {} sessions ({} still open), {} requests, largest peak {}, "
+                    "{} corruptions, {} leaks ({}), {} order violations\n",
+                    t.sessions, t.open_sessions, t.requests,
+                    data::format_bytes(static_cast<double>(t.peak_bytes)), t.corruptions, t.leaks,
+                    data::format_bytes(static_cast<double>(t.leaked_bytes)), s.violations.size());
     for (const auto& v : s.violations)
         out += fmt::format("  event {}: session {} request {}: {} [{}]\n", v.position, v.session,
                            v.request, v.message, v.rule);

@@ -3,7 +3,11 @@
 // in front, saves a PNG and exits (0; 2 when the trace cannot be opened, the reason on
 // stderr). --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the
 // milliseconds from process start to the first paint of the main chart, and peak_rss_mb=M,
-// then exits. --teaching-step N and --teaching-what-if (hidden, for the teaching view's
+// then exits. With --report-zoom (hidden too) it then zooms the chart to the last
+// millisecond of the longest session and prints zoom_last_ms_ms=N, the milliseconds from
+// that zoom request on the settled chart (the query started at once, without the debounce
+// meant for wheel clicks) to the chart repainted with the window's series, and exits.
+// --teaching-step N and --teaching-what-if (hidden, for the teaching view's
 // screenshots) choose the lesson's step and turn on its what-if; with --screenshot the
 // teaching view otherwise opens on a mid-lesson step.
 #include <QApplication>
@@ -13,18 +17,20 @@
 #include <QPixmap>
 #include <QTimer>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <string_view>
 #include <unistd.h>
+#include <utility>
 
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/teachingpage.hpp"
-#include "memlife/ui/theme.hpp"
-#include "memlife/ui/tracedocument.hpp"
-#include "memlife/ui/viewpage.hpp"
+#include "charts/livebyteschart.hpp"
+#include "pages/overviewpage.hpp"
+#include "style/style.hpp"
+#include "teaching/teachingpage.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
+#include "window/viewregistry.hpp"
 
 namespace {
 
@@ -62,6 +68,19 @@ double peakRssMiB() {
         if (line.startsWith("VmHWM:"))
             return line.mid(6).trimmed().split(' ').front().toDouble() / 1024.0;
     return -1;
+}
+
+// The last millisecond (or less, for a shorter one) of the session that lasts longest.
+std::pair<std::uint64_t, std::uint64_t>
+lastMillisecondOfLongestSession(const memlife::ui::LoadedTrace& trace) {
+    std::uint64_t begin = trace.firstNs(), end = trace.lastNs(), longest = 0;
+    for (const auto& s : trace.sessions) {
+        const std::uint64_t close = s.closed() ? s.close_ns : trace.lastNs();
+        if (close > s.open_ns && close - s.open_ns > longest)
+            longest = close - s.open_ns, begin = s.open_ns, end = close;
+    }
+    constexpr std::uint64_t kMillisecond = 1'000'000;
+    return {end - std::min(end - begin, kMillisecond), end};
 }
 
 void fail(const QString& message) {
@@ -112,12 +131,14 @@ int main(int argc, char** argv) {
                                      QStringLiteral("NAME"));
     QCommandLineOption firstPaintOption(QStringLiteral("report-first-paint"));
     firstPaintOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption zoomOption(QStringLiteral("report-zoom"));
+    zoomOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption teachingStepOption(QStringLiteral("teaching-step"), QString(),
                                           QStringLiteral("N"));
     teachingStepOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption teachingWhatIfOption(QStringLiteral("teaching-what-if"));
     teachingWhatIfOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption,
+    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption, zoomOption,
                        teachingStepOption, teachingWhatIfOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
@@ -173,13 +194,37 @@ int main(int argc, char** argv) {
         });
     }
 
+    QElapsedTimer zoomClock;
+    QTimer zoomWhenIdle; // the zoom is timed on a settled chart, as a user's would be
+    zoomWhenIdle.setInterval(10);
     if (reportFirstPaint) {
         window.setCurrentView(QStringLiteral("overview"));
         auto* overview =
             static_cast<memlife::ui::OverviewPage*>(window.page(QStringLiteral("overview")));
-        QObject::connect(overview->chart(), &memlife::ui::LiveBytesChart::firstPainted, &app, [&] {
+        memlife::ui::LiveBytesChart* chart = overview->chart();
+        const bool reportZoom = parser.isSet(zoomOption);
+        QObject::connect(chart, &memlife::ui::LiveBytesChart::firstPainted, &app, [&, chart] {
             std::printf("first_paint_ms=%lld\npeak_rss_mb=%.1f\n",
                         static_cast<long long>(msSinceProcessStart(sinceMain)), peakRssMiB());
+            std::fflush(stdout);
+            if (!reportZoom) {
+                QApplication::exit(0);
+                return;
+            }
+            zoomWhenIdle.start();
+        });
+        QObject::connect(&zoomWhenIdle, &QTimer::timeout, &app, [&, chart] {
+            if (window.isBusy()) return;
+            zoomWhenIdle.stop();
+            const auto [begin, end] = lastMillisecondOfLongestSession(*window.document()->trace());
+            zoomClock.start();
+            chart->zoomToWindow(begin, end);
+            chart->requeryNow();
+        });
+        QObject::connect(chart, &memlife::ui::LiveBytesChart::requeried, &app, [&, chart] {
+            if (!zoomClock.isValid() || chart->isPending()) return;
+            chart->repaint();
+            std::printf("zoom_last_ms_ms=%.1f\n", double(zoomClock.nsecsElapsed()) / 1e6);
             std::fflush(stdout);
             QApplication::exit(0);
         });

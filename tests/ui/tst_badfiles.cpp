@@ -11,12 +11,13 @@
 #include <random>
 #include <sqlite3.h>
 
-#include "memlife/ui/growthchart.hpp"
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "charts/growthchart.hpp"
+#include "charts/livebyteschart.hpp"
+#include "pages/growthpage.hpp"
+#include "pages/overviewpage.hpp"
 #include "trace_fixture.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;
@@ -141,14 +142,17 @@ void TestBadFiles::damagedBatchesAfterOpen() {
     LiveBytesChart* live =
         qobject_cast<OverviewPage*>(window.page(QStringLiteral("overview")))->chart();
     live->requeryNow();
+    QTRY_VERIFY_WITH_TIMEOUT(!live->isPending(), 10000);
     expectReadError(live->chart()->title());
     const std::uint64_t first = window.document()->trace()->sessions.front().id;
     window.document()->setSelection({first}); // request marks: the request batches
     live->requeryNow();
+    QTRY_VERIFY_WITH_TIMEOUT(!live->isPending(), 10000);
     expectReadError(live->chart()->title());
 
     QVERIFY(window.setCurrentView(QStringLiteral("growth")));
     GrowthChart* growth = qobject_cast<GrowthPage*>(window.page(QStringLiteral("growth")))->chart();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
     expectReadError(growth->chart()->title());
 
     QVERIFY(window.setCurrentView(QStringLiteral("events")));

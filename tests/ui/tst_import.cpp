@@ -23,12 +23,12 @@
 
 #include "memlife/data/import.hpp"
 #include "memlife/data/reader.hpp"
-#include "memlife/ui/importtask.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/sessionsmodel.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "models/sessionsmodel.hpp"
+#include "pages/overviewpage.hpp"
 #include "trace_fixture.hpp"
+#include "window/importtask.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;

@@ -9,17 +9,23 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
-#include "memlife/ui/blocksmodel.hpp"
-#include "memlife/ui/eventlogmodel.hpp"
-#include "memlife/ui/format.hpp"
-#include "memlife/ui/growthchart.hpp"
-#include "memlife/ui/livebyteschart.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/pages.hpp"
-#include "memlife/ui/sessionsmodel.hpp"
-#include "memlife/ui/theme.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "charts/growthchart.hpp"
+#include "charts/livebyteschart.hpp"
+#include "jobs/readerpool.hpp"
+#include "models/blocksmodel.hpp"
+#include "models/eventlogmodel.hpp"
+#include "models/sessionsmodel.hpp"
+#include "models/sessionsproxy.hpp"
+#include "pages/blockspage.hpp"
+#include "pages/eventspage.hpp"
+#include "pages/growthpage.hpp"
+#include "pages/leakspage.hpp"
+#include "pages/overviewpage.hpp"
+#include "style/format.hpp"
+#include "style/style.hpp"
 #include "trace_fixture.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;
@@ -43,12 +49,18 @@ private Q_SLOTS:
     void eventLogCounts();
     void exports();
     void darkPalette();
+    void cleanupTestCase();
 
 private:
     template <class Page> Page* page(const char* name) {
         return qobject_cast<Page*>(window_->page(QString::fromLatin1(name)));
     }
     void waitIdle() { QTRY_VERIFY_WITH_TIMEOUT(!window_->isBusy(), 10000); }
+    // Queries the chart at once and waits for its job: charts never read on the GUI thread.
+    static void requery(LiveBytesChart* chart) {
+        chart->requeryNow();
+        QTRY_VERIFY_WITH_TIMEOUT(!chart->isPending(), 10000);
+    }
 
     QTemporaryDir dir_;
     QString path_;
@@ -98,7 +110,7 @@ void TestMainWindow::seriesOfTheLeakySession() {
         overview->proxy()->mapFromSource(overview->model()->index(row, 0)).row());
     QCOMPARE(window_->document()->selection(), std::vector<std::uint64_t>{ids_.leaky});
     LiveBytesChart* chart = overview->chart();
-    chart->requeryNow();
+    requery(chart);
     QLineSeries* series = chart->seriesFor(ids_.leaky);
     QVERIFY(series);
     QCOMPARE(chart->sessions().size(), std::size_t(1));
@@ -129,7 +141,7 @@ void TestMainWindow::seriesOfTheLeakySession() {
 void TestMainWindow::corruptionMarker() {
     window_->document()->setSelection({ids_.corrupt});
     LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
-    chart->requeryNow();
+    requery(chart);
     QCOMPARE(chart->corruptionMarkerCount(), 1);
     QCOMPARE(chart->corruptionSeries()->count(), 1);
     const QString tip = chart->corruptionToolTip(0);
@@ -144,7 +156,7 @@ void TestMainWindow::corruptionMarker() {
 void TestMainWindow::topSessionsWhenNothingSelected() {
     LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
     window_->document()->setSelection({});
-    chart->requeryNow();
+    requery(chart);
     QCOMPARE(chart->sessions().size(), std::size_t(4));  // all 4 < the top 8
     QCOMPARE(chart->sessions().front(), ids_.leaky);     // highest peak first
     QCOMPARE(chart->requestMarkCount(), std::size_t(0)); // marks only for a selection
@@ -154,7 +166,7 @@ void TestMainWindow::topSessionsWhenNothingSelected() {
 void TestMainWindow::zoomRequeriesTheWindow() {
     window_->document()->setSelection({ids_.leaky});
     LiveBytesChart* chart = page<OverviewPage>("overview")->chart();
-    chart->requeryNow();
+    requery(chart);
     const int fullPoints = chart->seriesFor(ids_.leaky)->count();
     const data::TimeWindow full = chart->visibleWindow();
     const data::SessionRow* s = window_->document()->trace()->session(ids_.leaky);
@@ -178,10 +190,12 @@ void TestMainWindow::zoomRequeriesTheWindow() {
 void TestMainWindow::growthSlopeOfTheKeepAliveLeak() {
     QVERIFY(window_->setCurrentView(QStringLiteral("growth")));
     GrowthChart* chart = page<GrowthPage>("growth")->chart();
+    waitIdle();
     // Nothing selected: the steepest sessions, the leaky one first.
     QVERIFY(!chart->sessions().empty());
     QCOMPARE(chart->sessions().front(), ids_.leaky);
     window_->document()->setSelection({ids_.leaky, ids_.clean});
+    waitIdle();
     const LinearFit leaky = chart->fit(ids_.leaky);
     QCOMPARE(leaky.points, std::size_t(Trace::kLeakRequests));
     QVERIFY2(std::abs(leaky.slope - Trace::kLeakPerRequest) < 0.5,
@@ -239,7 +253,10 @@ void TestMainWindow::exports() {
     QString error;
     QVERIFY2(window_->exportChart(png, &error), qPrintable(error));
     QVERIFY2(window_->exportChart(svg, &error), qPrintable(error));
-    QVERIFY2(window_->exportTable(csv, &error), qPrintable(error));
+    QSignalSpy exported(window_.get(), &MainWindow::tableExported);
+    window_->exportTable(csv);
+    QCOMPARE(exported.count(), 1); // a table in memory: at once
+    QCOMPARE(exported.front().at(1).toString(), QString());
     QImage image(png);
     QVERIFY(!image.isNull() && image.width() > 100);
     QFile svgFile(svg);
@@ -254,7 +271,10 @@ void TestMainWindow::exports() {
     QVERIFY(window_->setCurrentView(QStringLiteral("events")));
     waitIdle();
     const QString events = dir_.filePath(QStringLiteral("events.csv"));
-    QVERIFY2(window_->exportTable(events, &error), qPrintable(error));
+    window_->exportTable(events); // streamed from the trace in a job
+    QVERIFY(exported.wait(10000));
+    QCOMPARE(exported.last().at(0).toString(), events);
+    QCOMPARE(exported.last().at(1).toString(), QString());
     QFile eventsFile(events);
     QVERIFY(eventsFile.open(QIODevice::ReadOnly));
     QCOMPARE(std::uint64_t(eventsFile.readAll().count('\n')),
@@ -271,6 +291,12 @@ void TestMainWindow::darkPalette() {
     QVERIFY(applyPalette(QStringLiteral("light")));
     QTRY_VERIFY(chart->chart()->backgroundBrush().color().lightness() > 200);
     QVERIFY(!applyPalette(QStringLiteral("purple")));
+}
+
+// Every test above drove the window through loads, selections, zooms and exports: none of
+// it read the trace on the GUI thread (the loader and the jobs did).
+void TestMainWindow::cleanupTestCase() {
+    QCOMPARE(ReaderPool::guiThreadUses(), std::uint64_t(0));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -8,14 +8,16 @@
 
 #include <cstring>
 
-#include "memlife/ui/blocksmodel.hpp"
-#include "memlife/ui/eventlogmodel.hpp"
-#include "memlife/ui/format.hpp"
-#include "memlife/ui/leaksuspectsmodel.hpp"
-#include "memlife/ui/sessionsmodel.hpp"
-#include "memlife/ui/tailinspector.hpp"
-#include "memlife/ui/traceloader.hpp"
+#include "models/blocksmodel.hpp"
+#include "models/eventlogmodel.hpp"
+#include "models/leaksuspectsmodel.hpp"
+#include "models/rankedproxy.hpp"
+#include "models/sessionsmodel.hpp"
+#include "models/sessionsproxy.hpp"
+#include "pages/tailinspector.hpp"
+#include "style/format.hpp"
 #include "trace_fixture.hpp"
+#include "window/traceloader.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;
@@ -266,7 +268,7 @@ void TestModels::eventLogWindowBeyondTheFirst() {
     QVERIFY(model.eventAt(middle));
     Event expected;
     int n = 0;
-    trace_->reader->for_each_event([&](const Event& e) {
+    data::TraceReader(trace_->path.toStdString()).for_each_event([&](const Event& e) {
         if (n++ < middle) return true;
         expected = e;
         return false;

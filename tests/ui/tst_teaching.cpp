@@ -17,12 +17,15 @@
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
-#include "memlife/ui/mainwindow.hpp"
-#include "memlife/ui/teachingmodel.hpp"
-#include "memlife/ui/teachingpage.hpp"
-#include "memlife/ui/teachingtexts.hpp"
-#include "memlife/ui/tracedocument.hpp"
+#include "teaching/teachingdiagram.hpp"
+#include "teaching/teachinggrowthchart.hpp"
+#include "teaching/teachingmodel.hpp"
+#include "teaching/teachingpage.hpp"
+#include "teaching/teachingscopechart.hpp"
+#include "teaching/teachingtexts.hpp"
 #include "trace_fixture.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;

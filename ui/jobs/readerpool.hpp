@@ -1,0 +1,54 @@
+// The readers of one trace for the jobs: a TraceReader serves one thread at a time, so a job
+// borrows one (opened on first need, kept for the next job: its SQLite cache stays warm)
+// and gives it back when done. Never used on the GUI thread: after the loader, every read
+// of a trace happens in a job (guiThreadUses() counts violations, for the tests).
+#pragma once
+
+#include <QString>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "memlife/data/reader.hpp"
+
+namespace memlife::ui {
+
+class ReaderPool {
+public:
+    static constexpr std::size_t kMaxIdle = 4;
+
+    explicit ReaderPool(const QString& path);
+
+    // Runs fn(const data::TraceReader&) with a reader no other thread uses meanwhile and
+    // returns what fn returns. Throws data::TraceError when no reader can be opened.
+    template <class Fn> decltype(auto) use(Fn&& fn) {
+        Lease lease(*this);
+        return fn(static_cast<const data::TraceReader&>(*lease.reader));
+    }
+    // Adds a reader already open (the loader's), for later jobs.
+    void give(std::unique_ptr<data::TraceReader> reader);
+
+    // How many times a reader was taken on the GUI thread, since the process started.
+    static std::uint64_t guiThreadUses();
+
+private:
+    struct Lease {
+        explicit Lease(ReaderPool& pool) : pool(pool), reader(pool.take()) {}
+        ~Lease() { pool.give(std::move(reader)); }
+        Lease(const Lease&) = delete;
+        Lease& operator=(const Lease&) = delete;
+        ReaderPool& pool;
+        std::unique_ptr<data::TraceReader> reader;
+    };
+    std::unique_ptr<data::TraceReader> take();
+
+    std::string path_;
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<data::TraceReader>> idle_;
+};
+
+} // namespace memlife::ui

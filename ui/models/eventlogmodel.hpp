@@ -1,0 +1,89 @@
+// The event log: every event of the trace (or of one session), optionally of one kind.
+// Millions of rows with bounded memory: a job counts the matching events (rows appear as
+// they are counted), and data() is served from a window of kWindow decoded events that
+// another job refills around the rows being looked at. The reader streams and cannot seek
+// by kind, so a refill with a kind filter rescans from the start: cost grows with the row.
+#pragma once
+
+#include <QAbstractTableModel>
+
+#include <optional>
+#include <vector>
+
+#include "jobs/jobtracker.hpp"
+#include "memlife/event.hpp"
+#include "window/loadedtrace.hpp"
+
+namespace memlife::ui {
+
+class EventLogModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    enum Column {
+        Index,
+        Time,
+        Session,
+        Request,
+        Kind,
+        Notification,
+        Block,
+        Size,
+        Scope,
+        Address,
+        ColumnCount
+    };
+    static constexpr int kWindow = 8192;
+
+    explicit EventLogModel(QObject* parent = nullptr);
+
+    // Restarts counting; nullopt session = all sessions, nullopt kind = every kind.
+    void setSource(TracePtr trace, std::optional<std::uint64_t> session,
+                   std::optional<EventKind> kind);
+    const TracePtr& trace() const { return trace_; }
+    std::optional<std::uint64_t> session() const { return session_; }
+    std::optional<EventKind> kind() const { return kind_; }
+    bool isCounting() const { return counting_.isRunning(); }
+    // True while counting, exporting, or reading a window data() asked for.
+    bool isBusy() const {
+        return counting_.isRunning() || fetching_.isRunning() || exporting_.isRunning();
+    }
+    // The decoded event at `row` if it is in the current window.
+    const Event* eventAt(int row) const;
+
+    // Streams every matching event to a CSV file in a job; exported() follows.
+    void exportCsv(const QString& file);
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+Q_SIGNALS:
+    void countingFinished();
+    void windowLoaded();
+    void failed(const QString& message);
+    void exported(const QString& file, const QString& error); // error empty: written
+
+private:
+    void requestWindow(int row) const;
+    void startFetch(int row);
+    void appendCounted(std::uint64_t total);
+    void showHead(const std::vector<Event>& head);
+    // The text of every column but Index; firstNs is the trace's start.
+    static QStringList rowText(const Event& event, std::uint64_t firstNs);
+
+    TracePtr trace_;
+    std::optional<std::uint64_t> session_;
+    std::optional<EventKind> kind_;
+    int rows_ = 0;
+    int windowStart_ = 0;
+    std::vector<Event> window_;
+    mutable int wantedRow_ = -1; // set by data() for rows outside the window
+    mutable bool fetchQueued_ = false;
+    JobTracker counting_;
+    JobTracker fetching_;
+    JobTracker exporting_;
+};
+
+} // namespace memlife::ui

@@ -1,0 +1,32 @@
+// The sessions table: one row per connection, from the trace's summary table, in the
+// trace's order.
+#pragma once
+
+#include "models/sessiontablemodel.hpp"
+
+namespace memlife::ui {
+
+class SessionsModel : public SessionTableModel {
+    Q_OBJECT
+public:
+    enum Column {
+        Id,
+        Peer,
+        Opened,
+        Closed,
+        Duration,
+        Requests,
+        PeakBytes,
+        ReleasedAtClose,
+        GrowthPerRequest,
+        Corruptions,
+        Leaks,
+        ColumnCount
+    };
+
+    explicit SessionsModel(QObject* parent = nullptr);
+    void setTrace(TracePtr trace);
+    int rowOf(std::uint64_t session) const; // -1 if absent
+};
+
+} // namespace memlife::ui

@@ -1,0 +1,60 @@
+// What every table with one row per session shares (the sessions table, the leak
+// suspects): rows pointing into the loaded trace's sessions, the roles (SessionIdRole,
+// ProblemRole, SortRole on each column), the problem icons, tints and alignment. A model on
+// top says which sessions, in which order, and which columns.
+#pragma once
+
+#include <QAbstractTableModel>
+
+#include <vector>
+
+#include "models/itemroles.hpp"
+#include "window/loadedtrace.hpp"
+
+namespace memlife::ui {
+
+class SessionTableModel : public QAbstractTableModel {
+    Q_OBJECT
+public:
+    // One column: its header, what SortRole and DisplayRole give for a session.
+    struct Column {
+        const char* title; // translated in this class' context
+        QVariant (*sort)(const data::SessionRow& session, const LoadedTrace& trace);
+        QString (*text)(const data::SessionRow& session, const LoadedTrace& trace);
+        const char* toolTip = nullptr; // of the header, if any
+        Qt::Alignment alignment = Qt::AlignRight;
+    };
+    // The columns both tables show.
+    static Column idColumn(const char* title);
+    static Column peerColumn();
+    static Column requestsColumn();
+    static Column peakColumn();
+    static Column growthColumn();
+
+    const data::SessionRow* row(int row) const;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+
+protected:
+    struct Options {
+        bool tintCorruptions = true; // else only leaks tint the row
+        bool rowToolTips = true;     // "Session 3: 1 corruption(s), ..." on problem rows
+        bool rankHeader = false;     // the vertical header numbers the rows 1, 2, ...
+    };
+    SessionTableModel(std::vector<Column> columns, Options options, QObject* parent);
+    // The trace and the sessions shown, in order (pointers into trace->sessions).
+    void setRows(TracePtr trace, std::vector<const data::SessionRow*> rows);
+    const TracePtr& trace() const { return trace_; }
+
+private:
+    std::vector<Column> columns_;
+    Options options_;
+    TracePtr trace_;
+    std::vector<const data::SessionRow*> rows_;
+};
+
+} // namespace memlife::ui

@@ -1,0 +1,26 @@
+// The growth view: live bytes at each request end per connection, with the fitted slope.
+#pragma once
+
+#include "pages/viewpage.hpp"
+
+namespace memlife::ui {
+
+class GrowthChart;
+
+class GrowthPage : public ViewPage {
+    Q_OBJECT
+public:
+    GrowthPage(TraceDocument* document, QWidget* parent);
+    QChartView* chartView() override;
+    bool isBusy() const override;
+    GrowthChart* chart() const { return chart_; }
+
+protected:
+    void traceChanged() override;
+    void refresh() override;
+
+private:
+    GrowthChart* chart_;
+};
+
+} // namespace memlife::ui

@@ -1,0 +1,37 @@
+// The leak suspects: sessions that grow per request or leaked blocks, ranked.
+#pragma once
+
+#include "pages/viewpage.hpp"
+
+class QComboBox;
+class QLabel;
+class QTableView;
+
+namespace memlife::ui {
+
+class LeakSuspectsModel;
+class RankedProxy;
+
+class LeaksPage : public ViewPage {
+    Q_OBJECT
+public:
+    enum Ranking { ByGrowth, ByLeakedBytes };
+    LeaksPage(TraceDocument* document, QWidget* parent);
+    QAbstractItemModel* tableModel() override;
+    void setRanking(Ranking ranking);
+    LeakSuspectsModel* model() const { return model_; }
+    QTableView* table() const { return table_; }
+
+protected:
+    void traceChanged() override;
+    void refresh() override {}
+
+private:
+    LeakSuspectsModel* model_;
+    RankedProxy* proxy_;
+    QComboBox* ranking_;
+    QTableView* table_;
+    QLabel* summary_;
+};
+
+} // namespace memlife::ui

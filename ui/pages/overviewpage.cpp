@@ -1,0 +1,135 @@
+#include "pages/overviewpage.hpp"
+
+#include <QCheckBox>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSplitter>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+#include "charts/livebyteschart.hpp"
+#include "models/itemroles.hpp"
+#include "models/sessionsmodel.hpp"
+#include "models/sessionsproxy.hpp"
+#include "pages/pagelayout.hpp"
+#include "style/format.hpp"
+#include "window/tracedocument.hpp"
+
+namespace memlife::ui {
+
+OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
+    : ViewPage(document, parent), model_(new SessionsModel(this)), proxy_(new SessionsProxy(this)) {
+    proxy_->setSourceModel(model_);
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(4, 4, 4, 4);
+
+    auto* top = toolbarRow(layout);
+    filter_ = new QLineEdit(this);
+    filter_->setObjectName(QStringLiteral("sessionFilter"));
+    filter_->setPlaceholderText(tr("Filter sessions by id or peer"));
+    filter_->setClearButtonEnabled(true);
+    problemsOnly_ = new QCheckBox(tr("Only sessions with corruptions or leaks"), this);
+    count_ = new QLabel(this);
+    top->addWidget(filter_, 1);
+    top->addWidget(problemsOnly_);
+    top->addWidget(count_);
+
+    splitter_ = new QSplitter(Qt::Vertical, this);
+    table_ = makeTable(splitter_, true);
+    table_->setObjectName(QStringLiteral("sessionsTable"));
+    table_->setModel(proxy_);
+    table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    table_->sortByColumn(SessionsModel::Id, Qt::AscendingOrder);
+    table_->horizontalHeader()->setStretchLastSection(false);
+    table_->horizontalHeader()->setSectionResizeMode(SessionsModel::Peer, QHeaderView::Stretch);
+    chart_ = new LiveBytesChart(splitter_);
+    chart_->setObjectName(QStringLiteral("liveBytesChart"));
+    splitter_->addWidget(table_);
+    splitter_->addWidget(chart_);
+    splitter_->setStretchFactor(0, 2);
+    splitter_->setStretchFactor(1, 3);
+    splitter_->setSizes({320, 480}); // the chart gets the larger share; proportions scale
+    layout->addWidget(splitter_, 1);
+
+    connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
+        proxy_->setText(text);
+        updateCount();
+    });
+    connect(problemsOnly_, &QCheckBox::toggled, this, [this](bool on) {
+        proxy_->setProblemsOnly(on);
+        updateCount();
+    });
+    connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &OverviewPage::selectionFromTable);
+    connect(document, &TraceDocument::selectionChanged, this, &OverviewPage::selectionToTable);
+    connect(chart_, &LiveBytesChart::requeried, this, &ViewPage::busyChanged);
+    connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
+}
+
+QChartView* OverviewPage::chartView() {
+    return chart_;
+}
+
+QAbstractItemModel* OverviewPage::tableModel() {
+    return proxy_;
+}
+
+bool OverviewPage::isBusy() const {
+    return chart_->isPending();
+}
+
+QByteArray OverviewPage::saveLayout() const {
+    return splitter_->saveState();
+}
+
+void OverviewPage::restoreLayout(const QByteArray& state) {
+    splitter_->restoreState(state);
+}
+
+void OverviewPage::traceChanged() {
+    model_->setTrace(document()->trace());
+    chart_->setTrace(document()->trace());
+    table_->resizeColumnsToContents();
+    updateCount();
+}
+
+void OverviewPage::refresh() {
+    chart_->setSessions(document()->chartSessions(), !document()->selection().empty());
+}
+
+void OverviewPage::updateCount() {
+    count_->setText(tr("%1 of %2 sessions")
+                        .arg(formatCount(std::uint64_t(proxy_->rowCount())))
+                        .arg(formatCount(std::uint64_t(model_->rowCount()))));
+}
+
+void OverviewPage::selectionFromTable() {
+    if (syncing_) return;
+    std::vector<std::uint64_t> ids;
+    for (const QModelIndex& index : table_->selectionModel()->selectedRows())
+        ids.push_back(index.data(SessionIdRole).toULongLong());
+    std::sort(ids.begin(), ids.end());
+    syncing_ = true;
+    document()->setSelection(std::move(ids));
+    syncing_ = false;
+}
+
+void OverviewPage::selectionToTable() {
+    if (syncing_) return;
+    syncing_ = true;
+    QItemSelection selection;
+    for (std::uint64_t id : document()->selection()) {
+        const int row = model_->rowOf(id);
+        if (row < 0) continue;
+        const QModelIndex index = proxy_->mapFromSource(model_->index(row, 0));
+        if (index.isValid()) selection.select(index, index);
+    }
+    table_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect |
+                                                    QItemSelectionModel::Rows);
+    syncing_ = false;
+}
+
+} // namespace memlife::ui

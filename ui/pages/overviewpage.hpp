@@ -1,0 +1,54 @@
+// The overview: the sessions table (filter, problems only) over the live-bytes chart of the
+// selected sessions (or of those with the highest peak).
+#pragma once
+
+#include "pages/viewpage.hpp"
+
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QSplitter;
+class QTableView;
+
+namespace memlife::ui {
+
+class LiveBytesChart;
+class SessionsModel;
+class SessionsProxy;
+
+class OverviewPage : public ViewPage {
+    Q_OBJECT
+public:
+    OverviewPage(TraceDocument* document, QWidget* parent);
+    QChartView* chartView() override;
+    QAbstractItemModel* tableModel() override;
+    bool isBusy() const override;
+    QByteArray saveLayout() const override;
+    void restoreLayout(const QByteArray& state) override;
+
+    LiveBytesChart* chart() const { return chart_; }
+    QTableView* table() const { return table_; }
+    SessionsModel* model() const { return model_; }
+    SessionsProxy* proxy() const { return proxy_; }
+
+protected:
+    void traceChanged() override;
+    void refresh() override;
+
+private:
+    void selectionFromTable();
+    void selectionToTable();
+    void updateCount();
+
+    SessionsModel* model_;
+    SessionsProxy* proxy_;
+    QLineEdit* filter_;
+    QCheckBox* problemsOnly_;
+    QLabel* count_;
+    QTableView* table_;
+    LiveBytesChart* chart_;
+    QSplitter* splitter_;
+    bool syncing_ = false;
+};
+
+} // namespace memlife::ui

@@ -1,0 +1,118 @@
+#include "style/style.hpp"
+
+#include <QAbstractAxis>
+#include <QApplication>
+#include <QChart>
+#include <QLegend>
+#include <QPalette>
+#include <QStyle>
+#include <QStyleFactory>
+
+namespace memlife::ui {
+
+namespace {
+QString& current() {
+    static QString name = QStringLiteral("system");
+    return name;
+}
+
+QPalette darkPalette() {
+    QPalette p;
+    const QColor window(0x2b, 0x2d, 0x30), base(0x1e, 0x1f, 0x22), text(0xe6, 0xe6, 0xe6);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, QColor(0x27, 0x29, 0x2c));
+    p.setColor(QPalette::ToolTipBase, base);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x8c, 0x8c, 0x8c));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::white);
+    p.setColor(QPalette::Light, QColor(0x45, 0x47, 0x4a));
+    p.setColor(QPalette::Midlight, QColor(0x3a, 0x3c, 0x3f));
+    p.setColor(QPalette::Mid, QColor(0x50, 0x52, 0x56));
+    p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
+    p.setColor(QPalette::Shadow, Qt::black);
+    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7a, 0xd6));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Link, QColor(0x6c, 0xa6, 0xf0));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    return p;
+}
+} // namespace
+
+bool applyPalette(const QString& name) {
+    if (name == QLatin1String("dark")) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QApplication::setPalette(darkPalette());
+    } else if (name == QLatin1String("light")) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QApplication::setPalette(QApplication::style()->standardPalette());
+    } else if (name == QLatin1String("system")) {
+        QApplication::setPalette(QPalette());
+    } else {
+        return false;
+    }
+    current() = name;
+    return true;
+}
+
+QString currentPaletteName() {
+    return current();
+}
+
+QColor corruptionColor() {
+    return QColor(0xe0, 0x30, 0x30);
+}
+
+QColor leakColor() {
+    return QColor(0xf0, 0x8c, 0x00);
+}
+
+QColor rowTint(const QColor& color) {
+    QColor tint = color;
+    tint.setAlpha(56);
+    return tint;
+}
+
+QIcon corruptionIcon() {
+    return QApplication::style()->standardIcon(QStyle::SP_MessageBoxCritical);
+}
+
+QColor seriesColor(std::size_t index) {
+    static const QRgb colors[] = {0x4e79a7, 0x59a14f, 0xb07aa1, 0x17becf, 0x9c755f,
+                                  0xbcbd22, 0xff9da7, 0x76b7b2, 0x8c8cd9, 0x7f7f7f};
+    return QColor(colors[index % (sizeof colors / sizeof colors[0])]);
+}
+
+QIcon leakIcon() {
+    return QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning);
+}
+
+void styleChart(QChart* chart, const QPalette& pal, const QFont& font,
+                std::initializer_list<QAbstractAxis*> axes) {
+    const bool dark = pal.color(QPalette::Window).lightness() < 128;
+    chart->setTheme(dark ? QChart::ChartThemeDark : QChart::ChartThemeLight);
+    chart->setBackgroundBrush(pal.base());
+    chart->setBackgroundRoundness(0);
+    chart->setTitleBrush(pal.text());
+    QFont title = font;
+    title.setBold(true);
+    chart->setTitleFont(title);
+    chart->legend()->setLabelColor(pal.color(QPalette::Text));
+    chart->legend()->setFont(font);
+    for (QAbstractAxis* axis : axes) {
+        axis->setLabelsBrush(pal.text());
+        axis->setTitleBrush(pal.text());
+        axis->setLabelsFont(font);
+        axis->setTitleFont(font);
+        axis->setGridLineColor(pal.color(QPalette::Mid));
+        axis->setLinePenColor(pal.color(QPalette::Mid));
+    }
+}
+
+} // namespace memlife::ui

@@ -1,0 +1,32 @@
+// The teaching view's words: for each notification, when it fires, what a filter may do
+// there and how long memory allocated there lives; the same for the steps that are not
+// notifications (connection open/close, request begin/end). Our own words, kept in one
+// table (teachingtexts.cpp) so they can be reviewed together.
+#pragma once
+
+#include <QString>
+
+#include "teaching/teachingmodel.hpp"
+
+namespace memlife::ui {
+
+struct StepLesson {
+    QString name;        // "URL_MAP", "Request ends"
+    QString when;        // when it fires / happens
+    QString filterMay;   // what a filter may do there (empty for non-notifications)
+    QString memoryLives; // what memory allocated there lives until
+};
+
+StepLesson lessonFor(DiagramSlot slot);
+// A one-line caption: "URL_MAP (request 2, 2nd time)".
+QString stepCaption(const TeachingStep& step);
+// The explanation of a step as rich text: the lesson, what this step allocated and
+// released, the live bytes by scope, and the order violations with their rules.
+QString stepExplanation(const TeachingScript& script, int step);
+// The description of a rule id of the order checker ("" if unknown).
+QString ruleDescription(const std::string& rule);
+// The short condition badge of a diagram row ("1st request", "on 401", ...), or "".
+QString conditionBadge(DiagramSlot slot);
+bool slotRepeats(DiagramSlot slot);
+
+} // namespace memlife::ui

@@ -1,0 +1,46 @@
+// What the loader hands to the models: the trace's summary tables, read once on a worker
+// thread, plus the readers that jobs borrow afterwards for on-demand queries (series,
+// requests, blocks, events). Events and blocks are never held whole: their models stream
+// them. Nothing here reads the trace on the GUI thread.
+#pragma once
+
+#include <QString>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "jobs/readerpool.hpp"
+#include "memlife/data/trace.hpp"
+
+namespace memlife::ui {
+
+struct LoadedTrace {
+    QString path;
+    // For jobs only (jobs/jobtracker.hpp): a reader serves one thread at a time.
+    std::shared_ptr<ReaderPool> readers;
+    data::TraceInfo info;
+    std::vector<data::SessionRow> sessions;
+    std::vector<data::CorruptionRow> corruptions;
+    std::vector<data::LeakRow> leaks;
+
+    // Builds the id -> row index and the time span; called after filling sessions.
+    void index();
+    const data::SessionRow* session(std::uint64_t id) const;
+    // The first and last timestamps (trace metadata, or the sessions' span if absent).
+    std::uint64_t firstNs() const;
+    std::uint64_t lastNs() const;
+    // Ids of the n sessions with the highest peak bytes, highest first.
+    std::vector<std::uint64_t> topByPeak(std::size_t n) const;
+    // Ids of the n sessions with the steepest growth per request, steepest first.
+    std::vector<std::uint64_t> topByGrowth(std::size_t n) const;
+
+private:
+    std::unordered_map<std::uint64_t, std::size_t> byId_;
+    std::uint64_t firstNs_ = 0, lastNs_ = 0; // cached: models ask per cell
+};
+
+using TracePtr = std::shared_ptr<const LoadedTrace>;
+
+} // namespace memlife::ui

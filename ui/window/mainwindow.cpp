@@ -1,0 +1,428 @@
+#include "window/mainwindow.hpp"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QChartView>
+#include <QCloseEvent>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+
+#include "export/chartexport.hpp"
+#include "pages/viewpage.hpp"
+#include "style/format.hpp"
+#include "style/style.hpp"
+#include "window/tracedocument.hpp"
+#include "window/traceloader.hpp"
+#include "window/viewregistry.hpp"
+
+namespace memlife::ui {
+
+MainWindow::MainWindow(bool persistent, QWidget* parent)
+    : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
+      loader_(new TraceLoader(this)), importer_(new ImportTask(this)) {
+    setWindowTitle(tr("memlife"));
+    setAcceptDrops(true);
+    tabs_ = new QTabWidget(this);
+    tabs_->setDocumentMode(true);
+    for (const ViewInfo& view : views()) {
+        ViewPage* page = view.create(document_, tabs_);
+        page->setObjectName(view.name + QStringLiteral("Page"));
+        tabs_->addTab(page, view.title);
+        pages_.emplace_back(view.name, page);
+        connect(page, &ViewPage::viewRequested, this, &MainWindow::setCurrentView);
+        connect(page, &ViewPage::busyChanged, this, &MainWindow::busyChanged);
+        connect(page, &ViewPage::tableExported, this, &MainWindow::tableExported);
+    }
+    setCentralWidget(tabs_);
+    connect(tabs_, &QTabWidget::currentChanged, this, [this] {
+        updateActions();
+        Q_EMIT busyChanged();
+    });
+
+    status_ = new QLabel(tr("Open a trace with File > Open, or drop one on the window."), this);
+    status_->setObjectName(QStringLiteral("statusText"));
+    progress_ = new QProgressBar(this);
+    progress_->setRange(0, 100);
+    progress_->setMaximumWidth(220);
+    progress_->setVisible(false);
+    cancel_ = new QPushButton(tr("Cancel"), this);
+    cancel_->setVisible(false);
+    statusBar()->addWidget(status_, 1);
+    statusBar()->addPermanentWidget(progress_);
+    statusBar()->addPermanentWidget(cancel_);
+    cancel_->setObjectName(QStringLiteral("cancelButton"));
+    connect(cancel_, &QPushButton::clicked, this, [this] {
+        loader_->cancel();
+        importer_->cancel();
+    });
+
+    connect(loader_, &TraceLoader::started, this,
+            [this](const QString& path) { showProgress(tr("Loading %1…").arg(path)); });
+    connect(loader_, &TraceLoader::progressChanged, progress_, &QProgressBar::setValue);
+    connect(loader_, &TraceLoader::loaded, this, [this](const TracePtr& trace) {
+        document_->setTrace(trace);
+        onLoaded();
+    });
+    connect(loader_, &TraceLoader::failed, this, &MainWindow::onFailed);
+    connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
+        hideProgressIfIdle();
+        status_->setText(tr("Loading %1 canceled.").arg(path));
+        Q_EMIT busyChanged();
+    });
+
+    connect(importer_, &ImportTask::started, this, [this](const QString& input) {
+        showProgress(tr("Importing %1…").arg(input));
+        updateActions();
+    });
+    connect(importer_, &ImportTask::progressChanged, this, [this](int percent) {
+        if (percent < 0) {
+            progress_->setRange(0, 0); // size unknown (a pipe): a busy indicator
+        } else {
+            progress_->setRange(0, 100);
+            progress_->setValue(percent);
+        }
+    });
+    connect(importer_, &ImportTask::finished, this, &MainWindow::onImported);
+    connect(importer_, &ImportTask::failed, this,
+            [this](const QString&, const QString& message) { onImportFailed(message); });
+    connect(importer_, &ImportTask::canceled, this, [this](const QString& input) {
+        hideProgressIfIdle();
+        updateActions();
+        status_->setText(tr("Import of %1 canceled; no trace written.").arg(input));
+        Q_EMIT importCanceled(input);
+        Q_EMIT busyChanged();
+    });
+
+    connect(this, &MainWindow::tableExported, this, [this](const QString&, const QString& error) {
+        if (!error.isEmpty()) showError(tr("Export failed"), error);
+    });
+
+    buildMenus();
+    resize(1400, 900);
+    if (persistent_) restoreSettings();
+    updateActions();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
+    recentMenu_ = file->addMenu(tr("Open &Recent"));
+    connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    QMenu* import = file->addMenu(tr("&Import"));
+    importActions_ << import->addAction(tr("&nginx debug log…"), this,
+                                        [this] { chooseAndImport(ImportKind::NginxLog); });
+    importActions_ << import->addAction(tr("&JSON lines…"), this,
+                                        [this] { chooseAndImport(ImportKind::JsonLines); });
+    import->addSeparator();
+    lenientImportAction_ = import->addAction(tr("&Lenient (skip malformed lines)"));
+    lenientImportAction_->setCheckable(true);
+    lenientImportAction_->setToolTip(
+        tr("Skip and count malformed lines instead of stopping at the first one"));
+    file->addSeparator();
+    exportChartAction_ =
+        file->addAction(tr("Export &Chart (PNG, SVG)…"), this, &MainWindow::chooseAndExportChart);
+    exportTableAction_ =
+        file->addAction(tr("Export &Table (CSV)…"), this, &MainWindow::chooseAndExportTable);
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    int shortcut = 1;
+    for (const auto& [name, page] : pages_) {
+        const QString viewName = name;
+        QAction* action = view->addAction(tabs_->tabText(tabs_->indexOf(page)), this,
+                                          [this, viewName] { setCurrentView(viewName); });
+        if (shortcut <= 9)
+            action->setShortcut(QKeySequence(Qt::ALT | Qt::Key(Qt::Key_0 + shortcut++)));
+    }
+    view->addSeparator();
+    QMenu* palette = view->addMenu(tr("&Palette"));
+    auto* group = new QActionGroup(palette);
+    for (const QString& name :
+         {QStringLiteral("system"), QStringLiteral("light"), QStringLiteral("dark")}) {
+        QAction* action = palette->addAction(name, this, [this, name] {
+            applyPalette(name);
+            if (persistent_) QSettings().setValue(QStringLiteral("palette"), name);
+        });
+        action->setCheckable(true);
+        action->setChecked(currentPaletteName() == name);
+        group->addAction(action);
+    }
+}
+
+void MainWindow::openTrace(const QString& path) {
+    lastError_.clear();
+    loader_->load(path);
+}
+
+void MainWindow::showProgress(const QString& text) {
+    status_->setText(text);
+    progress_->setRange(0, 100);
+    progress_->setValue(0);
+    progress_->setVisible(true);
+    cancel_->setVisible(true);
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::hideProgressIfIdle() {
+    // A load and an import may overlap (an import's result is opened while a trace loads).
+    if (loader_->isLoading() || importer_->isRunning()) return;
+    progress_->setVisible(false);
+    cancel_->setVisible(false);
+}
+
+void MainWindow::onLoaded() {
+    hideProgressIfIdle();
+    const TracePtr& trace = document_->trace();
+    const data::TraceInfo& info = trace->info;
+    std::uint64_t leaks = 0;
+    for (const auto& s : trace->sessions)
+        leaks += s.leaks;
+    QString text = tr("%1 — %2 sessions · %3 events · %4 corruptions · %5 leaks · %6")
+                       .arg(QFileInfo(trace->path).fileName())
+                       .arg(formatCount(trace->sessions.size()))
+                       .arg(formatCount(info.events))
+                       .arg(formatCount(trace->corruptions.size()))
+                       .arg(formatCount(leaks))
+                       .arg(QString::fromStdString(info.source));
+    if (info.dropped_events)
+        text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
+    if (info.time_resolution_ns > 1)
+        text += tr(" · times to %1: the order is real, times within a step are not")
+                    .arg(formatDuration(double(info.time_resolution_ns)));
+    if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
+        text = importSummary_ + QStringLiteral(" — ") + text;
+    importedTrace_.clear();
+    status_->setText(text);
+    setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
+    addRecent(trace->path);
+    Q_EMIT traceLoaded();
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::onFailed(const QString& path, const QString& message) {
+    hideProgressIfIdle();
+    importedTrace_.clear();
+    lastError_ = message;
+    status_->setText(message);
+    // A recent file that no longer opens leaves the list.
+    if (recent_.removeAll(path) && persistent_)
+        QSettings().setValue(QStringLiteral("recentFiles"), recent_);
+    showError(tr("Cannot open trace"), message);
+    Q_EMIT traceFailed(message);
+    Q_EMIT busyChanged();
+}
+
+bool MainWindow::importFile(ImportKind kind, const QString& input, const QString& output,
+                            bool lenient) {
+    if (importer_->isRunning()) return false;
+    lastError_.clear();
+    return importer_->start({kind, input, output, lenient});
+}
+
+void MainWindow::onImported(const QString& trace, const data::ImportStats& stats) {
+    lastImportStats_ = stats;
+    importSummary_ = tr("Imported %1: %2 sessions · %3 events · %4 lines skipped · %5 malformed")
+                         .arg(QFileInfo(importer_->request().input).fileName())
+                         .arg(formatCount(stats.sessions))
+                         .arg(formatCount(stats.events))
+                         .arg(formatCount(stats.skipped_lines))
+                         .arg(formatCount(stats.malformed_lines));
+    importedTrace_ = trace;
+    updateActions();
+    status_->setText(importSummary_);
+    Q_EMIT importFinished(trace);
+    openTrace(trace); // the normal load path: its progress, its errors
+}
+
+void MainWindow::onImportFailed(const QString& message) {
+    hideProgressIfIdle();
+    updateActions();
+    lastError_ = message;
+    status_->setText(message);
+    showError(tr("Cannot import"), message);
+    Q_EMIT importFailed(message);
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::showError(const QString& title, const QString& message) {
+    // Window-modal and opened, not exec()'d: no nested event loop, and a test can find it.
+    if (errorDialog_) errorDialog_->close();
+    errorDialog_ = new QMessageBox(QMessageBox::Critical, title, message, QMessageBox::Ok, this);
+    errorDialog_->setObjectName(QStringLiteral("traceErrorDialog"));
+    errorDialog_->setAttribute(Qt::WA_DeleteOnClose);
+    errorDialog_->setWindowModality(Qt::WindowModal);
+    errorDialog_->open();
+}
+
+bool MainWindow::setCurrentView(const QString& name) {
+    ViewPage* target = page(name);
+    if (!target) return false;
+    tabs_->setCurrentWidget(target);
+    return true;
+}
+
+QString MainWindow::currentView() const {
+    for (const auto& [name, page] : pages_)
+        if (page == tabs_->currentWidget()) return name;
+    return {};
+}
+
+ViewPage* MainWindow::page(const QString& name) const {
+    for (const auto& [pageName, page] : pages_)
+        if (pageName == name) return page;
+    return nullptr;
+}
+
+ViewPage* MainWindow::currentPage() const {
+    return static_cast<ViewPage*>(tabs_->currentWidget());
+}
+
+bool MainWindow::isBusy() const {
+    return loader_->isLoading() || importer_->isRunning() ||
+           (currentPage() && currentPage()->isBusy());
+}
+
+QStringList MainWindow::recentFiles() const {
+    return recent_;
+}
+
+void MainWindow::addRecent(const QString& path) {
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    recent_.removeAll(absolute);
+    recent_.prepend(absolute);
+    while (recent_.size() > kMaxRecentFiles)
+        recent_.removeLast();
+    if (persistent_) QSettings().setValue(QStringLiteral("recentFiles"), recent_);
+}
+
+void MainWindow::fillRecentMenu() {
+    recentMenu_->clear();
+    for (const QString& path : recent_)
+        recentMenu_->addAction(path, this, [this, path] { openTrace(path); });
+    if (recent_.isEmpty()) recentMenu_->addAction(tr("(none)"))->setEnabled(false);
+}
+
+void MainWindow::updateActions() {
+    ViewPage* page = currentPage();
+    exportChartAction_->setEnabled(page && page->chartView());
+    exportTableAction_->setEnabled(page && page->tableModel());
+    for (QAction* action : importActions_)
+        action->setEnabled(!importer_->isRunning());
+}
+
+bool MainWindow::exportChart(const QString& file, QString* error) {
+    ViewPage* page = currentPage();
+    if (!page || !page->chartView()) {
+        if (error) *error = tr("%1: the current view has no chart").arg(file);
+        return false;
+    }
+    return saveChart(*page->chartView(), file, error);
+}
+
+void MainWindow::exportTable(const QString& file) {
+    if (ViewPage* page = currentPage())
+        page->exportCsv(file);
+    else
+        Q_EMIT tableExported(file, tr("%1: no view").arg(file));
+}
+
+void MainWindow::chooseAndOpen() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open trace"), recent_.isEmpty() ? QString() : QFileInfo(recent_.front()).path(),
+        tr("memlife traces (*.memlife *.trace *.db *.sqlite);;All files (*)"));
+    if (!path.isEmpty()) openTrace(path);
+}
+
+void MainWindow::chooseAndImport(ImportKind kind) {
+    const bool nginx = kind == ImportKind::NginxLog;
+    const QString input = QFileDialog::getOpenFileName(
+        this, nginx ? tr("Import nginx debug log") : tr("Import JSON lines"), QString(),
+        nginx ? tr("nginx debug logs (*.log *.log.*);;All files (*)")
+              : tr("JSON lines (*.jsonl *.ndjson *.json);;All files (*)"));
+    if (input.isEmpty()) return;
+    const QString output = QFileDialog::getSaveFileName(this, tr("Save the imported trace as"),
+                                                        ImportTask::defaultOutput(input),
+                                                        tr("memlife traces (*.memlife)"));
+    if (output.isEmpty()) return;
+    importFile(kind, input, output, lenientImportAction_->isChecked());
+}
+
+void MainWindow::chooseAndExportChart() {
+    QString selected;
+    const QString file = QFileDialog::getSaveFileName(
+        this, tr("Export chart"), currentView() + QStringLiteral(".png"),
+        tr("PNG image (*.png);;SVG image (*.svg)"), &selected);
+    if (file.isEmpty()) return;
+    QString error;
+    if (!exportChart(file, &error)) showError(tr("Export failed"), error);
+}
+
+void MainWindow::chooseAndExportTable() {
+    const QString file = QFileDialog::getSaveFileName(
+        this, tr("Export table"), currentView() + QStringLiteral(".csv"), tr("CSV (*.csv)"));
+    if (!file.isEmpty()) exportTable(file); // a failure: the dialog from tableExported
+}
+
+void MainWindow::saveSettings() const {
+    QSettings settings;
+    settings.setValue(QStringLiteral("geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("windowState"), saveState());
+    settings.setValue(QStringLiteral("view"), currentView());
+    settings.setValue(QStringLiteral("recentFiles"), recent_);
+    for (const auto& [name, page] : pages_) {
+        const QByteArray layout = page->saveLayout();
+        if (!layout.isEmpty()) settings.setValue(QStringLiteral("layout/") + name, layout);
+    }
+}
+
+void MainWindow::restoreSettings() {
+    QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
+    recent_ = settings.value(QStringLiteral("recentFiles")).toStringList();
+    for (const auto& [name, page] : pages_) {
+        const QByteArray layout = settings.value(QStringLiteral("layout/") + name).toByteArray();
+        if (!layout.isEmpty()) page->restoreLayout(layout);
+    }
+    setCurrentView(settings.value(QStringLiteral("view")).toString());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+    if (persistent_) saveSettings();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+    const QMimeData* mime = event->mimeData();
+    if (mime->hasUrls() && !mime->urls().isEmpty() && mime->urls().front().isLocalFile())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+    const QString path = urls.front().toLocalFile();
+    // A log or JSON-lines file is imported next to itself (never over an existing file).
+    if (const std::optional<ImportKind> kind = ImportTask::kindOf(path))
+        importFile(*kind, path, ImportTask::unusedOutput(path), lenientImportAction_->isChecked());
+    else
+        openTrace(path);
+    event->acceptProposedAction();
+}
+
+} // namespace memlife::ui

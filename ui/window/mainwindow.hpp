@@ -1,0 +1,117 @@
+// The main window: one tab per registered view over a shared TraceDocument, File menu
+// (open, recent, import, drag and drop, exports), the loader's and the importer's progress
+// and Cancel in the status bar, and the layout in QSettings.
+#pragma once
+
+#include <QMainWindow>
+#include <QMessageBox>
+#include <QPointer>
+
+#include <vector>
+
+#include "memlife/data/import.hpp"
+#include "window/importtask.hpp"
+
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QTabWidget;
+
+namespace memlife::ui {
+
+class TraceDocument;
+class TraceLoader;
+class ViewPage;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    static constexpr int kMaxRecentFiles = 8;
+
+    // persistent = false: neither read nor write QSettings (screenshots, tests).
+    explicit MainWindow(bool persistent = true, QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    void openTrace(const QString& path);
+    bool setCurrentView(const QString& name);
+    QString currentView() const;
+    ViewPage* page(const QString& name) const;
+    ViewPage* currentPage() const;
+    TraceDocument* document() const { return document_; }
+    TraceLoader* loader() const { return loader_; }
+    ImportTask* importer() const { return importer_; }
+    bool isBusy() const; // loading, importing, or the current page still fetching
+    QString lastError() const { return lastError_; }
+    QMessageBox* errorDialog() const { return errorDialog_; }
+    QStringList recentFiles() const;
+
+    // Imports `input` into a new trace `output` on a worker thread (what File > Import does
+    // after its dialogs), then opens the trace; a failure shows the error dialog and leaves
+    // the open trace as it is. Returns false while another import runs.
+    bool importFile(ImportKind kind, const QString& input, const QString& output, bool lenient);
+    // The counts of the last successful import.
+    const data::ImportStats& lastImportStats() const { return lastImportStats_; }
+    QAction* lenientImportAction() const { return lenientImportAction_; }
+
+    bool exportChart(const QString& file, QString* error);
+    // Writes the current view's table as CSV (the event log in a job); tableExported()
+    // follows, with a one-line error if it failed.
+    void exportTable(const QString& file);
+
+Q_SIGNALS:
+    void traceLoaded();
+    void traceFailed(const QString& message);
+    void busyChanged();
+    void importFinished(const QString& trace); // the trace is being opened next
+    void importFailed(const QString& message);
+    void importCanceled(const QString& input);
+    void tableExported(const QString& file, const QString& error); // error empty: written
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+
+private:
+    void buildMenus();
+    void onLoaded();
+    void onFailed(const QString& path, const QString& message);
+    void onImported(const QString& trace, const data::ImportStats& stats);
+    void onImportFailed(const QString& message);
+    void showProgress(const QString& text);
+    void hideProgressIfIdle();
+    void addRecent(const QString& path);
+    void fillRecentMenu();
+    void updateActions();
+    void saveSettings() const;
+    void restoreSettings();
+    void chooseAndOpen();
+    void chooseAndImport(ImportKind kind);
+    void chooseAndExportChart();
+    void chooseAndExportTable();
+    void showError(const QString& title, const QString& message);
+
+    bool persistent_;
+    TraceDocument* document_;
+    TraceLoader* loader_;
+    ImportTask* importer_;
+    QTabWidget* tabs_;
+    std::vector<std::pair<QString, ViewPage*>> pages_;
+    QMenu* recentMenu_ = nullptr;
+    QAction* exportChartAction_ = nullptr;
+    QAction* exportTableAction_ = nullptr;
+    QList<QAction*> importActions_;
+    QAction* lenientImportAction_ = nullptr;
+    QLabel* status_;
+    QProgressBar* progress_;
+    QPushButton* cancel_;
+    QString lastError_;
+    QPointer<QMessageBox> errorDialog_;
+    QStringList recent_;
+    data::ImportStats lastImportStats_;
+    QString importedTrace_; // the trace an import just wrote, until it is loaded
+    QString importSummary_; // its counts, shown with the trace's summary
+};
+
+} // namespace memlife::ui

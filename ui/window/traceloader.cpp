@@ -1,0 +1,59 @@
+#include "window/traceloader.hpp"
+
+#include <algorithm>
+
+namespace memlife::ui {
+
+TraceLoader::TraceLoader(QObject* parent) : BackgroundTask(parent) {}
+
+std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
+                                                  const std::function<void(int)>& progress,
+                                                  const std::atomic<bool>& canceled) {
+    auto trace = std::make_shared<LoadedTrace>();
+    trace->path = path;
+    progress(2);
+    auto reader = std::make_unique<data::TraceReader>(path.toStdString());
+    trace->info = reader->info();
+    progress(10);
+    if (canceled) return nullptr;
+
+    const std::uint64_t expected = std::max<std::uint64_t>(trace->info.sessions, 1);
+    trace->sessions.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(expected, 1u << 24)));
+    int last = 10;
+    reader->for_each_session([&](const data::SessionRow& row) {
+        trace->sessions.push_back(row);
+        const int percent =
+            10 + static_cast<int>(70 * std::min<std::uint64_t>(trace->sessions.size(), expected) /
+                                  expected);
+        if (percent != last) progress(last = percent);
+        return !canceled.load(std::memory_order_relaxed);
+    });
+    if (canceled) return nullptr;
+    trace->index();
+    progress(85);
+    trace->corruptions = reader->corruptions();
+    if (canceled) return nullptr;
+    progress(93);
+    trace->leaks = reader->leaks();
+    progress(100);
+    if (canceled) return nullptr;
+    trace->readers = std::make_shared<ReaderPool>(path);
+    trace->readers->give(std::move(reader)); // its cache is warm: the first job uses it
+    return trace;
+}
+
+void TraceLoader::load(const QString& path) {
+    run<std::shared_ptr<LoadedTrace>>(
+        path,
+        [path](const JobControl& job) {
+            return loadNow(path, job.progressReporter(), job.canceledFlag());
+        },
+        [this](std::shared_ptr<LoadedTrace> trace) {
+            if (trace)
+                Q_EMIT loaded(trace);
+            else
+                Q_EMIT canceled(subject());
+        });
+}
+
+} // namespace memlife::ui
