@@ -71,9 +71,9 @@ Command add_check(CLI::App& app) {
                                    s.totals.sessions, s.totals.requests);
                     for (const auto& f : findings)
                         fmt::print("{}: {}\n", *trace, f);
-                    if (!incomplete.empty()) fmt::print("{}: {}\n", *trace, incomplete);
                 }
-                if (!incomplete.empty()) return kUnusable;
+                if (!incomplete.empty())
+                    return error("check", *trace + ": " + incomplete, kUnusable);
                 return findings.empty() ? kOk : kFindings;
             }};
 }

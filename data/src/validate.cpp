@@ -216,7 +216,9 @@ void check_sessions(sqlite3* db, const std::string& path, Summary& summary) {
     std::uint64_t with_batches = 0;
     while (batches.step()) {
         if (batches.type(0) == SQLITE_INTEGER && batches.i64(0) == 0) continue; // Drop records
-        const std::string session = printable(batches.text(0));
+        const std::string session = batches.type(0) == SQLITE_INTEGER
+                                        ? std::to_string(batches.u64(0))
+                                        : printable(batches.text(0));
         if (batches.is_null(2))
             damaged(path, "session " + session + " has event batches but no sessions row");
         if (batches.type(4) != SQLITE_INTEGER || batches.i64(4) <= 0)
@@ -256,9 +258,9 @@ void check_session_batches(sqlite3* db, const std::string& path, const SessionBa
     store::Statement s(db, c.select("sessions") + " WHERE id = ?1");
     s.bind(1, b.session);
     if (!s.step())
-        damaged(path,
-                "session " + std::to_string(b.session) + " has event batches but no sessions row");
-    const std::string session = "session " + std::to_string(b.session);
+        damaged(path, "session " + std::to_string(static_cast<std::uint64_t>(b.session)) +
+                          " has event batches but no sessions row");
+    const std::string session = "session " + std::to_string(static_cast<std::uint64_t>(b.session));
     if (s.u64(c["events"]) != b.events)
         damaged(path, session + " counts " + std::to_string(s.i64(c["events"])) +
                           " events, its event batches hold " + std::to_string(b.events));
@@ -286,9 +288,9 @@ void check_request_batches(sqlite3* db, const std::string& path) {
     std::uint64_t requests = 0, expected = 0;
     const auto session_done = [&] {
         if (requests != expected)
-            damaged(path, "session " + std::to_string(session) + " counts " +
-                              std::to_string(expected) + " requests, its request batches hold " +
-                              std::to_string(requests));
+            damaged(path, "session " + std::to_string(static_cast<std::uint64_t>(session)) +
+                              " counts " + std::to_string(expected) +
+                              " requests, its request batches hold " + std::to_string(requests));
     };
     bool any = false;
     while (rows.step()) {
@@ -302,7 +304,8 @@ void check_request_batches(sqlite3* db, const std::string& path) {
         // A record takes at least 9 bytes (nine varints).
         if (rows.i64(3) != 1 || rows.i64(4) != 1 || rows.i64(1) <= 0 ||
             rows.u64(1) > rows.u64(2) / 9)
-            damaged(path, "a request batch of session " + std::to_string(session) + " claims " +
+            damaged(path, "a request batch of session " +
+                              std::to_string(static_cast<std::uint64_t>(session)) + " claims " +
                               printable(rows.text(1)) + " requests in " +
                               std::to_string(rows.i64(2)) + " bytes");
         requests += rows.u64(1);
@@ -406,8 +409,10 @@ SessionRow session_row(const store::Statement& s, const TraceInfo& info, const s
         return s.u64(column);
     };
     SessionRow r;
-    r.id = count(c["id"], "id");
-    if (r.id == 0) damaged(path, "session 0 in the sessions table");
+    // An id is any 64-bit value but 0 (stored as its two's-complement bit pattern).
+    if (s.type(c["id"]) != SQLITE_INTEGER || s.i64(c["id"]) == 0)
+        damaged(path, "a sessions row with id " + printable(s.text(c["id"])));
+    r.id = s.u64(c["id"]);
     if (s.type(c["peer"]) != SQLITE_TEXT) damaged(path, session + ": peer is not text");
     r.peer = s.text(c["peer"]);
     if (r.peer.size() > kMaxPeerBytes)
@@ -461,8 +466,10 @@ void check_batches(sqlite3* db, const std::string& path, const TraceInfo& info) 
     std::uint64_t events = 0, first_seq = UINT64_MAX, last_seq = 0, last_ns = 0;
     while (rows.step()) {
         const std::string batch = "an event batch of session " + printable(rows.text(c["session"]));
+        if (rows.type(c["session"]) != SQLITE_INTEGER)
+            damaged(path, batch + " has a session that is not an integer");
         for (const int column :
-             {c["session"], c["first_seq"], c["last_seq"], c["first_ns"], c["last_ns"], c["count"]})
+             {c["first_seq"], c["last_seq"], c["first_ns"], c["last_ns"], c["count"]})
             if (rows.type(column) != SQLITE_INTEGER || rows.i64(column) < 0)
                 damaged(path, batch + " has a value that is not a count");
         const int start = c["live_bytes_at_start"];
