@@ -378,6 +378,13 @@ std::uint64_t TraceReader::event_count(std::optional<std::uint64_t> session) con
         if (session) s.bind(1, *session);
         s.step();
         const double total = s.real(0); // total(): 0.0 on no rows, and no integer overflow
+        // More than meta.events (checked against the file's size at open) is made up, and
+        // would size a view's rows.
+        if (total > static_cast<double>(impl_->info.events))
+            throw TraceError(TraceError::Kind::Damaged, impl_->path,
+                             "damaged trace (the event batches claim more events than the "
+                             "trace's " +
+                                 std::to_string(impl_->info.events) + ")");
         return total > 0 ? static_cast<std::uint64_t>(total) : std::uint64_t{0};
     });
 }

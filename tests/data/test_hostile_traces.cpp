@@ -273,6 +273,22 @@ TEST_F(HostileTrace, ImpossibleTimesAndLabelsAreRefused) {
         [&](const std::string& sql) { return changed(sql); });
 }
 
+// Class 4: the number of events a view gets as its row count is never more than the trace
+// can hold.
+TEST_F(HostileTrace, EventCountsAreBoundedByTheTrace) {
+    const std::string path = changed("UPDATE event_batches SET count = 2000000000 WHERE id = 1");
+    const TraceReader reader(path);
+    try {
+        reader.event_count();
+        ADD_FAILURE() << "counted";
+    } catch (const TraceError& e) {
+        EXPECT_EQ(e.kind(), Kind::Damaged);
+        EXPECT_EQ(std::string(e.what()), path + ": damaged trace (the event batches claim more "
+                                                "events than the trace's 166)");
+    }
+    EXPECT_EQ(TraceReader(base()).event_count(), 166u);
+}
+
 // Class 5: a trace holds memlife's tables and indexes and nothing else. Anything added
 // (a view or trigger that would run code, an fts3 table whose tokenizer is a pointer, a
 // generated column, an index on an expression) is refused when the trace is opened, by the

@@ -67,7 +67,7 @@ public:
                         std::optional<std::uint64_t> session = std::nullopt,
                         std::uint64_t skip = 0) const;
     // The number of events for_each_event() yields (without skip), from the batch rows:
-    // no decoding.
+    // no decoding. Throws TraceError(Damaged) when the rows claim more than meta.events.
     std::uint64_t event_count(std::optional<std::uint64_t> session = std::nullopt) const;
 
     std::vector<CorruptionRow>
