@@ -105,7 +105,7 @@ UPDATE request_batches SET data = 'hello';
 UPDATE request_batches SET count = 1000000000, last_number = 2000000000 WHERE session = 1;
 
 -- request-values-huge: a request batch whose records hold 2^63-1 live bytes and request number 2^32-1 (opens: the views must not draw per request number or per byte)
-UPDATE request_batches SET count = 2, last_number = 4294967295, data = x'000000feffffffffffffffff010000000000fdffffff0f000001000000000000' WHERE session = 1 AND batch = 0;
+UPDATE request_batches SET count = 2, last_number = 4294967295, data = x'000000feffffffffffffffff010000000000fdffffff0f000001000000000000' WHERE batch = 0;
 
 -- live-start-huge: a batch that starts at 2^63-1 live bytes (opens)
 UPDATE event_batches SET live_bytes_at_start = 9223372036854775807 WHERE id IN (SELECT max(id) FROM event_batches GROUP BY session);
@@ -124,9 +124,9 @@ UPDATE sessions SET open_ns = 9000000000000000000, close_ns = 1;
 -- far-close: a session closing at 9e18 ns, beyond the trace's last time
 UPDATE sessions SET close_ns = 9000000000000000000 WHERE id = 1;
 
--- far-everything: a session lasting 9e18 ns with the trace's last time moved along (opens: only the full check sees it)
+-- far-everything: sessions lasting 9e18 ns with the trace's last time moved along (opens: only the full check sees it)
 UPDATE meta SET value = 9000000000000000000 WHERE key = 'last_ns';
-UPDATE sessions SET close_ns = 9000000000000000000 WHERE id = 1;
+UPDATE sessions SET close_ns = 9000000000000000000;
 
 -- far-batches: every batch ending at 9e18 ns (opens)
 UPDATE meta SET value = 9000000000000000000 WHERE key = 'last_ns';

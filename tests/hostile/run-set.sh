@@ -29,8 +29,9 @@ cp "$work/recorded.mltrace" "$work/set/recorded.mltrace"
 
 views=""
 if [ "$gui" -eq 1 ]; then
-  views=$(QT_QPA_PLATFORM=offscreen "$bin/memlife-gui" --help 2>/dev/null |
-    sed -n 's/.*The view in front: \(.*\)/\1/p; s/^ *\([a-z, ]*\)\.$/\1/p' | tr -d ' .' | tr ',' ' ')
+  # "memlife-gui: unknown view 'none' (views: overview, growth, ...)"
+  views=$(QT_QPA_PLATFORM=offscreen "$bin/memlife-gui" --view none 2>&1 |
+    sed -n 's/.*(views: \(.*\))$/\1/p' | tr -d ',')
   [ -n "$views" ] || { echo "run-set.sh: no views in memlife-gui --help" >&2; exit 1; }
   export QT_QPA_PLATFORM=offscreen XDG_RUNTIME_DIR="$work/runtime"
   mkdir -p -m 0700 "$XDG_RUNTIME_DIR"
