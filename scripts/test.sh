@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite:
 #   1. CTest on the normal build (core, data, app, ui, install; real processes, real nginx);
+#      then the hostile-trace set (tests/hostile/) through every command and GUI view;
 #   2. the core and data tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the recorder's multi-threaded tests under ThreadSanitizer;
 #   4. a 30 s libFuzzer smoke run of each importer (clang).
@@ -12,6 +13,9 @@ memlife_require_packages "${MEMLIFE_PACKAGES[@]}"
 echo "== build + ctest (build/)"
 memlife_build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMLIFE_BUILD_UI=ON
 (cd build && QT_QPA_PLATFORM=offscreen ctest --output-on-failure -j2 --timeout 900)
+
+echo "== the hostile-trace set through every command and every GUI view, under ulimit -v"
+tests/hostile/run-set.sh build/app --gui
 
 echo "== ASan+UBSan: core and data (build-asan/)"
 memlife_build build-asan -DCMAKE_BUILD_TYPE=Debug -DMEMLIFE_SANITIZE=ON \

@@ -30,7 +30,8 @@ const CLI::Validator kByteLimit(
 Command add_check(CLI::App& app) {
     auto* cmd = app.add_subcommand(
         "check", "Exit 0 when the trace is clean, 1 on corruptions, leaks, order violations or "
-                 "growth above --max-growth, 2 when the input is unusable");
+                 "growth above --max-growth, 2 when the input is unusable or an incomplete "
+                 "recording");
     auto trace = std::make_shared<std::string>();
     auto max_growth = std::make_shared<double>(-1); // negative: no growth limit
     auto quiet = std::make_shared<bool>(false);
@@ -62,13 +63,17 @@ Command add_check(CLI::App& app) {
                                 "session {} grows {:.1f} bytes per request (limit {:.1f})", row.id,
                                 row.growth_bytes_per_request, *max_growth));
                 }
+                // A recording that did not finish cannot be called clean: its end is missing.
+                const std::string incomplete = data::completeness_note(s.info);
                 if (!*quiet) {
-                    if (findings.empty())
+                    if (findings.empty() && incomplete.empty())
                         fmt::print("{}: clean ({} sessions, {} requests)\n", *trace,
                                    s.totals.sessions, s.totals.requests);
                     for (const auto& f : findings)
                         fmt::print("{}: {}\n", *trace, f);
                 }
+                if (!incomplete.empty())
+                    return error("check", *trace + ": " + incomplete, kUnusable);
                 return findings.empty() ? kOk : kFindings;
             }};
 }

@@ -2,6 +2,9 @@
 // A real HTTP/1.1 keep-alive server: every connection is a session, every request goes
 // through the filter host, and the bytes the filter host produced go to the client as they
 // are. SIGINT/SIGTERM/SIGHUP close the sessions and commit the trace.
+#include <signal.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
@@ -138,8 +141,16 @@ Command add_serve(CLI::App& app) {
             }
             std::optional<data::Recorder> recorder;
             if (!a->output.empty()) {
+                // A write failure (full disk, `ulimit -f`) ends the server at once, as SIGTERM
+                // does (the server reads it from its signalfd): every session is closed and
+                // the trace keeps what was committed before the failure.
+                data::RecorderOptions recording{.source = "serve"};
+                recording.on_failure = [](const std::string& message) {
+                    error("serve", message + "; stopping the server", kFailed);
+                    ::kill(::getpid(), SIGTERM);
+                };
                 try {
-                    recorder.emplace(a->output, data::RecorderOptions{.source = "serve"});
+                    recorder.emplace(a->output, std::move(recording));
                 } catch (const data::TraceError& e) {
                     return error("serve", e.what(), kFailed);
                 }
@@ -164,10 +175,11 @@ Command add_serve(CLI::App& app) {
                 return error("serve", e.what(), kFailed);
             }
             if (recorder) {
+                const bool failed = recorder->failed(); // and said so when it happened
                 try {
                     recorder->commit();
                 } catch (const data::TraceError& e) {
-                    return error("serve", e.what(), kFailed);
+                    return failed ? kFailed : error("serve", e.what(), kFailed);
                 }
             }
             std::cout << "memlife serve: stopped, sessions closed" << std::endl;

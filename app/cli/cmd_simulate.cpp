@@ -149,7 +149,10 @@ Command add_simulate(CLI::App& app) {
                 std::vector<std::uint64_t> mine;
                 for (std::uint64_t c = t; c < a->connections; c += a->threads)
                     mine.push_back(c);
-                for (std::size_t wave = 0; wave < mine.size(); wave += kOpenAtOnce) {
+                // A write failure (full disk, `ulimit -f`) stops the simulation at once.
+                const auto recording_failed = [&] { return recorder->failed(); };
+                for (std::size_t wave = 0; wave < mine.size() && !recording_failed();
+                     wave += kOpenAtOnce) {
                     std::vector<std::pair<std::uint64_t, Session*>> open;
                     for (std::size_t k = wave; k < std::min(mine.size(), wave + kOpenAtOnce); ++k) {
                         const std::uint64_t c = mine[k];
@@ -157,7 +160,7 @@ Command add_simulate(CLI::App& app) {
                             fmt::format("192.0.2.{}:{}", 1 + c % 254, 40000 + c % 20000), c + 1);
                         if (s != nullptr) open.emplace_back(c, s);
                     }
-                    for (std::uint32_t i = 0; i < a->requests; ++i) {
+                    for (std::uint32_t i = 0; i < a->requests && !recording_failed(); ++i) {
                         for (auto& [c, s] : open) {
                             if (s == nullptr) continue;
                             const auto outcome =
@@ -189,7 +192,10 @@ Command add_simulate(CLI::App& app) {
             try {
                 recorder->commit();
             } catch (const data::TraceError& e) {
-                return error("simulate", e.what(), kFailed);
+                std::string why = e.what();
+                if (done.load() < total)
+                    why += fmt::format("; stopped after {} of {} requests", done.load(), total);
+                return error("simulate", why, kFailed);
             }
             fmt::print(stderr, "memlife simulate: wrote {} ({} connections, {} requests)\n",
                        a->output, a->connections, total);

@@ -15,6 +15,7 @@ TraceSummary summarize(const std::string& path) {
     s.path = path;
     s.info = reader.info();
     s.sessions = reader.sessions();
+    reader.verify(); // the event batch rows against the sessions (the whole file is read below)
     s.violations = reader.order_violations();
     for (const auto& row : s.sessions) {
         ++s.totals.sessions;
@@ -65,6 +66,7 @@ nlohmann::json to_json(const TraceSummary& s) {
         {"events", s.info.events},
         {"dropped_events", s.info.dropped_events},
         {"time_resolution_ns", s.info.time_resolution_ns},
+        {"complete", s.info.complete},
         {"sessions", std::move(sessions)},
         {"totals",
          {{"sessions", s.totals.sessions},
@@ -138,7 +140,10 @@ std::string to_text(const TraceSummary& s) {
         out += fmt::format("; times to {}: the order is real, times within a step are not",
                            data::format_duration(double(r), r));
     }
-    out += ")\n\n";
+    out += ")\n";
+    if (const std::string note = data::completeness_note(s.info); !note.empty())
+        out += "WARNING: " + note + "\n";
+    out += "\n";
     constexpr std::size_t kPeerColumns = 48;
     std::vector<std::string> peers;
     peers.reserve(s.sessions.size());

@@ -2,6 +2,7 @@
 // the global stream merge use it. Keeps one batch (a few thousand events) in memory.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,27 +34,37 @@ public:
         const std::uint64_t first_seq = stmt.u64(c["first_seq"]);
         const std::uint64_t first_ns = stmt.u64(c["first_ns"]);
         expected_ = stmt.u64(c["count"]);
+        last_seq_ = stmt.u64(c["last_seq"]);
+        last_ns_ = stmt.u64(c["last_ns"]);
         data_ = stmt.blob(c["data"]);
         decoded_ = 0;
+        seq_ = 0;
         decoder_.emplace(reinterpret_cast<const std::uint8_t*>(data_.data()), data_.size(),
                          session_, first_ns, first_seq);
     }
     // False at the end of the batch; throws CorruptBatch when the BLOB does not decode to
-    // the row's count of events.
+    // the row's count of events, numbered up to its last_seq, at times up to its last_ns
+    // (so that what a reader shows stays within what the rows say).
     bool next(Event& e, std::uint64_t& seq) {
         if (!decoder_) return false;
-        if (decoder_->next(e, seq)) return ++decoded_, true;
-        if (decoder_->error() || decoded_ != expected_)
-            throw CorruptBatch("event batch of session " + std::to_string(session_) +
-                               " does not decode");
-        decoder_.reset();
-        return false;
+        if (decoder_->next(e, seq)) {
+            if (++decoded_ <= expected_ && seq <= last_seq_ && e.time_ns <= last_ns_) {
+                seq_ = seq;
+                return true;
+            }
+        } else if (!decoder_->error() && decoded_ == expected_ && seq_ == last_seq_) {
+            decoder_.reset();
+            return false;
+        }
+        throw CorruptBatch("event batch of session " + std::to_string(session_) +
+                           " does not decode");
     }
 
 private:
     std::string data_;
     std::optional<codec::EventDecoder> decoder_;
     std::uint64_t session_ = 0, expected_ = 0, decoded_ = 0;
+    std::uint64_t last_seq_ = 0, last_ns_ = 0, seq_ = 0; // seq_: the last decoded
 };
 
 // Events of the batches a select_event_batches() statement yields, in its order.
@@ -113,9 +124,14 @@ inline void decode_request_batch(const store::Statement& stmt, std::vector<Reque
     const std::uint64_t session = stmt.u64(c["session"]);
     const std::string bytes = stmt.blob(c["data"]);
     const std::size_t before = out.size();
+    // A record whose end or peak wrapped around 2^64 is made up.
+    const auto impossible = [](const RequestRow& r) {
+        return (r.end_ns != 0 && r.end_ns < r.begin_ns) || r.peak_bytes < r.live_bytes_at_end;
+    };
     if (!codec::decode_requests(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
                                 session, out) ||
-        out.size() - before != stmt.u64(c["count"]))
+        out.size() - before != stmt.u64(c["count"]) ||
+        std::any_of(out.begin() + static_cast<std::ptrdiff_t>(before), out.end(), impossible))
         throw CorruptBatch("request batch of session " + std::to_string(session) +
                            " does not decode");
 }

@@ -7,6 +7,7 @@
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
 #include "store.hpp"
+#include "validate.hpp"
 
 namespace memlife::data {
 
@@ -17,25 +18,6 @@ Notification notification_of_flag(std::uint32_t flag) {
 }
 
 using store::kSessionColumns;
-
-SessionRow session_from(const store::Statement& s) {
-    constexpr const auto& c = kSessionColumns;
-    SessionRow r;
-    r.id = s.u64(c["id"]);
-    r.peer = s.text(c["peer"]);
-    r.open_ns = s.u64(c["open_ns"]);
-    r.close_ns = s.u64(c["close_ns"]);
-    r.requests = s.u32(c["requests"]);
-    r.peak_bytes = s.u64(c["peak_bytes"]);
-    r.released_at_close_bytes = s.u64(c["released_at_close_bytes"]);
-    r.growth_bytes_per_request = s.real(c["growth_bytes_per_request"]);
-    r.corruptions = s.u64(c["corruptions"]);
-    r.leaks = s.u64(c["leaks"]);
-    r.leaked_bytes = s.u64(c["leaked_bytes"]);
-    r.blocks = s.u64(c["blocks"]);
-    r.events = s.u64(c["events"]);
-    return r;
-}
 
 // Min/max reduction of a step series into at most max_points points.
 class SeriesReducer {
@@ -171,6 +153,11 @@ struct TraceReader::Impl {
     bool batch_live_bytes = false;
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
     ReaderStats stats;
+    TraceInfo info; // checked at open (validate::check_summary)
+
+    SessionRow session_from(const store::Statement& s) const {
+        return validate::session_row(s, info, path);
+    }
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
     template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
@@ -255,8 +242,12 @@ TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>
     impl_->path = path;
     impl_->db = store::open_trace(path);
     impl_->guarded([&] {
-        impl_->batch_live_bytes =
-            store::has_column(impl_->db.get(), "event_batches", "live_bytes_at_start");
+        sqlite3* db = impl_->db.get();
+        impl_->batch_live_bytes = store::has_column(db, "event_batches", "live_bytes_at_start");
+        impl_->info = validate::check_summary(db, path).info;
+        store::Statement version(db, "PRAGMA user_version");
+        impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
+        version.reset();
     });
 }
 
@@ -269,31 +260,17 @@ const std::string& TraceReader::path() const {
 }
 
 TraceInfo TraceReader::info() const {
-    return impl_->guarded([&] {
-        TraceInfo info;
-        sqlite3* db = impl_->db.get();
-        info.schema_version = store::kSchemaVersion;
-        store::Statement v(db, "PRAGMA user_version");
-        if (v.step()) info.schema_version = v.u32(0);
-        v.reset();
-        info.source = store::meta(db, "source");
-        info.created = store::meta(db, "created");
-        auto number = [&](const char* key) {
-            const std::string text = store::meta(db, key);
-            return text.empty() ? 0 : std::strtoull(text.c_str(), nullptr, 10);
-        };
-        info.events = number("events");
-        info.dropped_events = number("dropped_events");
-        info.skipped_lines = number("skipped_lines");
-        info.malformed_lines = number("malformed_lines");
-        info.first_ns = number("first_ns");
-        info.last_ns = number("last_ns");
-        info.time_resolution_ns = std::max<std::uint64_t>(1, number("time_resolution_ns"));
-        store::Statement count(db, "SELECT count(*) FROM sessions");
-        if (count.step()) info.sessions = count.u64(0);
-        count.reset();
-        return info;
-    });
+    return impl_->info;
+}
+
+void TraceReader::verify() const {
+    impl_->guarded([&] { validate::check_batches(impl_->db.get(), impl_->path, impl_->info); });
+}
+
+std::string completeness_note(const TraceInfo& info) {
+    if (info.complete) return {};
+    return "incomplete recording (meta.complete = 0: the writer was killed, failed to write, or "
+           "is still recording; the end may be missing)";
 }
 
 std::vector<SessionRow> TraceReader::sessions() const {
@@ -309,7 +286,7 @@ void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>&
     impl_->guarded([&] {
         store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " ORDER BY id");
         while (s.step())
-            if (!fn(session_from(s))) break;
+            if (!fn(impl_->session_from(s))) break;
         s.reset();
     });
 }
@@ -319,7 +296,7 @@ std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
         store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " WHERE id = ?");
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
-        SessionRow r = session_from(s);
+        SessionRow r = impl_->session_from(s);
         s.reset();
         return r;
     });
@@ -401,6 +378,13 @@ std::uint64_t TraceReader::event_count(std::optional<std::uint64_t> session) con
         if (session) s.bind(1, *session);
         s.step();
         const double total = s.real(0); // total(): 0.0 on no rows, and no integer overflow
+        // More than meta.events (checked against the file's size at open) is made up, and
+        // would size a view's rows.
+        if (total > static_cast<double>(impl_->info.events))
+            throw TraceError(TraceError::Kind::Damaged, impl_->path,
+                             "damaged trace (the event batches claim more events than the "
+                             "trace's " +
+                                 std::to_string(impl_->info.events) + ")");
         return total > 0 ? static_cast<std::uint64_t>(total) : std::uint64_t{0};
     });
 }

@@ -22,7 +22,16 @@ struct Recorder::Impl {
         : atomic(options.atomic),
           queue(options.back_pressure, options.max_buffered_events, [this] { writer->wake(); }),
           file(path, options, next_recorder_id.fetch_add(1)),
-          writer(std::make_unique<WriterLoop>(queue, file.db(), options.flush_interval_ms)) {}
+          writer(std::make_unique<WriterLoop>(
+              queue, file.db(), options.flush_interval_ms,
+              [this, report = options.on_failure](const std::string& reason) {
+                  if (report) report(failure_of(reason).what());
+              })) {}
+
+    TraceError failure_of(const std::string& reason) const {
+        return TraceError(TraceError::Kind::Io, file.path(),
+                          "cannot write the trace (" + reason + ")");
+    }
 
     const bool atomic;
     EventQueue queue;
@@ -88,9 +97,7 @@ void Recorder::commit() {
         error = im.file.finish();
     else
         im.file.discard();
-    if (!error.empty())
-        throw TraceError(TraceError::Kind::Io, im.file.path(),
-                         "cannot write the trace (" + error + ")");
+    if (!error.empty()) throw im.failure_of(error);
 }
 
 void Recorder::abort() noexcept {
@@ -115,6 +122,14 @@ std::uint64_t Recorder::dropped_events() const {
 
 const std::string& Recorder::path() const {
     return impl_->file.path();
+}
+
+bool Recorder::failed() const noexcept {
+    return impl_->writer->failed();
+}
+
+TraceError Recorder::failure() const {
+    return impl_->failure_of(impl_->writer->error());
 }
 
 } // namespace memlife::data

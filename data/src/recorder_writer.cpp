@@ -7,9 +7,10 @@ namespace memlife::data {
 
 using Clock = EventQueue::Clock;
 
-WriterLoop::WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms)
+WriterLoop::WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms,
+                       std::function<void(const std::string&)> on_failure)
     : queue_(queue), writer_(std::make_unique<TraceWriter>(db)),
-      interval_(std::max<std::uint32_t>(1, flush_interval_ms)) {
+      interval_(std::max<std::uint32_t>(1, flush_interval_ms)), on_failure_(std::move(on_failure)) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -85,8 +86,13 @@ void WriterLoop::run() {
             }
         } catch (const std::exception& ex) {
             failed = true;
-            std::lock_guard lock(mutex_);
-            if (error_.empty()) error_ = ex.what();
+            {
+                std::lock_guard lock(mutex_);
+                if (error_.empty()) error_ = ex.what();
+            }
+            failed_.store(true, std::memory_order_release);
+            // At once, not at the end: the program may stop producing (serve, simulate).
+            if (on_failure_) on_failure_(ex.what());
         }
         {
             std::lock_guard lock(mutex_);
@@ -131,6 +137,11 @@ std::string WriterLoop::finish() {
     }
     writer_.reset();
     return error;
+}
+
+std::string WriterLoop::error() {
+    std::lock_guard lock(mutex_);
+    return error_;
 }
 
 void WriterLoop::stop() noexcept {

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -20,8 +21,10 @@ namespace memlife::data {
 
 class WriterLoop {
 public:
-    // Writes into `db` (a trace whose schema exists); starts the thread.
-    WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms);
+    // Writes into `db` (a trace whose schema exists); starts the thread. `on_failure` is
+    // called once, on the thread, with the reason of the first write failure.
+    WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms,
+               std::function<void(const std::string& reason)> on_failure = {});
     ~WriterLoop(); // stops the thread (as stop())
     WriterLoop(const WriterLoop&) = delete;
     WriterLoop& operator=(const WriterLoop&) = delete;
@@ -40,6 +43,9 @@ public:
     std::string finish();
     // Stops the thread and closes the queue without a final commit.
     void stop() noexcept;
+    // A write has failed (any thread); error() says why.
+    bool failed() const noexcept { return failed_.load(std::memory_order_acquire); }
+    std::string error();
 
 private:
     void run();
@@ -50,6 +56,8 @@ private:
     std::unique_ptr<TraceWriter> writer_;
     const std::chrono::milliseconds interval_;
     std::atomic<std::uint64_t> skipped_lines_{0}, malformed_lines_{0};
+    const std::function<void(const std::string&)> on_failure_;
+    std::atomic<bool> failed_{false};
 
     std::mutex mutex_; // guards the fields below
     std::condition_variable work_cv_, flushed_cv_;

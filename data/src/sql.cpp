@@ -1,5 +1,6 @@
 // `memlife sql TRACE "SELECT ..."`: the stored tables plus read-only eponymous virtual
 // tables that decode the BLOBs (events, requests, blocks) and a temporary view (releases).
+#include <algorithm>
 #include <cstdio>
 #include <deque>
 #include <memory>
@@ -344,6 +345,13 @@ const sqlite3_module kModule = {
     nullptr,
 };
 
+// "query stopped after 2.5 s"
+std::string fmt_seconds(const char* what, std::chrono::milliseconds ms) {
+    char text[64];
+    std::snprintf(text, sizeof text, "%s%g s", what, static_cast<double>(ms.count()) / 1000);
+    return text;
+}
+
 std::string hex(const void* data, int size) {
     static constexpr char kDigits[] = "0123456789abcdef";
     std::string out;
@@ -356,12 +364,21 @@ std::string hex(const void* data, int size) {
     return out;
 }
 
+// Before the authorizer: the view is created and the eponymous tables are connected (their
+// creation at first use would look like a schema write to it).
 void register_trace_tables(sqlite3* db) {
-    for (const TableSpec& spec : kTables)
+    for (const TableSpec& spec : kTables) {
+        if (std::find(store::kQueryTables.begin(), store::kQueryTables.end(), spec.name) ==
+            store::kQueryTables.end())
+            throw store::SqlError(std::string("virtual table ") + spec.name +
+                                  " is not in store::kQueryTables");
         if (sqlite3_create_module_v2(db, spec.name, &kModule, const_cast<TableSpec*>(&spec),
                                      nullptr) != SQLITE_OK)
             throw store::SqlError(sqlite3_errmsg(db));
-    if (sqlite3_exec(db, kReleasesView, nullptr, nullptr, nullptr) != SQLITE_OK)
+    }
+    if (sqlite3_exec(db, kReleasesView, nullptr, nullptr, nullptr) != SQLITE_OK ||
+        sqlite3_exec(db, "SELECT 1 FROM events, requests, blocks LIMIT 0", nullptr, nullptr,
+                     nullptr) != SQLITE_OK)
         throw store::SqlError(sqlite3_errmsg(db));
 }
 
@@ -369,34 +386,37 @@ void register_trace_tables(sqlite3* db) {
 
 void run_sql(const std::string& path, const std::string& sql,
              const std::function<void(const std::vector<std::string>& columns,
-                                      const std::vector<std::optional<std::string>>& values)>& fn) {
-    store::Database db = store::open_trace(path);
-    sqlite3_limit(db.get(), SQLITE_LIMIT_ATTACHED, 0); // the trace alone; no other files
-    try {
-        register_trace_tables(db.get());
-    } catch (const store::SqlError& e) {
-        store::throw_read_error(path, db.get(), e.what());
-    }
+                                      const std::vector<std::optional<std::string>>& values)>& fn,
+             const SqlOptions& options) {
+    store::Database db = store::open_trace(path, register_trace_tables);
+    store::QueryDeadline deadline(db.get(), options.time_limit);
+    const auto sql_error = [&](const std::string& what) {
+        return TraceError(TraceError::Kind::Usage, path, "SQL error: " + what);
+    };
     const char* next = sql.c_str();
     const char* const end = next + sql.size();
     while (next < end) {
         sqlite3_stmt* raw = nullptr;
         const char* tail = nullptr;
         if (sqlite3_prepare_v2(db.get(), next, static_cast<int>(end - next), &raw, &tail) !=
-            SQLITE_OK)
-            throw TraceError(TraceError::Kind::Usage, path,
-                             std::string("SQL error: ") + sqlite3_errmsg(db.get()));
+            SQLITE_OK) {
+            // The authorizer's reason, when it refused (SQLite words it "not authorized").
+            const std::string message = sqlite3_errmsg(db.get());
+            const bool refused =
+                sqlite3_errcode(db.get()) == SQLITE_AUTH || message.rfind("not authorized", 0) == 0;
+            throw sql_error(refused ? store::last_refusal() : message);
+        }
         next = tail;
         if (raw == nullptr) continue; // whitespace or a comment
         std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> stmt(raw, sqlite3_finalize);
         if (sqlite3_stmt_readonly(raw) == 0)
-            throw TraceError(TraceError::Kind::Usage, path,
-                             "SQL error: only reading statements are allowed on a trace");
+            throw sql_error("only reading statements are allowed on a trace");
         const int columns = sqlite3_column_count(raw);
         std::vector<std::string> names;
         for (int i = 0; i < columns; ++i)
             names.emplace_back(sqlite3_column_name(raw, i));
         std::vector<std::optional<std::string>> values(columns);
+        deadline.arm();
         int rc = SQLITE_ROW;
         while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
             for (int i = 0; i < columns; ++i) {
@@ -415,18 +435,19 @@ void run_sql(const std::string& path, const std::string& sql,
             }
             fn(names, values);
         }
-        if (rc != SQLITE_DONE) {
-            const int code = sqlite3_errcode(db.get()) & 0xFF;
-            // A virtual table's BLOB that does not decode carries its own reason; SQLite's
-            // generic text means damaged pages.
-            const std::string message = sqlite3_errmsg(db.get());
-            if (code == SQLITE_CORRUPT && message != sqlite3_errstr(SQLITE_CORRUPT))
-                store::throw_corrupt_trace(path, message);
-            if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB || code == SQLITE_IOERR)
-                store::throw_read_error(path, db.get(), "cannot read");
-            throw TraceError(TraceError::Kind::Usage, path,
-                             std::string("SQL error: ") + sqlite3_errmsg(db.get()));
-        }
+        if (rc == SQLITE_DONE) continue;
+        if (deadline.expired())
+            throw sql_error(fmt_seconds("query stopped after ", deadline.limit()) +
+                            " (the time limit)");
+        const int code = sqlite3_errcode(db.get()) & 0xFF;
+        // A virtual table's BLOB that does not decode carries its own reason; SQLite's
+        // generic text means damaged pages.
+        const std::string message = sqlite3_errmsg(db.get());
+        if (code == SQLITE_CORRUPT && message != sqlite3_errstr(SQLITE_CORRUPT))
+            store::throw_corrupt_trace(path, message);
+        if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB || code == SQLITE_IOERR)
+            store::throw_read_error(path, db.get(), "cannot read");
+        throw sql_error(message);
     }
 }
 

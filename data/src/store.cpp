@@ -2,11 +2,16 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
+
+#include "validate.hpp"
 
 namespace memlife::data::store {
 
@@ -137,6 +142,108 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0;
 }
 
+// Settings against a hostile file, before anything of it is read (docs/trace-format.md,
+// "What a reader refuses").
+void harden(sqlite3* db) {
+    for (const int option :
+         {SQLITE_DBCONFIG_DEFENSIVE, SQLITE_DBCONFIG_TRUSTED_SCHEMA, SQLITE_DBCONFIG_DQS_DML,
+          SQLITE_DBCONFIG_DQS_DDL, SQLITE_DBCONFIG_ENABLE_FTS3_TOKENIZER,
+          SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, SQLITE_DBCONFIG_ENABLE_TRIGGER,
+          SQLITE_DBCONFIG_ENABLE_VIEW}) {
+        const int on = option == SQLITE_DBCONFIG_DEFENSIVE ? 1 : 0;
+        sqlite3_db_config(db, option, on, nullptr);
+    }
+    sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0); // the trace alone; no other files
+    // Damaged b-tree cells are caught when read instead of being followed.
+    sqlite3_exec(db, "PRAGMA cell_size_check = ON", nullptr, nullptr, nullptr);
+}
+
+thread_local std::string refusal; // why authorize() refused the last statement
+
+// PRAGMAs that only describe the trace: without an argument, or with a table or index name.
+bool describes_only(std::string_view pragma, const char* argument) {
+    static constexpr std::string_view kWithName[] = {
+        "table_info", "table_xinfo", "index_list", "index_info", "index_xinfo", "foreign_key_list"};
+    static constexpr std::string_view kBare[] = {
+        "application_id", "user_version",   "schema_version", "data_version",    "page_size",
+        "page_count",     "freelist_count", "encoding",       "integrity_check", "quick_check",
+        "table_list",     "database_list",  "function_list",  "module_list",     "pragma_list",
+        "collation_list", "compile_options"};
+    const auto in = [&](const auto& list) {
+        return std::find(std::begin(list), std::end(list), pragma) != std::end(list);
+    };
+    return argument == nullptr ? in(kBare) || in(kWithName) : in(kWithName);
+}
+
+// Functions that reach outside the database (a tokenizer's function pointer, a shared
+// library) or decode a BLOB as an rtree node.
+bool forbidden_function(std::string_view name) {
+    static constexpr std::string_view kForbidden[] = {"fts3_tokenizer", "load_extension",
+                                                      "rtreenode", "rtreedepth", "rtreecheck"};
+    for (std::string_view f : kForbidden)
+        if (name.size() == f.size() &&
+            std::equal(name.begin(), name.end(), f.begin(), [](char a, char b) {
+                return std::tolower(static_cast<unsigned char>(a)) == b;
+            }))
+            return true;
+    return false;
+}
+
+// The virtual table modules SQLite itself provides (json_each, dbstat, fts3, ...).
+const std::vector<std::string>& builtin_modules() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> out;
+        Database db;
+        if (sqlite3_open(":memory:", db.out()) != SQLITE_OK) return out;
+        Statement s(db.get(), "SELECT name FROM pragma_module_list");
+        while (s.step())
+            out.push_back(s.text(0));
+        return out;
+    }();
+    return names;
+}
+
+// SQLite asks about every table a statement reads: the trace's tables, the virtual tables
+// and view of kQueryTables, the schema PRAGMAs' tables, and a query's own common table
+// expressions (any other name; schema objects that are not memlife's were refused at open).
+// Not SQLite's own virtual tables (json_each, dbstat, the fts tables, ...).
+bool readable(std::string_view table) {
+    if (validate::is_trace_table(table)) return true;
+    if (std::find(kQueryTables.begin(), kQueryTables.end(), table) != kQueryTables.end())
+        return true;
+    if (table.rfind("pragma_", 0) == 0) return describes_only(table.substr(7), "");
+    const auto& modules = builtin_modules();
+    return std::find(modules.begin(), modules.end(), table) == modules.end();
+}
+
+int refuse(std::string why) {
+    refusal = std::move(why);
+    return SQLITE_DENY;
+}
+
+// The authorizer of every trace connection (after open_trace's setup).
+int authorize(void*, int action, const char* a, const char* b, const char*, const char*) {
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_READ:
+        if (a != nullptr && readable(a)) return SQLITE_OK;
+        return refuse("table " + validate::printable(a != nullptr ? a : "") +
+                      " is not part of a memlife trace");
+    case SQLITE_FUNCTION:
+        if (b != nullptr && forbidden_function(b))
+            return refuse("function " + validate::printable(b) + " is not allowed on a trace");
+        return SQLITE_OK;
+    case SQLITE_PRAGMA:
+        if (a != nullptr && describes_only(a, b)) return SQLITE_OK;
+        return refuse("PRAGMA " + validate::printable(a != nullptr ? a : "") +
+                      (b != nullptr ? " with a value" : "") + " is not allowed on a trace");
+    default: // writes, schema changes, ATTACH, transactions, ...
+        return refuse("only reading statements are allowed on a trace");
+    }
+}
+
 } // namespace
 
 void throw_corrupt_trace(const std::string& path, const std::string& reason) {
@@ -157,7 +264,7 @@ void throw_read_error(const std::string& path, sqlite3* db, const std::string& w
     throw TraceError(TraceError::Kind::Io, path, what.empty() ? detail : what + ": " + detail);
 }
 
-Database open_trace(const std::string& path) {
+Database open_trace(const std::string& path, const std::function<void(sqlite3*)>& setup) {
     using Kind = TraceError::Kind;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -198,6 +305,7 @@ Database open_trace(const std::string& path) {
                         nullptr) != SQLITE_OK)
         throw_read_error(path, db.get(), "cannot open");
     sqlite3_extended_result_codes(db.get(), 0);
+    harden(db.get());
 
     auto pragma = [&](const char* sql) -> std::int64_t {
         sqlite3_stmt* stmt = nullptr;
@@ -224,12 +332,39 @@ Database open_trace(const std::string& path) {
                              ")");
     if (version == 0)
         throw TraceError(Kind::Foreign, path, "not a memlife trace (no schema version)");
-    const std::int64_t tables =
-        pragma("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('meta', "
-               "'notifications', 'sessions', 'request_batches', 'event_batches', 'corruptions', "
-               "'leaks')");
-    if (tables != 7) throw TraceError(Kind::Foreign, path, "not a memlife trace (tables missing)");
+    try {
+        validate::check_schema(db.get(), path, version);
+        // Eponymous virtual tables are created at their first use, which the authorizer
+        // would see as a write to the schema: the schema pragmas' are created now.
+        db.exec("SELECT 1 FROM pragma_table_info('meta'), pragma_table_xinfo('meta'), "
+                "pragma_index_list('meta'), pragma_index_info(''), pragma_index_xinfo('') "
+                "LIMIT 0");
+        if (setup) setup(db.get());
+    } catch (const SqlError& e) {
+        throw_read_error(path, db.get(), e.what());
+    }
+    builtin_modules(); // computed once, outside the authorizer
+    sqlite3_set_authorizer(db.get(), authorize, nullptr);
     return db;
+}
+
+const std::string& last_refusal() {
+    return refusal;
+}
+
+QueryDeadline::QueryDeadline(sqlite3* db, std::chrono::milliseconds limit)
+    : db_(db), limit_(limit) {
+    if (limit_.count() > 0) sqlite3_progress_handler(db_, 4096, &QueryDeadline::check, this);
+}
+
+QueryDeadline::~QueryDeadline() {
+    if (limit_.count() > 0) sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+}
+
+int QueryDeadline::check(void* self) {
+    auto* d = static_cast<QueryDeadline*>(self);
+    if (!d->expired_ && std::chrono::steady_clock::now() > d->deadline_) d->expired_ = true;
+    return d->expired_ ? 1 : 0;
 }
 
 std::string meta(sqlite3* db, const char* key) {

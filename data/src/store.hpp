@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -151,6 +153,9 @@ public:
     }
 
     bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+    // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL: what the file
+    // holds, whatever the column's declared type (SQLite keeps text in an INTEGER column).
+    int type(int c) const { return sqlite3_column_type(stmt_, c); }
     std::int64_t i64(int c) const { return sqlite3_column_int64(stmt_, c); }
     std::uint64_t u64(int c) const { return static_cast<std::uint64_t>(i64(c)); }
     std::uint32_t u32(int c) const { return static_cast<std::uint32_t>(i64(c)); }
@@ -192,10 +197,52 @@ private:
     sqlite3* db_ = nullptr;
 };
 
+// The virtual tables and the view `memlife sql` registers (sql.cpp): the only tables besides
+// the trace's own that a query may read.
+inline constexpr std::array<std::string_view, 4> kQueryTables{"events", "requests", "blocks",
+                                                              "releases"};
+
 // Opens an existing trace read-only after checking, in this order: the file exists, is
 // not empty, starts with the SQLite header, is not cut short, opens, carries memlife's
-// application_id, a schema version this build knows, and the tables. Throws TraceError.
-Database open_trace(const std::string& path);
+// application_id, a schema version this build knows, and the tables and indexes of that
+// version and nothing else (validate::check_schema). Throws TraceError.
+//
+// The connection is defensive (a trace is a file anyone can edit): SQLITE_DBCONFIG_DEFENSIVE,
+// no extension loading, no fts3 tokenizer registration, trusted_schema off, no triggers or
+// views from the file, no ATTACH; and once `setup` has run (run_sql registers its virtual
+// tables and view there) an authorizer lets statements read only the trace's tables, the
+// virtual tables above and schema information, call any function but those that reach
+// outside the database (fts3_tokenizer, load_extension, the rtree debugging functions), and
+// nothing else: every kind of write, ATTACH, PRAGMAs that set something, transactions.
+Database open_trace(const std::string& path, const std::function<void(sqlite3*)>& setup = {});
+
+// Why the authorizer refused the last statement prepared on this thread ("" if it did
+// not): e.g. "function fts3_tokenizer is not allowed on a trace".
+const std::string& last_refusal();
+
+// Interrupts any statement of `db` that runs longer than `limit` after arm() (SQLite's
+// progress handler, checked every few thousand virtual machine steps, also inside the
+// virtual tables' own reads). A zero limit never interrupts.
+class QueryDeadline {
+public:
+    QueryDeadline(sqlite3* db, std::chrono::milliseconds limit);
+    ~QueryDeadline();
+    QueryDeadline(const QueryDeadline&) = delete;
+    QueryDeadline& operator=(const QueryDeadline&) = delete;
+    void arm() {
+        expired_ = false;
+        deadline_ = std::chrono::steady_clock::now() + limit_;
+    }
+    bool expired() const { return expired_; }
+    std::chrono::milliseconds limit() const { return limit_; }
+
+private:
+    static int check(void* self);
+    sqlite3* db_;
+    std::chrono::milliseconds limit_;
+    std::chrono::steady_clock::time_point deadline_;
+    bool expired_ = false;
+};
 
 // Maps an SQLite failure while reading a trace to the TraceError kind it means.
 [[noreturn]] void throw_read_error(const std::string& path, sqlite3* db, const std::string& what);

@@ -1,14 +1,18 @@
 // Running the real `memlife` executable from tests.
 #pragma once
 
+#include <fcntl.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fmt/format.h>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <vector>
 
 namespace memlife::test {
 
@@ -53,6 +57,36 @@ inline Result run_memlife(const std::string& args, const TempDir& dir) {
     r.out = slurp(out);
     r.err = slurp(err);
     return r;
+}
+
+// `memlife ARGS` as a child with its stderr in `err_file` (stdout to /dev/null); `in_child`
+// runs before exec (setrlimit, ...).
+inline pid_t spawn_memlife(const std::vector<std::string>& args, const std::string& err_file,
+                           const std::function<void()>& in_child = {}) {
+    std::vector<std::string> argv{MEMLIFE_CLI};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv)
+        cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        ::dup2(err, STDERR_FILENO);
+        const int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, STDOUT_FILENO);
+        if (in_child) in_child();
+        ::execv(MEMLIFE_CLI, cargv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+// Exit code, or 128 + the signal that ended it.
+inline int wait_for(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 } // namespace memlife::test

@@ -19,35 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// `memlife ARGS` as a child with its stderr in `err_file`; `in_child` runs before exec.
-pid_t spawn_memlife(const std::vector<std::string>& args, const std::string& err_file,
-                    const std::function<void()>& in_child = {}) {
-    std::vector<std::string> argv{MEMLIFE_CLI};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv)
-        cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int err = ::open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        ::dup2(err, STDERR_FILENO);
-        const int null = ::open("/dev/null", O_WRONLY);
-        ::dup2(null, STDOUT_FILENO);
-        if (in_child) in_child();
-        ::execv(MEMLIFE_CLI, cargv.data());
-        ::_exit(127);
-    }
-    return pid;
-}
-
-// Exit code, or 128 + the signal that ended it.
-int wait_for(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // The files in `dir`, sorted, without run_memlife's .stdout and .stderr.
 std::vector<std::string> files_in(const std::string& dir) {
     std::vector<std::string> names;

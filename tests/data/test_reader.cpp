@@ -167,14 +167,20 @@ TEST(Reader, SkipGivesTheSuffixOfTheStream) {
         EXPECT_EQ(read(reader, std::nullopt, total - 10).size(), 10u);
         EXPECT_EQ(read(reader, ids[0], of_a - 10).size(), 10u);
     }
-    // Not dense any more: session b's batches renumbered far above the others.
+    // Not dense any more: session b's batches renumbered above the others (and its
+    // sessions row and the meta count with them, so that the trace still opens).
     const std::string gappy = dir.file("gappy.mltrace");
     std::filesystem::copy_file(path, gappy);
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(gappy.c_str(), &db), SQLITE_OK);
-    const std::string sql = "UPDATE event_batches SET first_seq = first_seq + 100000000, "
-                            "last_seq = last_seq + 100000000 WHERE session = " +
-                            std::to_string(ids[1]);
+    const std::string b = std::to_string(ids[1]);
+    const std::string sql =
+        "UPDATE event_batches SET first_seq = first_seq + 100000, last_seq = last_seq + 100000 "
+        "WHERE session = " +
+        b +
+        "; UPDATE sessions SET first_seq = first_seq + 100000, "
+        "last_seq = last_seq + 100000 WHERE id = " +
+        b + "; UPDATE meta SET value = value + 100000 WHERE key = 'events'";
     ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
     sqlite3_close(db);
     check(gappy);

@@ -20,6 +20,7 @@
 #include <QTabWidget>
 
 #include "export/chartexport.hpp"
+#include "memlife/data/reader.hpp"
 #include "pages/viewpage.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
@@ -31,7 +32,7 @@ namespace memlife::ui {
 
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
-      loader_(new TraceLoader(this)), importer_(new ImportTask(this)) {
+      loader_(new TraceLoader(this)), importer_(new ImportTask(this)), checking_(this) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
     tabs_ = new QTabWidget(this);
@@ -207,11 +208,40 @@ void MainWindow::onLoaded() {
     if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
         text = importSummary_ + QStringLiteral(" — ") + text;
     importedTrace_.clear();
+    // A recording that did not finish (killed, failed, still recording) says so first.
+    if (const std::string note = data::completeness_note(info); !note.empty())
+        text = tr("WARNING: %1 — %2").arg(QString::fromStdString(note), text);
     status_->setText(text);
+    checkLoaded();
     setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
     addRecent(trace->path);
     Q_EMIT traceLoaded();
     Q_EMIT busyChanged();
+}
+
+// The full check reads every event batch row (the whole file): after the first paint, in a
+// job. A trace that fails it stays open, with the reason first in the status bar.
+void MainWindow::checkLoaded() {
+    damage_.clear();
+    checking_.start<bool>({
+        .work =
+            [readers = document_->trace()->readers](const JobControl&) {
+                readers->use([](const data::TraceReader& reader) { reader.verify(); });
+                return true;
+            },
+        .done =
+            [this](bool) {
+                Q_EMIT traceChecked(QString());
+                Q_EMIT busyChanged();
+            },
+        .failed =
+            [this](const QString& message) {
+                damage_ = message;
+                status_->setText(tr("WARNING: %1 — %2").arg(message, status_->text()));
+                Q_EMIT traceChecked(message);
+                Q_EMIT busyChanged();
+            },
+    });
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message) {
@@ -293,7 +323,7 @@ ViewPage* MainWindow::currentPage() const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isLoading() || importer_->isRunning() ||
+    return loader_->isLoading() || importer_->isRunning() || checking_.isRunning() ||
            (currentPage() && currentPage()->isBusy());
 }
 

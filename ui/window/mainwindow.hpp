@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "jobs/jobtracker.hpp"
 #include "memlife/data/import.hpp"
 #include "window/importtask.hpp"
 
@@ -41,8 +42,11 @@ public:
     TraceDocument* document() const { return document_; }
     TraceLoader* loader() const { return loader_; }
     ImportTask* importer() const { return importer_; }
-    bool isBusy() const; // loading, importing, or the current page still fetching
+    bool isBusy() const; // loading, importing, checking, or the current page still fetching
     QString lastError() const { return lastError_; }
+    // What the full check of the open trace found ("" while it runs or when it passed): a
+    // trace that opened but whose event batches contradict its summary (TraceReader::verify).
+    QString damage() const { return damage_; }
     QMessageBox* errorDialog() const { return errorDialog_; }
     QStringList recentFiles() const;
 
@@ -62,6 +66,7 @@ public:
 Q_SIGNALS:
     void traceLoaded();
     void traceFailed(const QString& message);
+    void traceChecked(const QString& damage); // the full check ended ("" = consistent)
     void busyChanged();
     void importFinished(const QString& trace); // the trace is being opened next
     void importFailed(const QString& message);
@@ -76,6 +81,7 @@ protected:
 private:
     void buildMenus();
     void onLoaded();
+    void checkLoaded();
     void onFailed(const QString& path, const QString& message);
     void onImported(const QString& trace, const data::ImportStats& stats);
     void onImportFailed(const QString& message);
@@ -112,6 +118,8 @@ private:
     data::ImportStats lastImportStats_;
     QString importedTrace_; // the trace an import just wrote, until it is loaded
     QString importSummary_; // its counts, shown with the trace's summary
+    QString damage_;
+    JobTracker checking_; // the open trace's full check (last: it waits for its job)
 };
 
 } // namespace memlife::ui

@@ -33,9 +33,17 @@ extern "C" {
 MEMLIFE_API int ml_trace_start(const char* path);
 
 /* Commits everything the sessions have handed over (each hands its events over at every
- * request end, when its buffer fills and at close). ML_ERR_NO_TRACE: not recording.
- * A write failure is reported by ml_trace_stop(). */
+ * request end, when its buffer fills and at close). ML_ERR_NO_TRACE: not recording;
+ * ML_ERR_TRACE_IO: a write has failed (see ml_trace_status()). */
 MEMLIFE_API int ml_trace_flush(void);
+
+/* Whether the recording still works: ML_OK; ML_ERR_TRACE_IO once a write has failed (a full
+ * disk, a file-size limit, an I/O error; ml_trace_error() says why), from then on the
+ * sessions' events are discarded and the trace keeps what was committed before (it opens,
+ * and `memlife report` calls it an incomplete recording); ML_ERR_NO_TRACE: not recording.
+ * Cheap (no lock, no I/O): a server may call it per request or per connection and stop,
+ * or carry on unrecorded, at once instead of learning it at ml_trace_stop(). */
+MEMLIFE_API int ml_trace_status(void);
 
 /* Ends the recording: the trace is complete and closed. Every session must be closed
  * first (a session keeps the recording it was opened with): ML_ERR_SESSIONS_OPEN leaves

@@ -31,8 +31,15 @@ ImportStats import_to_trace(const std::string& input, const std::string& trace_p
     recorder_options.time_resolution_ns = time_resolution_ns;
     recorder_options.atomic = true;
     Recorder recorder(trace_path, recorder_options);
+    // A write failure (full disk, `ulimit -f`) stops the import at the next progress report
+    // (about every MiB of input) instead of reading the input to its end.
+    ImportOptions checked = options;
+    checked.progress = [&](std::uint64_t done, std::uint64_t total) {
+        if (recorder.failed()) throw recorder.failure();
+        if (options.progress) options.progress(done, total);
+    };
     try {
-        const ImportStats stats = import(*in, recorder, options, input);
+        const ImportStats stats = import(*in, recorder, checked, input);
         recorder.set_skipped_lines(stats.skipped_lines);
         recorder.set_malformed_lines(stats.malformed_lines);
         recorder.commit();

@@ -2,6 +2,7 @@
 // row and never holds a whole trace in memory; the callback returns false to stop.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -22,15 +23,24 @@ struct ReaderStats {
 // (open one reader per worker thread, or hand a reader over between them).
 class TraceReader {
 public:
-    // Opens read-only. Throws TraceError (missing, empty, not SQLite, truncated, foreign,
-    // newer schema) with a one-line message naming the file.
+    // Opens read-only and defensively (docs/trace-format.md, "What a reader refuses").
+    // Throws TraceError (missing, empty, not SQLite, truncated, foreign, newer schema,
+    // damaged) with a one-line message naming the file. Checks the schema objects, the meta
+    // table and the sessions table's totals and its agreement with the event batches'
+    // index at once; each sessions row when it is read; the event batch rows in verify().
     explicit TraceReader(const std::string& path);
     ~TraceReader();
     TraceReader(TraceReader&&) noexcept;
     TraceReader& operator=(TraceReader&&) noexcept;
 
     const std::string& path() const;
+    // Checked at open. info().complete is false for a recording that did not finish
+    // (completeness_note() below).
     TraceInfo info() const;
+    // Checks every event batch row (not its BLOB) against its session's row and the meta
+    // table: counts, sequence numbers, times. One pass over the batch rows, so it reads the
+    // whole file; `report` and `check` run it. Throws TraceError(Damaged).
+    void verify() const;
 
     // Sessions from the summary tables (no event scan).
     std::vector<SessionRow> sessions() const;
@@ -57,7 +67,7 @@ public:
                         std::optional<std::uint64_t> session = std::nullopt,
                         std::uint64_t skip = 0) const;
     // The number of events for_each_event() yields (without skip), from the batch rows:
-    // no decoding.
+    // no decoding. Throws TraceError(Damaged) when the rows claim more than meta.events.
     std::uint64_t event_count(std::optional<std::uint64_t> session = std::nullopt) const;
 
     std::vector<CorruptionRow>
@@ -73,11 +83,26 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// The words for a trace whose writer did not finish (TraceInfo::complete false): "incomplete
+// recording (...)"; "" for a complete one. Every front end (report, check, the GUI) says it
+// this way: "incomplete" is not "damaged", and a trace still being recorded is incomplete
+// too.
+std::string completeness_note(const TraceInfo& info);
+
+struct SqlOptions {
+    // A statement still running after this long is stopped: TraceError(Usage) "SQL error:
+    // query stopped after N s". Zero: no limit.
+    std::chrono::milliseconds time_limit{0};
+};
+
 // Opens a trace for ad-hoc SQL (`memlife sql TRACE "SELECT ..."`): the summary tables plus
 // an `events` virtual table that decodes the stored batches. Calls fn(column names, values)
-// per row. Throws TraceError on a bad file or bad SQL.
+// per row. Only reading statements run, and they read only the trace's tables, its virtual
+// tables and schema information (see store::open_trace). Throws TraceError on a bad file or
+// bad or refused SQL.
 void run_sql(const std::string& path, const std::string& sql,
              const std::function<void(const std::vector<std::string>& columns,
-                                      const std::vector<std::optional<std::string>>& values)>& fn);
+                                      const std::vector<std::optional<std::string>>& values)>& fn,
+             const SqlOptions& options = {});
 
 } // namespace memlife::data

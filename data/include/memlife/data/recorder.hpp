@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,12 @@ struct RecorderOptions {
     // process still loses nothing the OS has written, but an OS crash may damage the trace
     // (as with any profiler output that is not fsynced); recording is ~2x cheaper on disk.
     bool durable = false;
+    // Called once, on the recorder's writer thread, at the first write failure (a full
+    // disk, a file-size limit, an I/O error) with the one-line error commit() will throw
+    // ("PATH: cannot write the trace (reason)"). From then on events are discarded; the
+    // trace keeps what was committed before (meta.complete = 0). A server uses it to stop
+    // or to say so at once instead of at the end; see also Recorder::failed().
+    std::function<void(const std::string& message)> on_failure = {};
 };
 
 class Recorder : public EventSink {
@@ -61,6 +68,12 @@ public:
 
     std::uint64_t dropped_events() const;
     const std::string& path() const;
+
+    // True once a write has failed (see RecorderOptions::on_failure); any thread, cheap (an
+    // atomic load), so a producer can poll it per request and stop early.
+    bool failed() const noexcept;
+    // That failure, as the TraceError commit() throws. Only when failed().
+    TraceError failure() const;
 
 private:
     struct Impl;

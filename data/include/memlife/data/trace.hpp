@@ -21,7 +21,8 @@ public:
         Empty,       // zero bytes
         NotSqlite,   // not an SQLite database (random bytes, a text file, ...)
         Truncated,   // an SQLite file cut short, or malformed
-        Foreign,     // an SQLite database, but not a memlife trace
+        Foreign,     // an SQLite database, but not a memlife trace (or with objects added)
+        Damaged,     // a memlife trace whose values are impossible or contradict each other
         NewerSchema, // a memlife trace from a newer version
         Io,          // cannot read / write (permissions, disk full, ...)
         Usage,       // a wrong argument (unknown session, bad window, ...)
@@ -50,6 +51,11 @@ struct TraceInfo {
     // second) the order of events is real but times within a step are made up (and so
     // are durations shorter than it).
     std::uint64_t time_resolution_ns = 1;
+    // meta.complete: the writer finished the trace. False when it was killed, failed to
+    // write, or is still recording: what was committed reads, but the end may be missing
+    // (reader.hpp: completeness_note() says so in words). Not the same as damaged: a damaged
+    // trace does not open at all (TraceError::Kind::Damaged).
+    bool complete = true;
 };
 
 struct SessionRow {
