@@ -4,7 +4,7 @@ namespace memlife::preload {
 
 bool AddressMap::grow(Shard& s) noexcept {
     const std::uint64_t capacity = s.slots == nullptr ? 64 : (s.mask + 1) * 2;
-    auto* slots = static_cast<BlockEntry*>(real.calloc(capacity, sizeof(BlockEntry)));
+    auto* slots = static_cast<BlockEntry*>(internal_calloc(capacity, sizeof(BlockEntry)));
     if (slots == nullptr) return false;
     BlockEntry* old = s.slots;
     const std::uint64_t old_capacity = old == nullptr ? 0 : s.mask + 1;
@@ -17,7 +17,7 @@ bool AddressMap::grow(Shard& s) noexcept {
             at = (at + 1) & s.mask;
         slots[at] = old[i];
     }
-    real.free(old);
+    internal_free(old);
     return true;
 }
 

@@ -25,13 +25,13 @@ struct BlockEntry {
 template <class T> class InternalArray {
 public:
     InternalArray() = default;
-    ~InternalArray() { real.free(data_); }
+    ~InternalArray() { internal_free(data_); }
     InternalArray(const InternalArray&) = delete;
     InternalArray& operator=(const InternalArray&) = delete;
     bool push(const T& value) noexcept {
         if (size_ == capacity_) {
             const std::size_t grown = capacity_ == 0 ? 16 : capacity_ * 2;
-            void* p = real.realloc(data_, grown * sizeof(T));
+            void* p = internal_realloc(data_, grown * sizeof(T));
             if (p == nullptr) return false;
             data_ = static_cast<T*>(p);
             capacity_ = grown;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "standalone.hpp"
 #include "stream.hpp"
 
 namespace memlife::preload {
@@ -40,7 +41,7 @@ Connection* acquire_connection() noexcept {
         c = pool->free[pool->free.size() - 1];
         pool->free.pop();
     } else if ((c = make_internal<Connection>()) != nullptr && !pool->all.push(c)) {
-        real.free(c);
+        internal_free(c);
         c = nullptr;
     }
     pthread_mutex_unlock(&pool->mutex);
@@ -212,7 +213,7 @@ bool FdTable::set(int fd, Connection* c) noexcept {
         lock();
         page = pages_[fd >> kPageBits].load(std::memory_order_relaxed);
         if (page == nullptr) {
-            void* memory = real.calloc(kPageMask + 1, sizeof(std::atomic<Connection*>));
+            void* memory = internal_calloc(kPageMask + 1, sizeof(std::atomic<Connection*>));
             if (memory != nullptr) {
                 page = new (memory) std::atomic<Connection*>[kPageMask + 1]();
                 pages_[fd >> kPageBits].store(page, std::memory_order_release);
@@ -453,6 +454,7 @@ void parent_after_fork() noexcept {
 // thread may have been changing them). A connection it inherited opens a session of its
 // own at its first use.
 void child_after_fork() noexcept {
+    standalone_after_fork_child();
     g_stream.reset_in_child();
     g_blocks.reset_after_fork();
     pool = make_internal<Pool>();

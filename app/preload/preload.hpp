@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -155,9 +156,15 @@ private:
     Lock& lock_;
 };
 
-// Memory for memlife's own structures: straight from the real allocator.
+// Memory for memlife's own structures: from the real allocator, with every signal
+// blocked. A socket hook may need memory where the program called no allocation function;
+// a signal handler that allocates must not find glibc's allocator busy there (it is not
+// reentrant), or memlife would add a deadlock the program does not have.
+void* internal_calloc(std::size_t count, std::size_t size) noexcept;
+void* internal_realloc(void* p, std::size_t size) noexcept;
+void internal_free(void* p) noexcept;
 template <class T> T* make_internal() noexcept {
-    void* p = real.calloc(1, sizeof(T));
+    void* p = internal_calloc(1, sizeof(T));
     return p != nullptr ? new (p) T() : nullptr;
 }
 

@@ -108,6 +108,41 @@ bool resolve_real() noexcept {
     return true;
 }
 
+namespace {
+
+class BlockSignals {
+public:
+    BlockSignals() noexcept {
+        sigset_t all;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old_);
+    }
+    ~BlockSignals() { pthread_sigmask(SIG_SETMASK, &old_, nullptr); }
+    BlockSignals(const BlockSignals&) = delete;
+    BlockSignals& operator=(const BlockSignals&) = delete;
+
+private:
+    sigset_t old_;
+};
+
+} // namespace
+
+void* internal_calloc(std::size_t count, std::size_t size) noexcept {
+    BlockSignals blocked;
+    return real.calloc(count, size);
+}
+
+void* internal_realloc(void* p, std::size_t size) noexcept {
+    BlockSignals blocked;
+    return real.realloc(p, size);
+}
+
+void internal_free(void* p) noexcept {
+    if (p == nullptr) return;
+    BlockSignals blocked;
+    real.free(p);
+}
+
 void warn(const char* message, const char* detail) noexcept {
     char line[512];
     std::size_t n = 0;

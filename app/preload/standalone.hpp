@@ -11,5 +11,7 @@ const char* start_standalone_receiver() noexcept;
 // In the process that started the receiver, at its exit: waits until the receiver has
 // written the trace.
 void finish_standalone() noexcept;
+// In a forked child: only the first process holds the receiver's lifeline.
+void standalone_after_fork_child() noexcept;
 
 } // namespace memlife::preload

@@ -125,7 +125,7 @@ bool Stream::reserve(std::size_t size) noexcept {
     std::size_t grown = capacity_ == 0 ? (64u << 10) : capacity_;
     while (grown < size_ + size)
         grown *= 2;
-    void* p = real.realloc(buffer_, grown);
+    void* p = internal_realloc(buffer_, grown);
     if (p == nullptr) return false;
     buffer_ = static_cast<char*>(p);
     capacity_ = grown;
