@@ -20,27 +20,12 @@
 #include <thread>
 #include <vector>
 
+#include "../app/process.hpp"
 #include "memlife/data/reader.hpp"
 
 namespace memlife::test {
 
-inline std::string read_file(const std::filesystem::path& p) {
-    std::ifstream f(p, std::ios::binary);
-    std::stringstream s;
-    s << f.rdbuf();
-    return s.str();
-}
-
-// A scratch directory removed at the end of the test.
-struct TempDir {
-    std::filesystem::path path;
-    TempDir() {
-        char pattern[] = "/tmp/memlife-record-test-XXXXXX";
-        path = ::mkdtemp(pattern);
-    }
-    ~TempDir() { std::filesystem::remove_all(path); }
-    std::string operator/(const std::string& name) const { return (path / name).string(); }
-};
+// TempDir and slurp come from tests/app/process.hpp.
 
 // A child process: argv executed with extra environment, stdout readable through a pipe,
 // stderr into a file. Killed (SIGKILL) if still running at destruction.

@@ -24,7 +24,7 @@ ProbeRun run(const TempDir& dir, std::vector<std::string> argv,
     for (std::string line; !(line = child.line()).empty();)
         r.out += line + "\n";
     r.exit_code = child.wait(std::chrono::seconds(120));
-    r.err = read_file(err);
+    r.err = slurp(err);
     return r;
 }
 

@@ -34,7 +34,7 @@ Recorded record_server(const TempDir& dir, const std::string& trace,
     argv.insert(argv.end(), args.begin(), args.end());
     Child server(argv, dir / "stderr");
     const std::string first = server.line();
-    EXPECT_EQ(first.rfind("port ", 0), 0u) << first << read_file(dir / "stderr");
+    EXPECT_EQ(first.rfind("port ", 0), 0u) << first << slurp(dir / "stderr");
     const std::string url = "http://127.0.0.1:" + first.substr(5) + "/hello";
     for (int requests : kPattern) {
         const int port = curl_keepalive(url, requests);
@@ -42,7 +42,7 @@ Recorded record_server(const TempDir& dir, const std::string& trace,
         r.client_requests[port] = static_cast<std::uint32_t>(requests);
     }
     r.exit_code = server.wait();
-    r.stderr_text = read_file(dir / "stderr");
+    r.stderr_text = slurp(dir / "stderr");
     return r;
 }
 
