@@ -183,6 +183,7 @@ void RecordReceiver::serve(Client& client) {
     std::unordered_map<std::uint64_t, std::uint64_t> ids; // the process's session -> trace's
     std::unordered_map<std::uint64_t, std::string> peers; // labels not yet opened
     std::vector<Event> batch;
+    std::uint64_t last_local = 0, last_id = 0; // the last mapping used
     int pid = 0;
     auto deliver = [&] {
         if (!batch.empty()) recorder_.on_events(batch.data(), batch.size());
@@ -224,6 +225,7 @@ void RecordReceiver::serve(Client& client) {
                     if (e.kind == EventKind::SessionOpen) {
                         const std::uint64_t id = ++next_session_;
                         ids[e.session] = id;
+                        last_local = 0;
                         auto label = peers.extract(e.session);
                         const std::string peer = fmt::format(
                             "{} (pid {})", label.empty() ? std::string("?") : label.mapped(), pid);
@@ -233,13 +235,20 @@ void RecordReceiver::serve(Client& client) {
                         ++mine.sessions;
                         continue;
                     }
-                    const auto found = ids.find(e.session);
-                    if (found == ids.end()) continue; // opened before a lost frame
                     const std::uint64_t local = e.session;
-                    e.session = found->second;
+                    if (local != last_local) { // a frame holds one connection's events
+                        const auto found = ids.find(local);
+                        if (found == ids.end()) continue; // opened before a lost frame
+                        last_local = local;
+                        last_id = found->second;
+                    }
+                    e.session = last_id;
                     batch.push_back(e);
                     if (e.kind == EventKind::RequestBegin) ++mine.requests;
-                    if (e.kind == EventKind::SessionClose) ids.erase(local);
+                    if (e.kind == EventKind::SessionClose) {
+                        ids.erase(local);
+                        last_local = 0;
+                    }
                 }
                 deliver();
                 break;

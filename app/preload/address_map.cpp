@@ -44,7 +44,7 @@ void AddressMap::erase_at(Shard& s, std::uint64_t at) noexcept {
         hole = next;
     }
     s.slots[hole] = BlockEntry{};
-    --s.count;
+    s.count.store(s.count.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
 }
 
 bool AddressMap::insert(const BlockEntry& entry) noexcept {
@@ -56,16 +56,18 @@ bool AddressMap::insert(const BlockEntry& entry) noexcept {
         s.slots[at] = entry;
         return true;
     }
-    if ((s.slots == nullptr || (s.count + 1) * 2 > s.mask + 1) && !grow(s)) return false;
+    const std::uint64_t count = s.count.load(std::memory_order_relaxed);
+    if ((s.slots == nullptr || (count + 1) * 2 > s.mask + 1) && !grow(s)) return false;
     for (at = home(s, h); s.slots[at].address != 0; at = (at + 1) & s.mask) {
     }
     s.slots[at] = entry;
-    ++s.count;
+    s.count.store(count + 1, std::memory_order_relaxed);
     return true;
 }
 
 bool AddressMap::take(std::uintptr_t address, BlockEntry& out) noexcept {
     Shard& s = shard_of(hash(address));
+    if (s.count.load(std::memory_order_relaxed) == 0) return false;
     Locked lock(s.lock);
     std::uint64_t at = 0;
     if (!find(s, address, at)) return false;
@@ -78,7 +80,7 @@ void AddressMap::take_owned(const Connection* owner, std::uint32_t generation,
                             InternalArray<BlockEntry>& out) noexcept {
     for (Shard& s : shards_) {
         Locked lock(s.lock);
-        if (s.slots == nullptr || s.count == 0) continue;
+        if (s.slots == nullptr || s.count.load(std::memory_order_relaxed) == 0) continue;
         const std::size_t first = out.size();
         for (std::uint64_t i = 0; i <= s.mask; ++i)
             if (s.slots[i].address != 0 && s.slots[i].owner == owner &&
@@ -96,7 +98,7 @@ void AddressMap::reset_after_fork() noexcept {
         s.lock.reset();
         s.slots = nullptr;
         s.mask = 0;
-        s.count = 0;
+        s.count.store(0, std::memory_order_relaxed);
     }
 }
 

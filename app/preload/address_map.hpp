@@ -69,7 +69,10 @@ private:
         SpinLock lock;
         BlockEntry* slots = nullptr;
         std::uint64_t mask = 0; // capacity - 1
-        std::uint64_t count = 0;
+        // Written under the lock; read without it by take(), which skips an empty shard
+        // (a free reaches take() after the insert of its block: the program passed the
+        // pointer from the allocating thread to the freeing one).
+        std::atomic<std::uint64_t> count{0};
     };
     static std::uint64_t hash(std::uintptr_t address) noexcept {
         return (address >> 4) * 0x9E3779B97F4A7C15ull;

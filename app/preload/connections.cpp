@@ -99,7 +99,14 @@ void label_from_socket(Connection& c) noexcept {
         peer_label(c, nullptr, 0);
 }
 
-Event event_of(const Connection& c, EventKind kind, std::uint64_t time_ns) noexcept {
+// An allocation's or release's time (see kClockInterval).
+std::uint64_t block_time(Connection& c) noexcept {
+    if (c.clock_count++ % kClockInterval == 0) c.last_ns = now_ns();
+    return c.last_ns;
+}
+
+Event event_of(Connection& c, EventKind kind, std::uint64_t time_ns) noexcept {
+    c.last_ns = time_ns;
     Event e;
     e.time_ns = time_ns;
     e.session = c.session;
@@ -203,7 +210,8 @@ void Connection::recycle() noexcept {
     session = 0;
     request = next_block = 0;
     live_blocks = close_ns = released_bytes = released_blocks = 0;
-    pending = 0;
+    pending = clock_count = 0;
+    last_ns = 0;
 }
 
 bool FdTable::set(int fd, Connection* c) noexcept {
@@ -349,7 +357,7 @@ void on_alloc(void* p, std::size_t size) noexcept {
     entry.request = c->in_request ? c->request : 0;
     if (!g_blocks.insert(entry)) return;
     ++c->live_blocks;
-    Event e = event_of(*c, EventKind::Alloc, now_ns());
+    Event e = event_of(*c, EventKind::Alloc, block_time(*c));
     e.block = entry.block;
     e.address = entry.address;
     e.size = size;
@@ -363,7 +371,7 @@ void release_block(const BlockEntry& entry) noexcept {
     if (c->generation != entry.generation) return; // its close window has ended
     --c->live_blocks;
     if (c->state == Connection::State::Open) {
-        Event e = event_of(*c, EventKind::Release, now_ns());
+        Event e = event_of(*c, EventKind::Release, block_time(*c));
         e.block = entry.block;
         e.address = entry.address;
         e.size = entry.size;

@@ -14,6 +14,10 @@
 namespace memlife::preload {
 
 inline constexpr std::uint32_t kPendingEvents = 32;
+// Allocations and releases read the clock every 16th time per connection and otherwise
+// carry the connection's latest reading, as the core allocator does (a reading costs about
+// as much as the rest of the hook; docs/trace-format.md).
+inline constexpr std::uint32_t kClockInterval = 16;
 
 struct Connection {
     enum class State : std::uint8_t {
@@ -44,6 +48,8 @@ struct Connection {
     std::uint64_t close_ns = 0;
     std::uint64_t released_bytes = 0, released_blocks = 0; // during the close window
     std::uint32_t pending = 0;                             // events not yet handed to the stream
+    std::uint32_t clock_count = 0;
+    std::uint64_t last_ns = 0; // the latest clock reading of its events
     char peer[wire::kMaxPeer] = {};
     Event events[kPendingEvents];
 };
