@@ -12,8 +12,6 @@
 //   record_process_malloc_free_vs_plain  a pair outside any connection (counted only), CPU
 // The nginx runs alternate for a few rounds and the best of each counts: the machine is
 // shared.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -29,75 +27,34 @@
 #include <vector>
 
 #include "figures.hpp"
+#include "nginx_prefix.hpp" // tests/record/
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-constexpr const char* kNginx = "/usr/sbin/nginx";
+using memlife::test::kNginx;
 constexpr int kSeconds = 3, kRounds = 3;
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    ::close(fd);
-    return ok ? ntohs(addr.sin_port) : 0;
-}
-
-bool accepts(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 // A prefix with nginx's configuration: one process, daemon off, everything inside it.
 struct Prefix {
     fs::path dir;
-    int port = free_port();
+    int port = memlife::test::free_port();
+    std::vector<std::string> argv;
     Prefix() {
         char pattern[] = "/tmp/memlife-bench-record-XXXXXX";
         dir = ::mkdtemp(pattern);
-        for (const char* d : {"logs", "html", "tmp"})
-            fs::create_directories(dir / d);
-        std::ofstream(dir / "html/index.html") << std::string(600, 'x') << '\n';
-        const std::string p = dir.string();
-        std::ofstream(dir / "nginx.conf")
-            << "daemon off;\nmaster_process off;\nworker_processes 1;\n"
-            << "error_log " << p << "/logs/error.log;\npid " << p << "/logs/nginx.pid;\n"
-            << "events { worker_connections 1024; }\n"
-            << "http {\n  access_log off;\n  keepalive_requests 100000;\n"
-            << "  client_body_temp_path " << p << "/tmp/client_body;\n"
-            << "  proxy_temp_path " << p << "/tmp/proxy;\n"
-            << "  fastcgi_temp_path " << p << "/tmp/fastcgi;\n"
-            << "  uwsgi_temp_path " << p << "/tmp/uwsgi;\n"
-            << "  scgi_temp_path " << p << "/tmp/scgi;\n"
-            << "  server {\n    listen 127.0.0.1:" << port << ";\n    root " << p
-            << "/html;\n  }\n}\n";
+        argv = memlife::test::nginx_prefix(dir, port, {.keepalive_requests = 100000});
     }
     ~Prefix() { fs::remove_all(dir); }
-    std::vector<std::string> nginx() const {
-        const std::string p = dir.string();
-        return {kNginx, "-p", p + "/", "-c", p + "/nginx.conf", "-e", p + "/logs/error.log"};
-    }
 };
 
 // Runs `wrapper... nginx` until stop(); output to /dev/null.
 class Server {
 public:
     Server(const Prefix& prefix, std::vector<std::string> argv) : prefix_(prefix) {
-        const auto nginx = prefix.nginx();
-        argv.insert(argv.end(), nginx.begin(), nginx.end());
+        argv.insert(argv.end(), prefix.argv.begin(), prefix.argv.end());
         pid_ = ::fork();
         if (pid_ == 0) {
             std::freopen("/dev/null", "w", stdout);
@@ -109,9 +66,7 @@ public:
             ::execvp(args[0], args.data());
             ::_exit(127);
         }
-        for (auto until = std::chrono::steady_clock::now() + 20s;
-             !ready_ && std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(20ms))
-            ready_ = accepts(prefix.port);
+        ready_ = memlife::test::wait_until_accepts(prefix.port);
     }
     ~Server() { // SIGTERM to nginx (its pid file); the wrapper ends with it
         std::ifstream pidfile(prefix_.dir / "logs/nginx.pid");

@@ -5,10 +5,7 @@
 // same run's debug log imported by `memlife import nginx`: the sessions, the requests per
 // session and the connection pool's size. Once with one process, once with a master and
 // two workers.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
+#include "nginx_prefix.hpp"
 #include "record_fixture.hpp"
 
 using namespace memlife;
@@ -17,31 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-constexpr const char* kNginx = "/usr/sbin/nginx";
 constexpr int kPattern[] = {1, 3, 7};
-
-int free_port() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-                    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
-    ::close(fd);
-    return ok ? ntohs(addr.sin_port) : 0;
-}
-
-bool accepts(int port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<std::uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
-}
 
 std::size_t count(const std::string& text, const std::string& what) {
     std::size_t n = 0;
@@ -54,42 +27,18 @@ std::size_t count(const std::string& text, const std::string& what) {
 class RecordedNginx {
 public:
     RecordedNginx(const TempDir& dir, int workers) : dir_(dir), port_(free_port()) {
-        for (const char* d : {"logs", "html", "tmp"})
-            std::filesystem::create_directories(dir.path / d);
-        std::ofstream(dir.path / "html/index.html") << "memlife record test\n";
-        const std::string p = dir.path.string();
-        std::ofstream(dir.path / "nginx.conf")
-            << "daemon off;\n"
-            << (workers == 0
-                    ? "master_process off;\nworker_processes 1;\n"
-                    : "master_process on;\nworker_processes " + std::to_string(workers) + ";\n")
-            << "error_log " << p << "/logs/debug.log debug;\n"
-            << "pid " << p << "/logs/nginx.pid;\n"
-            << "events { worker_connections 64; }\n"
-            << "http {\n  access_log off;\n  keepalive_timeout 10s;\n"
-            << "  client_body_temp_path " << p << "/tmp/client_body;\n"
-            << "  proxy_temp_path " << p << "/tmp/proxy;\n"
-            << "  fastcgi_temp_path " << p << "/tmp/fastcgi;\n"
-            << "  uwsgi_temp_path " << p << "/tmp/uwsgi;\n"
-            << "  scgi_temp_path " << p << "/tmp/scgi;\n"
-            << "  server {\n    listen 127.0.0.1:" << port_ << ";\n    root " << p
-            << "/html;\n  }\n}\n";
-        recorder_.emplace(std::vector<std::string>{MEMLIFE_CLI, "record", "-o", trace(), "--",
-                                                   kNginx, "-p", p + "/", "-c", p + "/nginx.conf",
-                                                   "-e", p + "/logs/error.log"},
-                          dir / "record.stderr");
+        std::vector<std::string> argv{MEMLIFE_CLI, "record", "-o", trace(), "--"};
+        const auto nginx =
+            nginx_prefix(dir.path, port_, {.workers = workers, .error_log = "debug"});
+        argv.insert(argv.end(), nginx.begin(), nginx.end());
+        recorder_.emplace(argv, dir / "record.stderr");
     }
     std::string trace() const { return dir_ / "record.mltrace"; }
     std::string log() const { return dir_ / "logs/debug.log"; }
     std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/index.html"; }
 
-    // Waits until nginx accepts (the probe is a connection of its own, without requests).
-    bool ready() {
-        for (auto until = std::chrono::steady_clock::now() + 10s;
-             std::chrono::steady_clock::now() < until; std::this_thread::sleep_for(20ms))
-            if (accepts(port_)) return true;
-        return false;
-    }
+    // The probe is a connection of its own, without requests.
+    bool ready() const { return wait_until_accepts(port_); }
     // nginx logs a client's close asynchronously, after curl has exited.
     bool closed(std::size_t connections) const {
         for (auto until = std::chrono::steady_clock::now() + 10s;
