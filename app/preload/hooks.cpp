@@ -333,6 +333,56 @@ MEMLIFE_HOOK int close(int fd) {
     return real.close(fd);
 }
 
+// Daemons close every descriptor they did not open: memlife's socket is left out of the
+// range (the program cannot tell), and a dup2 onto its number moves it first.
+MEMLIFE_HOOK int close_range(unsigned first, unsigned last, int flags) {
+    need_real();
+    if (real.close_range == nullptr) return errno = ENOSYS, -1;
+    const int own = armed() ? g_stream.fd() : -1;
+    if (own < 0 || static_cast<unsigned>(own) < first || static_cast<unsigned>(own) > last)
+        return real.close_range(first, last, flags);
+    const unsigned fd = static_cast<unsigned>(own);
+    const int below = fd > first ? real.close_range(first, fd - 1, flags) : 0;
+    const int above = fd < last ? real.close_range(fd + 1, last, flags) : 0;
+    return below != 0 ? below : above;
+}
+
+MEMLIFE_HOOK void closefrom(int first) {
+    need_real();
+    const int own = armed() ? g_stream.fd() : -1;
+    if (own < first) return real.closefrom(first);
+    if (close_range(static_cast<unsigned>(first), ~0u, 0) == 0) return;
+    for (int fd = first; fd < own; ++fd) // a kernel without close_range
+        real.close(fd);
+    real.closefrom(own + 1);
+}
+
+namespace {
+
+// dup2 and dup3 close `to` first: memlife's socket moves away; a connection there ends.
+void before_dup(int from, int to) noexcept {
+    if (!armed() || from == to) return;
+    const bool record = recordable();
+    Guard guard;
+    KeepErrno keep;
+    if (g_stream.is_stream_fd(to)) g_stream.move_socket();
+    if (record) on_close(to);
+}
+
+} // namespace
+
+MEMLIFE_HOOK int dup2(int from, int to) {
+    need_real();
+    before_dup(from, to);
+    return real.dup2(from, to);
+}
+
+MEMLIFE_HOOK int dup3(int from, int to, int flags) {
+    need_real();
+    before_dup(from, to);
+    return real.dup3(from, to, flags);
+}
+
 // ---- exec: everything recorded so far goes out before the image is replaced ----------
 
 MEMLIFE_HOOK int execve(const char* path, char* const argv[], char* const envp[]) {

@@ -50,6 +50,10 @@ struct Real {
     ssize_t (*sendfile)(int, int, off_t*, std::size_t);
     ssize_t (*sendfile64)(int, int, off_t*, std::size_t);
     int (*close)(int);
+    int (*close_range)(unsigned, unsigned, int);
+    void (*closefrom)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
     int (*shutdown)(int, int);
 
     int (*execve)(const char*, char* const[], char* const[]);

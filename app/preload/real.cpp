@@ -88,6 +88,10 @@ bool resolve_real() noexcept {
     find(real.sendfile, "sendfile");
     find(real.sendfile64, "sendfile64");
     find(real.close, "close");
+    find(real.close_range, "close_range");
+    find(real.closefrom, "closefrom");
+    find(real.dup2, "dup2");
+    find(real.dup3, "dup3");
     find(real.shutdown, "shutdown");
     find(real.execve, "execve");
     find(real.execv, "execv");

@@ -191,6 +191,13 @@ void Stream::write_buffered() noexcept {
     if (!sent) fail("memlife record is gone");
 }
 
+void Stream::move_socket() noexcept {
+    pthread_mutex_lock(&write_mutex_);
+    const int moved = fd_ >= 0 ? ::fcntl(fd_, F_DUPFD_CLOEXEC, fd_ + 1) : -1;
+    if (moved >= 0) fd_ = moved; // the old number is the program's now (dup2 replaces it)
+    pthread_mutex_unlock(&write_mutex_);
+}
+
 void Stream::flush() noexcept {
     pthread_mutex_lock(&write_mutex_);
     write_buffered();

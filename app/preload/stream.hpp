@@ -39,6 +39,10 @@ public:
     // Flushes and closes: nothing more is sent (process exit).
     void close() noexcept;
     bool is_stream_fd(int fd) const noexcept { return fd >= 0 && fd == fd_; }
+    int fd() const noexcept { return fd_; }
+    // The program is about to put another file at the socket's number (dup2): the socket
+    // moves to another one first.
+    void move_socket() noexcept;
 
     // fork: the parent holds the locks across fork(); the child starts over, unconnected.
     void lock_for_fork() noexcept;

@@ -7,8 +7,11 @@
 //   hook_probe fork      forks while other threads allocate; children record connections
 //   hook_probe exec      execs itself (execl) as `served`, which serves one connection
 //   hook_probe served    (exec target) accepts on the inherited listening socket
+//   hook_probe daemon    closes every descriptor (closefrom), puts /dev/null over any left
+//                        (dup2), then serves one connection of two requests
 // A deadlock fails the run (exit 3 after 60 s) instead of hanging it.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -348,6 +351,24 @@ int exec_mode(const char* self) {
     return failures == 0 ? 0 : 1;
 }
 
+int daemon_mode() {
+    closefrom(3);
+    const int null = ::open("/dev/null", O_RDWR);
+    for (int fd = 3; fd < 4096; ++fd)
+        if (fd != null && ::fcntl(fd, F_GETFD) != -1) ::dup2(null, fd); // whatever is still open
+    int port = 0;
+    const int listener = listen_loopback(port);
+    std::thread client([port] {
+        const int fd = connect_loopback(port);
+        ping(fd);
+        ping(fd);
+        ::close(fd);
+    });
+    serve(::accept(listener, nullptr, nullptr), 2);
+    client.join();
+    return failures == 0 ? 0 : 1;
+}
+
 int served_mode(int listener) {
     serve(::accept(listener, nullptr, nullptr), 3);
     return failures == 0 ? 0 : 1;
@@ -371,6 +392,7 @@ int main(int argc, char** argv) {
     if (mode == "fork") return fork_mode();
     if (mode == "exec") return exec_mode(argv[0]);
     if (mode == "served" && argc > 2) return served_mode(std::atoi(argv[2]));
+    if (mode == "daemon") return daemon_mode();
     std::fprintf(stderr, "usage: hook_probe alloc|threads|signals|fork|exec\n");
     return 2;
 }

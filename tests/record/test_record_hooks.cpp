@@ -121,6 +121,19 @@ TEST(RecordHooks, ExecRecordsTheNewImage) {
     EXPECT_EQ(sessions_of_pid(sessions, std::to_string(::getpid())), 0u);
 }
 
+TEST(RecordHooks, ADaemonClosingEveryDescriptorKeepsRecording) {
+    TempDir dir;
+    const std::string trace = dir / "daemon.mltrace";
+    const ProbeRun r = record(dir, trace, HOOK_PROBE, "daemon");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.err.find("recording stopped"), std::string::npos) << r.err;
+    data::TraceReader reader(trace);
+    const auto sessions = reader.sessions();
+    ASSERT_EQ(sessions.size(), 1u);
+    EXPECT_EQ(sessions[0].requests, 2u);
+    EXPECT_TRUE(sessions[0].closed());
+}
+
 TEST(RecordHooks, UnderAddressSanitizer) {
     if (std::string(HOOK_PROBE_ASAN).empty()) GTEST_SKIP() << "a sanitized build";
     TempDir dir;
