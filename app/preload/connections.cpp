@@ -251,6 +251,9 @@ void fold_process_counts() noexcept {
 
 void on_accept(int fd) noexcept {
     if (!g_stream.start()) return;
+    // A connection still at this number was closed where the hooks could not see it (in a
+    // signal handler that interrupted them): it ends now.
+    if (g_fds.get(fd) != nullptr) on_close(fd);
     end_close_window();
     Connection* c = acquire_connection();
     if (c == nullptr) return;
@@ -330,6 +333,10 @@ void on_close(int fd) noexcept {
         set_exit_hook();
     }
     c->lock.unlock();
+}
+
+void on_close_range(unsigned first, unsigned last) noexcept {
+    g_fds.for_each_in(first, last, [](int fd) { on_close(fd); });
 }
 
 void end_close_window() noexcept {

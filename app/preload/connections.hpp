@@ -66,20 +66,32 @@ public:
     }
     bool set(int fd, Connection* c) noexcept;
     Connection* take(int fd) noexcept;
+    // Calls fn(fd) for every connection descriptor in [first, last].
+    template <class F> void for_each_in(unsigned first, unsigned last, F fn) const noexcept {
+        for (unsigned p = first >> kPageBits; p < kPages && p <= (last >> kPageBits); ++p)
+            if (const auto* page = pages_[p].load(std::memory_order_acquire))
+                for (unsigned i = 0; i <= kPageMask; ++i) {
+                    const unsigned fd = (p << kPageBits) | i;
+                    if (fd >= first && fd <= last &&
+                        page[i].load(std::memory_order_relaxed) != nullptr)
+                        fn(static_cast<int>(fd));
+                }
+    }
     void lock() noexcept { pthread_mutex_lock(&mutex_); }
     void unlock() noexcept { pthread_mutex_unlock(&mutex_); }
     // In a forked child: every connection gets a fresh object from make(fd).
     template <class F> void replace_all(F make) noexcept {
         pthread_mutex_init(&mutex_, nullptr);
-        for (int p = 0; p < kPages; ++p)
+        for (unsigned p = 0; p < kPages; ++p)
             if (auto* page = pages_[p].load(std::memory_order_relaxed))
-                for (int i = 0; i <= kPageMask; ++i)
+                for (unsigned i = 0; i <= kPageMask; ++i)
                     if (page[i].load(std::memory_order_relaxed) != nullptr)
-                        page[i].store(make((p << kPageBits) | i), std::memory_order_relaxed);
+                        page[i].store(make(static_cast<int>((p << kPageBits) | i)),
+                                      std::memory_order_relaxed);
     }
 
 private:
-    static constexpr int kPageBits = 12, kPages = 256, kPageMask = (1 << kPageBits) - 1;
+    static constexpr unsigned kPageBits = 12, kPages = 256, kPageMask = (1u << kPageBits) - 1;
     static constexpr unsigned kLimit = unsigned{kPages} << kPageBits;
     std::atomic<std::atomic<Connection*>*> pages_[kPages] = {};
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
@@ -93,6 +105,8 @@ extern std::atomic<bool> g_accepted; // any connection so far: frees need a look
 void on_accept(int fd) noexcept;
 void on_io(Connection* c, bool is_read, bool transferred) noexcept;
 void on_close(int fd) noexcept;
+// close_range / closefrom: the connections in [first, last] are closed.
+void on_close_range(unsigned first, unsigned last) noexcept;
 void on_shutdown(Connection* c) noexcept;
 void on_alloc(void* p, std::size_t size) noexcept;
 // The block at `p` is being freed; false when no connection owned it.

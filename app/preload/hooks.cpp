@@ -4,6 +4,7 @@
 // address or a descriptor number given out again by another thread is never confused
 // with the old one.
 #include <dlfcn.h>
+#include <linux/close_range.h>
 #include <malloc.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
@@ -338,6 +339,11 @@ MEMLIFE_HOOK int close(int fd) {
 MEMLIFE_HOOK int close_range(unsigned first, unsigned last, int flags) {
     need_real();
     if (real.close_range == nullptr) return errno = ENOSYS, -1;
+    if ((flags & CLOSE_RANGE_CLOEXEC) == 0 && recordable()) {
+        Guard guard;
+        KeepErrno keep;
+        on_close_range(first, last);
+    }
     const int own = armed() ? g_stream.fd() : -1;
     if (own < 0 || static_cast<unsigned>(own) < first || static_cast<unsigned>(own) > last)
         return real.close_range(first, last, flags);
@@ -349,6 +355,11 @@ MEMLIFE_HOOK int close_range(unsigned first, unsigned last, int flags) {
 
 MEMLIFE_HOOK void closefrom(int first) {
     need_real();
+    if (recordable()) {
+        Guard guard;
+        KeepErrno keep;
+        on_close_range(static_cast<unsigned>(first), ~0u);
+    }
     const int own = armed() ? g_stream.fd() : -1;
     if (own < first) return real.closefrom(first);
     if (close_range(static_cast<unsigned>(first), ~0u, 0) == 0) return;

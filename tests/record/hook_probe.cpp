@@ -7,8 +7,9 @@
 //   hook_probe fork      forks while other threads allocate; children record connections
 //   hook_probe exec      execs itself (execl) as `served`, which serves one connection
 //   hook_probe served    (exec target) accepts on the inherited listening socket
-//   hook_probe daemon    closes every descriptor (closefrom), puts /dev/null over any left
-//                        (dup2), then serves one connection of two requests
+//   hook_probe daemon    serves a request, closes every descriptor (closefrom) with the
+//                        connection, puts /dev/null over any left (dup2), then serves one
+//                        connection of two requests
 // A deadlock fails the run (exit 3 after 60 s) instead of hanging it.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -352,11 +353,17 @@ int exec_mode(const char* self) {
 }
 
 int daemon_mode() {
-    closefrom(3);
+    int port = 0;
+    const int before = listen_loopback(port);
+    std::thread first([port] { ping(connect_loopback(port)); }); // left open
+    const int connection = ::accept(before, nullptr, nullptr);
+    char c = 0;
+    expect(::read(connection, &c, 1) == 1 && ::write(connection, "r", 1) == 1, "first request");
+    first.join();
+    closefrom(3); // the connection (its session ends), the listener, the client's end
     const int null = ::open("/dev/null", O_RDWR);
     for (int fd = 3; fd < 4096; ++fd)
         if (fd != null && ::fcntl(fd, F_GETFD) != -1) ::dup2(null, fd); // whatever is still open
-    int port = 0;
     const int listener = listen_loopback(port);
     std::thread client([port] {
         const int fd = connect_loopback(port);
