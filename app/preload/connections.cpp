@@ -12,9 +12,9 @@
 
 namespace memlife::preload {
 
-FdTable g_fds;
-AddressMap g_blocks;
-std::atomic<bool> g_accepted{false};
+constinit FdTable g_fds;
+constinit AddressMap g_blocks;
+constinit std::atomic<bool> g_accepted{false};
 
 namespace {
 
@@ -126,10 +126,9 @@ void hand_over(Connection& c) noexcept {
     if (!c.peer_sent)
         frames[n++] = {wire::FrameType::Peer, &peer, sizeof peer, c.peer, c.peer_size};
     frames[n++] = {wire::FrameType::Events, c.events, c.pending * sizeof(Event)};
-    if (g_stream.append(frames, n) || g_mode.load() == Mode::Stopped) {
-        c.peer_sent = true;
-        c.pending = 0;
-    }
+    g_stream.append(frames, n); // fails only once the stream has stopped: they are dropped
+    c.peer_sent = true;
+    c.pending = 0;
 }
 
 void emit(Connection& c, const Event& e) noexcept {

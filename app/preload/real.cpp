@@ -11,9 +11,9 @@
 
 namespace memlife::preload {
 
-Real real{};
-std::atomic<bool> g_resolved{false};
-std::atomic<Mode> g_mode{Mode::Off};
+constinit Real real{};
+constinit std::atomic<bool> g_resolved{false};
+constinit std::atomic<Mode> g_mode{Mode::Off};
 __thread ThreadState tls;
 
 namespace {

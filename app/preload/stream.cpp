@@ -12,7 +12,7 @@
 
 namespace memlife::preload {
 
-Stream g_stream;
+constinit Stream g_stream;
 
 namespace {
 
@@ -32,8 +32,18 @@ std::size_t read_command_line(char* out, std::size_t size) noexcept {
 
 } // namespace
 
+void Stream::init_conditions() noexcept {
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&wake_, &attr);
+    pthread_cond_init(&space_, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
 void Stream::configure(const char* socket_path) noexcept {
     std::strncpy(path_, socket_path, sizeof path_ - 1);
+    init_conditions();
 }
 
 void Stream::fail(const char* why) noexcept {
@@ -193,7 +203,8 @@ void Stream::write_buffered() noexcept {
 
 void Stream::move_socket() noexcept {
     pthread_mutex_lock(&write_mutex_);
-    const int moved = fd_ >= 0 ? ::fcntl(fd_, F_DUPFD_CLOEXEC, fd_ + 1) : -1;
+    const int fd = fd_.load();
+    const int moved = fd >= 0 ? ::fcntl(fd, F_DUPFD_CLOEXEC, fd + 1) : -1;
     if (moved >= 0) fd_ = moved; // the old number is the program's now (dup2 replaces it)
     pthread_mutex_unlock(&write_mutex_);
 }
@@ -227,7 +238,7 @@ void Stream::run_sender() noexcept {
         pthread_mutex_lock(&mutex_);
         if (!stopping_ && size_ < kWakeBytes) {
             timespec until{};
-            clock_gettime(CLOCK_REALTIME, &until);
+            clock_gettime(CLOCK_MONOTONIC, &until);
             until.tv_nsec += kSendIntervalNs;
             if (until.tv_nsec >= 1'000'000'000) until.tv_sec += 1, until.tv_nsec -= 1'000'000'000;
             pthread_cond_timedwait(&wake_, &mutex_, &until);
@@ -263,8 +274,7 @@ void Stream::reset_in_child() noexcept {
     pthread_mutex_init(&start_mutex_, nullptr);
     pthread_mutex_init(&write_mutex_, nullptr);
     pthread_mutex_init(&mutex_, nullptr);
-    pthread_cond_init(&wake_, nullptr);
-    pthread_cond_init(&space_, nullptr);
+    init_conditions();
 }
 
 } // namespace memlife::preload

@@ -38,8 +38,8 @@ public:
     void flush() noexcept;
     // Flushes and closes: nothing more is sent (process exit).
     void close() noexcept;
-    bool is_stream_fd(int fd) const noexcept { return fd >= 0 && fd == fd_; }
-    int fd() const noexcept { return fd_; }
+    bool is_stream_fd(int fd) const noexcept { return fd >= 0 && fd == fd_.load(); }
+    int fd() const noexcept { return fd_.load(); }
     // The program is about to put another file at the socket's number (dup2): the socket
     // moves to another one first.
     void move_socket() noexcept;
@@ -60,14 +60,16 @@ private:
     static constexpr std::size_t kMaxBuffered = 32u << 20;
     static constexpr std::size_t kWakeBytes = 256u << 10;
 
+    void init_conditions() noexcept; // waits measure CLOCK_MONOTONIC
+
     char path_[108] = {};
-    int fd_ = -1;
+    std::atomic<int> fd_{-1};
     bool connected_ = false, started_ = false;
     pthread_mutex_t start_mutex_ = PTHREAD_MUTEX_INITIALIZER;
     // write_mutex_ (taken first) orders the socket writes; mutex_ guards the buffers.
     pthread_mutex_t write_mutex_ = PTHREAD_MUTEX_INITIALIZER;
     pthread_mutex_t mutex_ = PTHREAD_MUTEX_INITIALIZER;
-    pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER;
+    pthread_cond_t wake_ = PTHREAD_COND_INITIALIZER; // re-made by init_conditions()
     pthread_cond_t space_ = PTHREAD_COND_INITIALIZER;
     char* buffer_ = nullptr; // appended to
     std::size_t size_ = 0, capacity_ = 0;
