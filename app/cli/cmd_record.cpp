@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fmt/format.h>
@@ -73,10 +74,11 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
     return p;
 }
 
-// fork + execvpe. The child restores the signal mask; an exec failure comes back through a
-// close-on-exec pipe as its errno. Returns the PID, or -errno when PROGRAM did not start.
+// fork + execvpe. The child restores the signal mask and SIGXFSZ's action; an exec failure
+// comes back through a close-on-exec pipe as its errno. Returns the PID, or -errno when
+// PROGRAM did not start.
 pid_t start_program(std::vector<std::string> command, std::vector<std::string> env,
-                    const sigset_t& mask) {
+                    const sigset_t& mask, sighandler_t file_size_action) {
     int report[2];
     if (::pipe2(report, O_CLOEXEC) != 0) return -errno;
     std::vector<char*> argv = pointers(command), envp = pointers(env);
@@ -85,6 +87,7 @@ pid_t start_program(std::vector<std::string> command, std::vector<std::string> e
     if (pid == 0) {
         ::close(report[0]);
         ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+        std::signal(SIGXFSZ, file_size_action);
         ::execvpe(argv[0], argv.data(), envp.data());
         const int error = errno;
         (void)!::write(report[1], &error, sizeof error);
@@ -169,6 +172,7 @@ void print_summary(const std::string& trace, const RecordTotals& t) {
 
 struct Args {
     std::string output;
+    bool force = false;
     bool gui = false;
     bool receive = false;
     std::vector<std::string> command;
@@ -189,11 +193,16 @@ int run_record(const Args& a) {
         !a.output.empty() ? a.output
                           : fmt::format("memlife.{}.{}.mltrace",
                                         fs::path(a.command[0]).filename().string(), ::getpid());
+    if (auto why = output_refusal(trace, a.force, OutputKind::Trace); !why.empty())
+        return error("record", why, kUnusable);
 
     // Before any thread starts, so that all inherit the mask and only sigtimedwait sees them.
+    // A write past `ulimit -f` fails as an I/O error instead of killing memlife (PROGRAM
+    // gets the disposition memlife was started with).
     const sigset_t set = handled_signals();
     sigset_t old_mask;
     ::pthread_sigmask(SIG_BLOCK, &set, &old_mask);
+    const auto file_size_action = std::signal(SIGXFSZ, SIG_IGN);
 
     std::optional<data::Recorder> recorder;
     std::optional<RecordReceiver> receiver;
@@ -204,7 +213,8 @@ int run_record(const Args& a) {
         return error("record", e.what(), kFailed);
     }
     const pid_t pid =
-        start_program(a.command, program_environment(*library, receiver->socket_path()), old_mask);
+        start_program(a.command, program_environment(*library, receiver->socket_path()), old_mask,
+                      file_size_action);
     if (pid < 0) {
         receiver.reset();
         recorder->abort();
@@ -243,8 +253,13 @@ int run_record(const Args& a) {
 // ended.
 int run_receiver(const Args& a) {
     if (a.output.empty()) return error("record", "--receive needs -o TRACE", kUnusable);
+    // MEMLIFE_TRACE names the same file run after run: it is replaced, as a program's own
+    // log would be; never a directory or a special file.
+    if (auto why = output_refusal(a.output, true, OutputKind::Trace); !why.empty())
+        return error("record", why, kUnusable);
     const sigset_t set = handled_signals();
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGXFSZ, SIG_IGN);
     std::optional<data::Recorder> recorder;
     std::optional<RecordReceiver> receiver;
     try {
@@ -283,6 +298,7 @@ Command add_record(CLI::App& app) {
     auto a = std::make_shared<Args>();
     cmd->add_option("-o,--output", a->output,
                     "The trace to write (default: memlife.PROGRAM.PID.mltrace)");
+    cmd->add_flag("--force", a->force, "Replace an existing trace");
     cmd->add_flag("--gui", a->gui, "Open the trace in memlife-gui when the program has ended");
     cmd->add_flag("--receive", a->receive)->group(""); // internal: the standalone receiver
     cmd->add_option("command", a->command, "PROGRAM and its arguments, after --");

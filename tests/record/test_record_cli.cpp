@@ -22,7 +22,14 @@ TEST(RecordCli, ExitsWithTheProgramsStatus) {
     data::TraceReader reader(trace);
     EXPECT_EQ(reader.info().source, "record");
     EXPECT_EQ(reader.sessions().size(), 0u);
-    EXPECT_EQ(shell(record_command(trace, "true") + " 2>/dev/null").exit_code, 0);
+    // An existing trace is replaced only with --force (docs/cli.md, "Outputs").
+    const Shell refused = shell(record_command(trace, "true") + " 2>&1");
+    EXPECT_EQ(refused.exit_code, 2);
+    EXPECT_NE(refused.out.find("exists (use --force to replace it)"), std::string::npos)
+        << refused.out;
+    const std::string forced = std::string(MEMLIFE_CLI) + " record --force -o " + quote(trace) +
+                               " -- sh -c 'exit 5' 2>/dev/null";
+    EXPECT_EQ(shell(forced).exit_code, 5);
 }
 
 TEST(RecordCli, AProgramKilledBySignalNGives128PlusN) {
