@@ -163,6 +163,34 @@ void wait_for_streams(RecordReceiver& receiver, const sigset_t& set) {
     receiver.disconnect_all();
 }
 
+// The command as a shell would take it back: words with special characters single-quoted.
+std::string shell_words(const std::vector<std::string>& words) {
+    std::string text;
+    for (const std::string& w : words) {
+        if (!text.empty()) text += ' ';
+        const bool plain =
+            !w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                              "0123456789_-+=./:,@%") == std::string::npos;
+        if (plain) {
+            text += w;
+            continue;
+        }
+        text += '\'';
+        for (char c : w)
+            text += c == '\'' ? std::string("'\\''") : std::string(1, c);
+        text += '\'';
+    }
+    return text;
+}
+
+// The figures known when recording ends, into the trace's meta (TraceInfo).
+void store_totals(data::Recorder& recorder, const RecordTotals& t) {
+    recorder.set_meta("processes", std::to_string(t.processes));
+    recorder.set_meta("process_allocations", std::to_string(t.process_allocs));
+    recorder.set_meta("process_allocated_bytes", std::to_string(t.process_bytes));
+}
+
 void print_summary(const std::string& trace, const RecordTotals& t) {
     fmt::print(stderr,
                "memlife record: {}: {} connection(s), {} request(s) in {} process(es); {} "
@@ -207,7 +235,9 @@ int run_record(const Args& a) {
     std::optional<data::Recorder> recorder;
     std::optional<RecordReceiver> receiver;
     try {
-        recorder.emplace(trace, data::RecorderOptions{.source = "record"});
+        recorder.emplace(trace,
+                         data::RecorderOptions{.source = "record",
+                                               .meta = {{"command", shell_words(a.command)}}});
         receiver.emplace(*recorder);
     } catch (const std::exception& e) {
         return error("record", e.what(), kFailed);
@@ -237,6 +267,7 @@ int run_record(const Args& a) {
     wait_for_streams(*receiver, set);
     const RecordTotals totals = receiver->totals();
     receiver.reset();
+    store_totals(*recorder, totals);
     try {
         recorder->commit();
     } catch (const data::TraceError& e) {
@@ -280,7 +311,10 @@ int run_receiver(const Args& a) {
         if (sig == SIGTERM || sig == SIGINT) break;
     }
     wait_for_streams(*receiver, set);
+    const RecordTotals totals = receiver->totals();
     receiver.reset();
+    store_totals(*recorder, totals);
+    recorder->set_meta("command", totals.first_command);
     try {
         recorder->commit();
     } catch (const data::TraceError& e) {

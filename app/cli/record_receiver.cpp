@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <filesystem>
@@ -18,14 +19,6 @@
 namespace memlife::cli {
 
 namespace wire = preload::wire;
-
-// Outlived blocks travel to the recorder as reports of this kind (memlife.h has it once the
-// trace stores them; until then the recorder ignores them).
-#ifdef ML_REPORT_OUTLIVED
-constexpr int kReportOutlived = ML_REPORT_OUTLIVED;
-#else
-constexpr int kReportOutlived = 3;
-#endif
 
 struct RecordReceiver::Client {
     int fd = -1;
@@ -206,6 +199,13 @@ void RecordReceiver::serve(Client& client) {
                 pid = h.pid;
                 hello = true;
                 ++mine.processes;
+                std::string command(reinterpret_cast<const char*>(payload) + sizeof h,
+                                    header.size - sizeof h);
+                while (!command.empty() && command.back() == '\0')
+                    command.pop_back();
+                std::replace(command.begin(), command.end(), '\0', ' ');
+                std::lock_guard lock(mutex_);
+                if (totals_.first_command.empty()) totals_.first_command = command;
                 break;
             }
             case wire::FrameType::Peer: {
@@ -258,7 +258,7 @@ void RecordReceiver::serve(Client& client) {
                 const auto found = ids.find(o.session);
                 if (found == ids.end()) break;
                 ml_report report{};
-                report.kind = kReportOutlived;
+                report.kind = ML_REPORT_OUTLIVED;
                 report.session_id = found->second;
                 report.request = o.requests;
                 report.alloc_request = o.alloc_request;

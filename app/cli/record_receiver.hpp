@@ -27,6 +27,7 @@ struct RecordTotals {
     std::uint64_t process_allocs = 0; // allocations while no connection was current
     std::uint64_t process_bytes = 0;
     std::uint64_t protocol_errors = 0; // streams cut off because a frame made no sense
+    std::string first_command; // the first process's command line, arguments space-separated
 };
 
 class RecordReceiver {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
@@ -169,6 +170,8 @@ struct TraceReader::Impl {
     // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
     // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
     bool batch_live_bytes = false;
+    // The table `outlived` exists (traces written before memlife record lack it).
+    bool has_outlived = false;
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
     ReaderStats stats;
 
@@ -257,6 +260,7 @@ TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>
     impl_->guarded([&] {
         impl_->batch_live_bytes =
             store::has_column(impl_->db.get(), "event_batches", "live_bytes_at_start");
+        impl_->has_outlived = store::has_table(impl_->db.get(), "outlived");
     });
 }
 
@@ -289,6 +293,10 @@ TraceInfo TraceReader::info() const {
         info.first_ns = number("first_ns");
         info.last_ns = number("last_ns");
         info.time_resolution_ns = std::max<std::uint64_t>(1, number("time_resolution_ns"));
+        info.command = store::meta(db, "command");
+        info.processes = number("processes");
+        info.process_allocations = number("process_allocations");
+        info.process_allocated_bytes = number("process_allocated_bytes");
         store::Statement count(db, "SELECT count(*) FROM sessions");
         if (count.step()) info.sessions = count.u64(0);
         count.reset();
@@ -305,21 +313,47 @@ std::vector<SessionRow> TraceReader::sessions() const {
     return rows;
 }
 
+namespace {
+
+// The sessions with their outlived blocks counted (without the table: 0).
+std::string sessions_sql(bool has_outlived, std::string_view where) {
+    std::string sql = "SELECT " + kSessionColumns.names();
+    if (has_outlived)
+        sql += ", coalesce(o.outlived_blocks, 0), coalesce(o.outlived_bytes, 0) FROM sessions "
+               "LEFT JOIN (SELECT session, count(*) AS outlived_blocks, total(size) AS "
+               "outlived_bytes FROM outlived GROUP BY session) AS o ON o.session = sessions.id";
+    else
+        sql += ", 0, 0 FROM sessions";
+    return sql + std::string(where);
+}
+
+SessionRow session_with_outlived(const store::Statement& s) {
+    SessionRow r = session_from(s);
+    constexpr int extra = static_cast<int>(kSessionColumns.size());
+    r.outlived = s.u64(extra);
+    r.outlived_bytes = static_cast<std::uint64_t>(s.real(extra + 1));
+    return r;
+}
+
+} // namespace
+
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
-        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " ORDER BY id");
+        store::Statement s(impl_->db.get(),
+                           sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
         while (s.step())
-            if (!fn(session_from(s))) break;
+            if (!fn(session_with_outlived(s))) break;
         s.reset();
     });
 }
 
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
-        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " WHERE id = ?");
+        store::Statement s(impl_->db.get(),
+                           sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
-        SessionRow r = session_from(s);
+        SessionRow r = session_with_outlived(s);
         s.reset();
         return r;
     });
@@ -382,7 +416,21 @@ void TraceReader::for_each_block(std::uint64_t session,
         const std::function<bool(const BlockRow&)> emit = [&](const BlockRow& b) {
             return go_on = fn(b);
         };
-        BlockTracker tracker(emit);
+        // Blocks that outlived the connection are flagged from the table `outlived`.
+        std::unordered_set<std::uint64_t> outlived;
+        if (impl_->has_outlived) {
+            store::Statement o(impl_->db.get(), "SELECT block FROM outlived WHERE session = ?");
+            o.bind(1, session);
+            while (o.step())
+                outlived.insert(o.u64(0));
+        }
+        const std::function<bool(const BlockRow&)> flagged = [&](const BlockRow& b) {
+            if (outlived.empty() || !outlived.contains(b.id)) return emit(b);
+            BlockRow copy = b;
+            copy.outlived = true;
+            return emit(copy);
+        };
+        BlockTracker tracker(flagged);
         BatchCursor cursor = impl_->session_cursor(session);
         Event e;
         std::uint64_t seq = 0;
@@ -526,6 +574,29 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
             r.expected = s.blob(c["expected"]);
             r.found = s.blob(c["found"]);
             r.fault_address = s.u64(c["fault_address"]);
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+std::vector<OutlivedRow> TraceReader::outlived(std::optional<std::uint64_t> session) const {
+    return impl_->guarded([&] {
+        constexpr const auto& c = store::kOutlivedColumns;
+        std::vector<OutlivedRow> out;
+        if (!impl_->has_outlived) return out;
+        store::Statement s(impl_->db.get(), c.select("outlived") + of_session(session));
+        if (session) s.bind(1, *session);
+        while (s.step()) {
+            OutlivedRow r;
+            r.session = s.u64(c["session"]);
+            r.requests = s.u32(c["request"]);
+            r.alloc_request = s.u32(c["alloc_request"]);
+            r.block = s.u64(c["block"]);
+            r.address = s.u64(c["address"]);
+            r.size = s.u64(c["size"]);
+            r.time_ns = s.u64(c["time_ns"]);
+            r.message = s.text(c["message"]);
             out.push_back(std::move(r));
         }
         return out;
