@@ -538,18 +538,23 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions and leaks share.
-template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+// The columns corruptions, leaks and outlived blocks share.
+template <const auto& c, class Row> void read_finding_columns(const store::Statement& s, Row& r) {
     r.session = s.u64(c["session"]);
     r.request = s.u32(c["request"]);
     r.alloc_request = s.u32(c["alloc_request"]);
     r.block = s.u64(c["block"]);
     r.address = s.u64(c["address"]);
     r.size = s.u64(c["size"]);
-    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
     r.time_ns = s.u64(c["time_ns"]);
     r.message = s.text(c["message"]);
+}
+
+// ... and those only corruptions and leaks have.
+template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+    read_finding_columns<c>(s, r);
+    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
 }
 
 // "WHERE session = ?" when a session is given, in id order.
@@ -589,14 +594,7 @@ std::vector<OutlivedRow> TraceReader::outlived(std::optional<std::uint64_t> sess
         if (session) s.bind(1, *session);
         while (s.step()) {
             OutlivedRow r;
-            r.session = s.u64(c["session"]);
-            r.requests = s.u32(c["request"]);
-            r.alloc_request = s.u32(c["alloc_request"]);
-            r.block = s.u64(c["block"]);
-            r.address = s.u64(c["address"]);
-            r.size = s.u64(c["size"]);
-            r.time_ns = s.u64(c["time_ns"]);
-            r.message = s.text(c["message"]);
+            read_finding_columns<c>(s, r);
             out.push_back(std::move(r));
         }
         return out;

@@ -85,7 +85,7 @@ TEST(RecordTrace, OutlivedBlocksAreStoredCountedAndFlagged) {
     EXPECT_EQ(rows[0].block, 2u);
     EXPECT_EQ(rows[0].size, 200u);
     EXPECT_EQ(rows[0].alloc_request, 1u);
-    EXPECT_EQ(rows[0].requests, 1u);
+    EXPECT_EQ(rows[0].request, 1u);
     EXPECT_EQ(rows[0].address, 0x10200u);
     EXPECT_EQ(rows[0].time_ns, 5000u);
     EXPECT_EQ(rows[0].message, "Outlived its connection: block 2");

@@ -152,7 +152,7 @@ struct LeakRow {
 // process kept it.
 struct OutlivedRow {
     std::uint64_t session = 0;
-    std::uint32_t requests = 0;      // the connection's requests
+    std::uint32_t request = 0;       // at detection: the connection's last request
     std::uint32_t alloc_request = 0; // request running when it was allocated (0: none)
     std::uint64_t block = 0;
     std::uint64_t address = 0;
