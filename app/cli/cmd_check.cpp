@@ -39,42 +39,42 @@ Command add_check(CLI::App& app) {
                     "Largest allowed growth per request of any session, in bytes")
         ->check(kByteLimit);
     cmd->add_flag("-q,--quiet", *quiet, "Print nothing; the exit code tells");
-    return {
-        cmd, [trace, max_growth, quiet]() -> int {
-            TraceSummary s;
-            try {
-                s = summarize(*trace);
-            } catch (const data::TraceError& e) {
-                return error("check", e.what(), kUnusable);
-            }
-            std::vector<std::string> findings;
-            if (s.totals.corruptions != 0)
-                findings.push_back(fmt::format("{} corruption(s)", s.totals.corruptions));
-            if (s.totals.leaks != 0)
-                findings.push_back(
-                    fmt::format("{} leak(s) ({} bytes)", s.totals.leaks, s.totals.leaked_bytes));
-            if (s.totals.outlived != 0)
-                findings.push_back(fmt::format("{} block(s) outlived their connection ({} bytes)",
-                                               s.totals.outlived, s.totals.outlived_bytes));
-            if (!s.violations.empty())
-                findings.push_back(fmt::format("{} order violation(s), first: {}",
-                                               s.violations.size(), s.violations[0].message));
-            if (*max_growth >= 0) {
-                for (const auto& row : s.sessions)
-                    if (row.growth_bytes_per_request > *max_growth)
-                        findings.push_back(
-                            fmt::format("session {} grows {:.1f} bytes per request (limit {:.1f})",
-                                        row.id, row.growth_bytes_per_request, *max_growth));
-            }
-            if (!*quiet) {
-                if (findings.empty())
-                    fmt::print("{}: clean ({} sessions, {} requests)\n", *trace, s.totals.sessions,
-                               s.totals.requests);
-                for (const auto& f : findings)
-                    fmt::print("{}: {}\n", *trace, f);
-            }
-            return findings.empty() ? kOk : kFindings;
-        }};
+    return {cmd, [trace, max_growth, quiet]() -> int {
+                TraceSummary s;
+                try {
+                    s = summarize(*trace);
+                } catch (const data::TraceError& e) {
+                    return error("check", e.what(), kUnusable);
+                }
+                std::vector<std::string> findings;
+                if (s.totals.corruptions != 0)
+                    findings.push_back(fmt::format("{} corruption(s)", s.totals.corruptions));
+                if (s.totals.leaks != 0)
+                    findings.push_back(fmt::format("{} leak(s) ({} bytes)", s.totals.leaks,
+                                                   s.totals.leaked_bytes));
+                if (s.totals.outlived != 0) // memlife record
+                    findings.push_back(fmt::format("{} block(s) outlived their connection "
+                                                   "({} bytes)",
+                                                   s.totals.outlived, s.totals.outlived_bytes));
+                if (!s.violations.empty())
+                    findings.push_back(fmt::format("{} order violation(s), first: {}",
+                                                   s.violations.size(), s.violations[0].message));
+                if (*max_growth >= 0) {
+                    for (const auto& row : s.sessions)
+                        if (row.growth_bytes_per_request > *max_growth)
+                            findings.push_back(fmt::format(
+                                "session {} grows {:.1f} bytes per request (limit {:.1f})", row.id,
+                                row.growth_bytes_per_request, *max_growth));
+                }
+                if (!*quiet) {
+                    if (findings.empty())
+                        fmt::print("{}: clean ({} sessions, {} requests)\n", *trace,
+                                   s.totals.sessions, s.totals.requests);
+                    for (const auto& f : findings)
+                        fmt::print("{}: {}\n", *trace, f);
+                }
+                return findings.empty() ? kOk : kFindings;
+            }};
 }
 
 } // namespace memlife::cli
