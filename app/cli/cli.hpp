@@ -33,6 +33,7 @@ Command add_check(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_import(CLI::App& app);
 Command add_sql(CLI::App& app);
+Command add_record(CLI::App& app);
 
 // Prints "memlife COMMAND: message" on stderr and returns `code`.
 int error(const std::string& command, const std::string& message, int code);

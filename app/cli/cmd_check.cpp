@@ -53,6 +53,10 @@ Command add_check(CLI::App& app) {
                 if (s.totals.leaks != 0)
                     findings.push_back(fmt::format("{} leak(s) ({} bytes)", s.totals.leaks,
                                                    s.totals.leaked_bytes));
+                if (s.totals.outlived != 0) // memlife record
+                    findings.push_back(fmt::format("{} block(s) outlived their connection "
+                                                   "({} bytes)",
+                                                   s.totals.outlived, s.totals.outlived_bytes));
                 if (!s.violations.empty())
                     findings.push_back(fmt::format("{} order violation(s), first: {}",
                                                    s.violations.size(), s.violations[0].message));

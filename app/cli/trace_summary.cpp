@@ -25,6 +25,8 @@ TraceSummary summarize(const std::string& path) {
         s.totals.corruptions += row.corruptions;
         s.totals.leaks += row.leaks;
         s.totals.leaked_bytes += row.leaked_bytes;
+        s.totals.outlived += row.outlived;
+        s.totals.outlived_bytes += row.outlived_bytes;
         s.totals.open_sessions += row.closed() ? 0 : 1;
     }
     return s;
@@ -47,6 +49,8 @@ nlohmann::json to_json(const TraceSummary& s) {
             {"corruptions", row.corruptions},
             {"leaks", row.leaks},
             {"leaked_bytes", row.leaked_bytes},
+            {"outlived", row.outlived},
+            {"outlived_bytes", row.outlived_bytes},
             {"blocks", row.blocks},
         });
     }
@@ -59,7 +63,7 @@ nlohmann::json to_json(const TraceSummary& s) {
                               {"rule", v.rule},
                               {"message", v.message}});
     }
-    return {
+    nlohmann::json summary = {
         {"trace", s.path},
         {"source", s.info.source},
         {"schema_version", s.info.schema_version},
@@ -77,9 +81,17 @@ nlohmann::json to_json(const TraceSummary& s) {
           {"corruptions", s.totals.corruptions},
           {"leaks", s.totals.leaks},
           {"leaked_bytes", s.totals.leaked_bytes},
+          {"outlived", s.totals.outlived},
+          {"outlived_bytes", s.totals.outlived_bytes},
           {"order_violations", s.violations.size()}}},
         {"order_violations", std::move(violations)},
     };
+    if (s.info.source == "record")
+        summary["recording"] = {{"command", s.info.command},
+                                {"processes", s.info.processes},
+                                {"process_allocations", s.info.process_allocations},
+                                {"process_allocated_bytes", s.info.process_allocated_bytes}};
+    return summary;
 }
 
 namespace {
@@ -143,7 +155,15 @@ std::string to_text(const TraceSummary& s) {
     out += ")\n";
     if (const std::string note = data::completeness_note(s.info); !note.empty())
         out += "WARNING: " + note + "\n";
+    if (s.info.source == "record") // the process's own memory, apart from the sessions
+        out += fmt::format("recorded: {}; {} process(es); outside connections: {} "
+                           "allocation(s), {}\n",
+                           escape_for_terminal(s.info.command, 200), s.info.processes,
+                           s.info.process_allocations,
+                           data::format_bytes(static_cast<double>(s.info.process_allocated_bytes)));
     out += "\n";
+    // The outlived column: traces of memlife record (the only ones that can have them).
+    const bool outlived = s.info.source == "record" || s.totals.outlived != 0;
     constexpr std::size_t kPeerColumns = 48;
     std::vector<std::string> peers;
     peers.reserve(s.sessions.size());
@@ -155,20 +175,21 @@ std::string to_text(const TraceSummary& s) {
             peer_width,
             std::count_if(p.begin(), p.end(), [](char c) { return (c & 0xC0) != 0x80; }));
     }
-    out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", "session",
+    out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}{}\n", "session",
                        "peer", peer_width, "requests", "duration", "peak", "at close",
-                       "growth/request", "corrupt", "leaks");
+                       "growth/request", "corrupt", "leaks", outlived ? "  outlived" : "");
     for (std::size_t i = 0; i < s.sessions.size(); ++i) {
         const auto& row = s.sessions[i];
         const std::string duration = row.closed()
                                          ? data::format_duration(double(row.close_ns - row.open_ns))
                                          : std::string("open");
-        out += fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}\n", row.id,
-                           peers[i], peer_width, row.requests, duration,
-                           data::format_bytes(static_cast<double>(row.peak_bytes)),
-                           data::format_bytes(static_cast<double>(row.released_at_close_bytes)),
-                           data::format_bytes(row.growth_bytes_per_request), row.corruptions,
-                           row.leaks);
+        out +=
+            fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}{}\n", row.id,
+                        peers[i], peer_width, row.requests, duration,
+                        data::format_bytes(static_cast<double>(row.peak_bytes)),
+                        data::format_bytes(static_cast<double>(row.released_at_close_bytes)),
+                        data::format_bytes(row.growth_bytes_per_request), row.corruptions,
+                        row.leaks, outlived ? fmt::format("{:>10}", row.outlived) : std::string());
     }
     const auto& t = s.totals;
     out +=
@@ -177,6 +198,10 @@ std::string to_text(const TraceSummary& s) {
                     t.sessions, t.open_sessions, t.requests,
                     data::format_bytes(static_cast<double>(t.peak_bytes)), t.corruptions, t.leaks,
                     data::format_bytes(static_cast<double>(t.leaked_bytes)), s.violations.size());
+    if (outlived)
+        out += fmt::format("outlived their connection: {} block(s) ({}), still live after the "
+                           "connection closed\n",
+                           t.outlived, data::format_bytes(static_cast<double>(t.outlived_bytes)));
     for (const auto& v : s.violations)
         out += fmt::format("  event {}: session {} request {}: {} [{}]\n", v.position, v.session,
                            v.request, v.message, v.rule);

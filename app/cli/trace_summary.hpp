@@ -17,6 +17,8 @@ struct TraceSummary {
     struct Totals {
         std::uint64_t sessions = 0, requests = 0, peak_bytes = 0, released_at_close_bytes = 0;
         std::uint64_t corruptions = 0, leaks = 0, leaked_bytes = 0, open_sessions = 0;
+        // Blocks still live after their connection closed (memlife record).
+        std::uint64_t outlived = 0, outlived_bytes = 0;
     } totals;
 };
 

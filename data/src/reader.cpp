@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <queue>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
@@ -151,12 +152,28 @@ struct TraceReader::Impl {
     // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
     // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
     bool batch_live_bytes = false;
+    // The table `outlived` exists (traces written before memlife record lack it).
+    bool has_outlived = false;
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
     ReaderStats stats;
     TraceInfo info; // checked at open (validate::check_summary)
 
     SessionRow session_from(const store::Statement& s) const {
         return validate::session_row(s, info, path);
+    }
+    // A row of sessions_sql(): the session and its outlived blocks.
+    SessionRow session_with_outlived(const store::Statement& s) const {
+        SessionRow r = session_from(s);
+        constexpr int extra = static_cast<int>(kSessionColumns.size());
+        // Sizes are summed as doubles (no wrap); a hostile negative or huge sum is refused, not
+        // cast (a cast out of range is undefined).
+        const double bytes = s.real(extra + 1);
+        if (!(bytes >= 0 && bytes < 9.2e18))
+            throw TraceError(TraceError::Kind::Damaged, path,
+                             "outlived sizes of session " + std::to_string(r.id) + " out of range");
+        r.outlived = s.u64(extra);
+        r.outlived_bytes = static_cast<std::uint64_t>(bytes);
+        return r;
     }
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
@@ -244,6 +261,7 @@ TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>
     impl_->guarded([&] {
         sqlite3* db = impl_->db.get();
         impl_->batch_live_bytes = store::has_column(db, "event_batches", "live_bytes_at_start");
+        impl_->has_outlived = store::has_table(db, "outlived");
         impl_->info = validate::check_summary(db, path).info;
         store::Statement version(db, "PRAGMA user_version");
         impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
@@ -282,21 +300,39 @@ std::vector<SessionRow> TraceReader::sessions() const {
     return rows;
 }
 
+namespace {
+
+// The sessions with their outlived blocks counted (without the table: 0).
+std::string sessions_sql(bool has_outlived, std::string_view where) {
+    std::string sql = "SELECT " + kSessionColumns.names();
+    if (has_outlived)
+        sql += ", coalesce(o.outlived_blocks, 0), coalesce(o.outlived_bytes, 0) FROM sessions "
+               "LEFT JOIN (SELECT session, count(*) AS outlived_blocks, total(size) AS "
+               "outlived_bytes FROM outlived GROUP BY session) AS o ON o.session = sessions.id";
+    else
+        sql += ", 0, 0 FROM sessions";
+    return sql + std::string(where);
+}
+
+} // namespace
+
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
-        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " ORDER BY id");
+        store::Statement s(impl_->db.get(),
+                           sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
         while (s.step())
-            if (!fn(impl_->session_from(s))) break;
+            if (!fn(impl_->session_with_outlived(s))) break;
         s.reset();
     });
 }
 
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
-        store::Statement s(impl_->db.get(), kSessionColumns.select("sessions") + " WHERE id = ?");
+        store::Statement s(impl_->db.get(),
+                           sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
-        SessionRow r = impl_->session_from(s);
+        SessionRow r = impl_->session_with_outlived(s);
         s.reset();
         return r;
     });
@@ -359,7 +395,21 @@ void TraceReader::for_each_block(std::uint64_t session,
         const std::function<bool(const BlockRow&)> emit = [&](const BlockRow& b) {
             return go_on = fn(b);
         };
-        BlockTracker tracker(emit);
+        // Blocks that outlived the connection are flagged from the table `outlived`.
+        std::unordered_set<std::uint64_t> outlived;
+        if (impl_->has_outlived) {
+            store::Statement o(impl_->db.get(), "SELECT block FROM outlived WHERE session = ?");
+            o.bind(1, session);
+            while (o.step())
+                outlived.insert(o.u64(0));
+        }
+        const std::function<bool(const BlockRow&)> flagged = [&](const BlockRow& b) {
+            if (outlived.empty() || !outlived.contains(b.id)) return emit(b);
+            BlockRow copy = b;
+            copy.outlived = true;
+            return emit(copy);
+        };
+        BlockTracker tracker(flagged);
         BatchCursor cursor = impl_->session_cursor(session);
         Event e;
         std::uint64_t seq = 0;
@@ -474,18 +524,23 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions and leaks share.
-template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+// The columns corruptions, leaks and outlived blocks share.
+template <const auto& c, class Row> void read_finding_columns(const store::Statement& s, Row& r) {
     r.session = s.u64(c["session"]);
     r.request = s.u32(c["request"]);
     r.alloc_request = s.u32(c["alloc_request"]);
     r.block = s.u64(c["block"]);
     r.address = s.u64(c["address"]);
     r.size = s.u64(c["size"]);
-    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
     r.time_ns = s.u64(c["time_ns"]);
     r.message = s.text(c["message"]);
+}
+
+// ... and those only corruptions and leaks have.
+template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
+    read_finding_columns<c>(s, r);
+    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
+    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
 }
 
 // "WHERE session = ?" when a session is given, in id order.
@@ -510,6 +565,22 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
             r.expected = s.blob(c["expected"]);
             r.found = s.blob(c["found"]);
             r.fault_address = s.u64(c["fault_address"]);
+            out.push_back(std::move(r));
+        }
+        return out;
+    });
+}
+
+std::vector<OutlivedRow> TraceReader::outlived(std::optional<std::uint64_t> session) const {
+    return impl_->guarded([&] {
+        constexpr const auto& c = store::kOutlivedColumns;
+        std::vector<OutlivedRow> out;
+        if (!impl_->has_outlived) return out;
+        store::Statement s(impl_->db.get(), c.select("outlived") + of_session(session));
+        if (session) s.bind(1, *session);
+        while (s.step()) {
+            OutlivedRow r;
+            read_finding_columns<c>(s, r);
             out.push_back(std::move(r));
         }
         return out;

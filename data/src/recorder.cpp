@@ -72,7 +72,9 @@ void Recorder::on_session_open(const Event& event, std::string_view peer) noexce
 }
 
 void Recorder::on_report(const ml_report& report) noexcept {
-    if (report.kind != ML_REPORT_CORRUPTION && report.kind != ML_REPORT_LEAK) return;
+    if (report.kind != ML_REPORT_CORRUPTION && report.kind != ML_REPORT_LEAK &&
+        report.kind != ML_REPORT_OUTLIVED)
+        return;
     impl_->queue.push_report(report);
 }
 
@@ -86,6 +88,10 @@ void Recorder::set_skipped_lines(std::uint64_t n) {
 
 void Recorder::set_malformed_lines(std::uint64_t n) {
     impl_->writer->set_malformed_lines(n);
+}
+
+void Recorder::set_meta(const std::string& key, const std::string& value) {
+    impl_->writer->set_meta(key, value);
 }
 
 void Recorder::commit() {

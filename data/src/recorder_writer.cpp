@@ -37,8 +37,16 @@ void WriterLoop::flush() noexcept {
     flushed_cv_.wait(lock, [&] { return flush_done_ >= target || exited_; });
 }
 
+void WriterLoop::set_meta(const std::string& key, const std::string& value) {
+    std::lock_guard lock(meta_mutex_);
+    for (auto& entry : meta_)
+        if (entry.first == key) return void(entry.second = value);
+    meta_.emplace_back(key, value);
+}
+
 TraceWriter::Counters WriterLoop::counters(bool complete) {
-    return {queue_.dropped(), skipped_lines_.load(), malformed_lines_.load(), complete};
+    std::lock_guard lock(meta_mutex_);
+    return {queue_.dropped(), skipped_lines_.load(), malformed_lines_.load(), complete, meta_};
 }
 
 void WriterLoop::run() {

@@ -36,6 +36,8 @@ public:
     // Importers: counts stored in the trace's metadata.
     void set_skipped_lines(std::uint64_t n) { skipped_lines_.store(n); }
     void set_malformed_lines(std::uint64_t n) { malformed_lines_.store(n); }
+    // A `meta` value written at the next commit (any thread).
+    void set_meta(const std::string& key, const std::string& value);
 
     // Stops the thread and closes the queue, then drains what is left and commits it as the
     // complete trace. Returns the first failure ("" on success). The TraceWriter is gone
@@ -58,6 +60,8 @@ private:
     std::atomic<std::uint64_t> skipped_lines_{0}, malformed_lines_{0};
     const std::function<void(const std::string&)> on_failure_;
     std::atomic<bool> failed_{false};
+    std::mutex meta_mutex_;
+    TraceWriter::Meta meta_; // guarded by meta_mutex_
 
     std::mutex mutex_; // guards the fields below
     std::condition_variable work_cv_, flushed_cv_;

@@ -103,6 +103,18 @@ CREATE TABLE leaks(
   message            TEXT NOT NULL
 );
 CREATE INDEX leaks_by_session ON leaks(session);
+CREATE TABLE outlived(
+  id            INTEGER PRIMARY KEY,
+  session       INTEGER NOT NULL,
+  request       INTEGER NOT NULL,
+  alloc_request INTEGER NOT NULL,
+  block         INTEGER NOT NULL,
+  address       INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  time_ns       INTEGER NOT NULL,
+  message       TEXT NOT NULL
+);
+CREATE INDEX outlived_by_session ON outlived(session);
 )sql";
 
 Statement::Statement(sqlite3* db, std::string_view sql) {
@@ -371,6 +383,14 @@ std::string meta(sqlite3* db, const char* key) {
     Statement s(db, "SELECT value FROM meta WHERE key = ?");
     s.bind(1, std::string_view(key));
     return s.step() ? s.text(0) : std::string();
+}
+
+bool has_table(sqlite3* db, std::string_view table) {
+    Statement s(db, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1");
+    s.bind(1, table);
+    const bool found = s.step();
+    s.reset();
+    return found;
 }
 
 bool has_column(sqlite3* db, std::string_view table, std::string_view column) {

@@ -22,7 +22,8 @@ inline constexpr std::uint32_t kSchemaVersion = 2;
 
 // The whole schema (documented in docs/trace-format.md): the same SQL since version 1, but
 // for event_batches.live_bytes_at_start, added at the end of the table within version 2 (a
-// reader that names its columns reads the file either way; has_column() tells).
+// reader that names its columns reads the file either way; has_column() tells), and the
+// table `outlived`, added within version 2 (has_table() tells).
 extern const char* const kSchemaSql;
 
 // The columns a statement reads or writes, named once: the SQL text is built from the list,
@@ -41,6 +42,7 @@ public:
     }
     // The 1-based parameter of `name` in insert(), for Statement::bind().
     consteval int param(std::string_view name) const { return (*this)[name] + 1; }
+    static constexpr std::size_t size() { return N; }
 
     // "a, b, c"
     std::string names() const {
@@ -101,6 +103,9 @@ inline constexpr Columns kCorruptionColumns{
 inline constexpr Columns kLeakColumns{"session", "request", "alloc_request", "block",
                                       "address", "size",    "scope",         "alloc_notification",
                                       "time_ns", "message"};
+// Not in traces written before memlife record existed (has_table()).
+inline constexpr Columns kOutlivedColumns{"session", "request", "alloc_request", "block",
+                                          "address", "size",    "time_ns",       "message"};
 
 // An SQLite failure (the message is SQLite's); callers turn it into a TraceError.
 struct SqlError : std::runtime_error {
@@ -253,5 +258,7 @@ private:
 std::string meta(sqlite3* db, const char* key);
 // True when `table` has `column` (a trace written before a column was added lacks it).
 bool has_column(sqlite3* db, std::string_view table, std::string_view column);
+// True when the trace has `table` (one written before a table was added lacks it).
+bool has_table(sqlite3* db, std::string_view table);
 
 } // namespace memlife::data::store

@@ -24,6 +24,7 @@ std::uint64_t saturating_sub(std::uint64_t a, std::uint64_t b) {
 using store::kCorruptionColumns;
 using store::kLeakColumns;
 using store::kMetaColumns;
+using store::kOutlivedColumns;
 using store::kRequestBatchColumns;
 using store::kSessionColumns;
 
@@ -66,6 +67,8 @@ void create_schema(store::Database& db, const RecorderOptions& options) {
         put("memlife_version", MEMLIFE_VERSION);
         put("time_resolution_ns",
             std::to_string(std::max<std::uint64_t>(1, options.time_resolution_ns)));
+        for (const auto& [key, value] : options.meta)
+            put(key, value);
         for (const char* key : {"events", "dropped_events", "skipped_lines", "malformed_lines",
                                 "first_ns", "last_ns", "complete"}) {
             s.bind(kMetaColumns.param("key"), std::string_view(key))
@@ -132,6 +135,7 @@ TraceWriter::TraceWriter(sqlite3* db)
       upsert_session_(db, kSessionColumns.insert("INSERT OR REPLACE INTO", "sessions")),
       insert_corruption_(db, kCorruptionColumns.insert("INSERT INTO", "corruptions")),
       insert_leak_(db, kLeakColumns.insert("INSERT INTO", "leaks")),
+      insert_outlived_(db, kOutlivedColumns.insert("INSERT INTO", "outlived")),
       upsert_meta_(db, kMetaColumns.insert("INSERT OR REPLACE INTO", "meta")) {}
 
 TraceWriter::~TraceWriter() = default;
@@ -338,7 +342,7 @@ void TraceWriter::write_session(const SessionState& s) {
     upsert_session_.run();
 }
 
-// The columns corruptions and leaks share.
+// The columns corruptions, leaks and outlived blocks share.
 template <const auto& c>
 static store::Statement& bind_report(store::Statement& s, const ml_report& r) {
     const std::string_view message(r.message, strnlen(r.message, ML_MESSAGE_MAX));
@@ -348,8 +352,6 @@ static store::Statement& bind_report(store::Statement& s, const ml_report& r) {
         .bind(c.param("block"), r.block_id)
         .bind(c.param("address"), r.address)
         .bind(c.param("size"), r.size)
-        .bind(c.param("scope"), r.scope)
-        .bind(c.param("alloc_notification"), r.alloc_notification)
         .bind(c.param("time_ns"), r.time_ns)
         .bind(c.param("message"), message);
 }
@@ -360,6 +362,8 @@ void TraceWriter::add_report(const ml_report& report) {
         constexpr const auto& c = kCorruptionColumns;
         const std::uint32_t tail = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
         bind_report<c>(insert_corruption_, report)
+            .bind(c.param("scope"), report.scope)
+            .bind(c.param("alloc_notification"), report.alloc_notification)
             .bind(c.param("last_notification"), report.last_notification)
             .bind(c.param("first_offset"), report.first_offset)
             .bind(c.param("modified_count"), report.modified_count)
@@ -368,8 +372,13 @@ void TraceWriter::add_report(const ml_report& report) {
             .bind(c.param("fault_address"), report.fault_address);
         insert_corruption_.run();
     } else if (report.kind == ML_REPORT_LEAK) {
-        bind_report<kLeakColumns>(insert_leak_, report);
+        bind_report<kLeakColumns>(insert_leak_, report)
+            .bind(kLeakColumns.param("scope"), report.scope)
+            .bind(kLeakColumns.param("alloc_notification"), report.alloc_notification);
         insert_leak_.run();
+    } else if (report.kind == ML_REPORT_OUTLIVED) {
+        bind_report<kOutlivedColumns>(insert_outlived_, report);
+        insert_outlived_.run();
     }
 }
 
@@ -377,7 +386,8 @@ void TraceWriter::commit(const Counters& counters, bool force) {
     const bool counters_changed = counters.dropped_events != last_counters_.dropped_events ||
                                   counters.skipped_lines != last_counters_.skipped_lines ||
                                   counters.malformed_lines != last_counters_.malformed_lines ||
-                                  counters.complete != last_counters_.complete;
+                                  counters.complete != last_counters_.complete ||
+                                  counters.meta != last_counters_.meta;
     if (!force && !counters_changed && dirty_.empty() && !in_transaction_) return;
     begin();
     for (SessionState* s : dirty_) {
@@ -397,6 +407,10 @@ void TraceWriter::commit(const Counters& counters, bool force) {
     put("first_ns", first_ns_);
     put("last_ns", last_ns_);
     put("complete", counters.complete ? 1 : 0);
+    for (const auto& [key, value] : counters.meta) {
+        upsert_meta_.bind(kMetaColumns.param("key"), key).bind(kMetaColumns.param("value"), value);
+        upsert_meta_.run();
+    }
     if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK)
         throw store::SqlError(sqlite3_errmsg(db_));
     in_transaction_ = false;

@@ -36,11 +36,13 @@ public:
     void set_peer(std::uint64_t session, std::string peer);
     void add_report(const ml_report& report);
 
+    using Meta = std::vector<std::pair<std::string, std::string>>;
     struct Counters {
         std::uint64_t dropped_events = 0;
         std::uint64_t skipped_lines = 0;
         std::uint64_t malformed_lines = 0;
         bool complete = false;
+        Meta meta; // Recorder::set_meta()
     };
     // Writes pending batches, dirty summaries and the metadata, then commits. A no-op when
     // nothing changed since the last commit (unless `force`).
@@ -66,7 +68,7 @@ private:
 
     sqlite3* db_;
     store::Statement insert_batch_, upsert_requests_, upsert_session_, insert_corruption_,
-        insert_leak_, upsert_meta_;
+        insert_leak_, insert_outlived_, upsert_meta_;
     std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;
     std::vector<SessionState*> dirty_;
     SessionState* last_ = nullptr;

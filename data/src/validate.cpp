@@ -21,8 +21,10 @@ struct LaterAddition {
     std::string_view object;
     std::uint32_t optional_up_to;
 };
-// live_bytes_at_start was added within version 2 (docs/trace-format.md).
-constexpr LaterAddition kLaterAdditions[] = {{"event_batches.live_bytes_at_start", 2}};
+// live_bytes_at_start and the outlived table were added within version 2
+// (docs/trace-format.md).
+constexpr LaterAddition kLaterAdditions[] = {{"event_batches.live_bytes_at_start", 2},
+                                             {"outlived", 2}};
 
 bool optional_in(std::string_view object, std::uint32_t version) {
     for (const LaterAddition& a : kLaterAdditions)
@@ -144,16 +146,23 @@ TraceInfo check_meta(sqlite3* db, const std::string& path) {
         {"last_ns", &info.last_ns, true},
         {"complete", &complete, true},
         {"time_resolution_ns", &time_resolution, false}, // absent in older traces: 1
+        // memlife record's (absent elsewhere: 0)
+        {"processes", &info.processes, false},
+        {"process_allocations", &info.process_allocations, false},
+        {"process_allocated_bytes", &info.process_allocated_bytes, false},
     };
     store::Statement s(db, store::kMetaColumns.select("meta"));
     constexpr int kKey = store::kMetaColumns["key"], kValue = store::kMetaColumns["value"];
     while (s.step()) {
         const std::string key = s.text(kKey);
-        if (key == "source" || key == "created" || key == "memlife_version") {
-            if (s.type(kValue) != SQLITE_TEXT || s.text(kValue).size() > kMaxPeerBytes)
+        if (key == "source" || key == "created" || key == "memlife_version" || key == "command") {
+            // A recorded command line may be long; a label-sized bound on the others.
+            const std::size_t limit = key == "command" ? kMaxCommandBytes : kMaxPeerBytes;
+            if (s.type(kValue) != SQLITE_TEXT || s.text(kValue).size() > limit)
                 damaged(path, "meta." + key + " is not a short text");
             if (key == "source") info.source = s.text(kValue);
             if (key == "created") info.created = s.text(kValue);
+            if (key == "command") info.command = s.text(kValue);
             continue;
         }
         for (Number& n : numbers) {

@@ -28,6 +28,8 @@ namespace memlife::data::validate {
 
 // The recorder's longest peer label (bytes): a longer one was not written by memlife.
 inline constexpr std::size_t kMaxPeerBytes = 1024;
+// meta.command (memlife record's command line): what the recorder keeps of it.
+inline constexpr std::size_t kMaxCommandBytes = 64 * 1024;
 
 // 1. Throws TraceError(Foreign) unless the schema holds exactly the tables and indexes of
 // store::kSchemaSql (those added in a later version than `version` may be absent) with at

@@ -37,4 +37,18 @@ if(EXISTS ${BUILD_DIR}/app/memlife)
     endif()
   endforeach()
 endif()
+# 4. memlife record finds the installed libmemlife_preload.so (bin/../lib), and the library
+#    on its own finds the installed memlife (lib/../bin) to receive its trace.
+if(EXISTS ${prefix}/bin/memlife AND EXISTS ${prefix}/lib/libmemlife_preload.so)
+  run(${prefix}/bin/memlife record -o ${WORK_DIR}/record.mltrace -- ${CMAKE_COMMAND} -E true)
+  run(${CMAKE_COMMAND} -E env LD_PRELOAD=${prefix}/lib/libmemlife_preload.so
+      MEMLIFE_TRACE=${WORK_DIR}/standalone.mltrace ${CMAKE_COMMAND} -E true)
+  foreach(trace record.mltrace standalone.mltrace)
+    execute_process(COMMAND ${prefix}/bin/memlife report --json ${WORK_DIR}/${trace}
+                    RESULT_VARIABLE rc OUTPUT_VARIABLE report ERROR_VARIABLE err)
+    if(NOT rc EQUAL 0 OR NOT report MATCHES "\"source\": \"record\"")
+      message(FATAL_ERROR "memlife report ${trace} (${rc}): ${report} ${err}")
+    endif()
+  endforeach()
+endif()
 message(STATUS "installed core and data usable from CMake and from C, recording included")

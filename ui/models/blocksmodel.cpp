@@ -77,7 +77,7 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
     case BlockIdRole:
         return QVariant::fromValue<qulonglong>(b.id);
     case ProblemRole:
-        return corrupted || b.leaked;
+        return corrupted || b.leaked || b.outlived;
     case SortRole:
         switch (index.column()) {
         case Id:
@@ -98,8 +98,8 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
             return QVariant::fromValue<qulonglong>(b.release_ns ? b.release_ns : UINT64_MAX);
         case Tail:
             return static_cast<int>(b.tail);
-        case Leaked:
-            return b.leaked;
+        case Leaked: // leaked, then outlived, then neither
+            return b.leaked ? 2 : b.outlived ? 1 : 0;
         case Address:
             return QVariant::fromValue<qulonglong>(b.address);
         }
@@ -125,7 +125,7 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         case Tail:
             return tailStatusName(b.tail);
         case Leaked:
-            return b.leaked ? tr("leaked") : QString();
+            return b.leaked ? tr("leaked") : b.outlived ? tr("outlived") : QString();
         case Address:
             return formatAddress(b.address);
         }
@@ -144,15 +144,17 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         }
     case Qt::DecorationRole:
         if (index.column() == Id && corrupted) return corruptionIcon();
-        if (index.column() == Id && b.leaked) return leakIcon();
+        if (index.column() == Id && (b.leaked || b.outlived)) return leakIcon();
         return {};
     case Qt::BackgroundRole:
         if (corrupted) return rowTint(corruptionColor());
-        if (b.leaked) return rowTint(leakColor());
+        if (b.leaked || b.outlived) return rowTint(leakColor());
         return {};
     case Qt::ToolTipRole:
         if (corrupted) return tr("Tail modified: double-click to inspect");
         if (b.leaked) return tr("Leaked: still live when its scope ended");
+        if (b.outlived)
+            return tr("Outlived its connection: still live after the connection closed");
         return {};
     }
     return {};

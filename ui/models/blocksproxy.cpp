@@ -22,6 +22,8 @@ bool BlocksProxy::filterAcceptsRow(int row, const QModelIndex&) const {
         return block->leaked;
     case LiveBlocks:
         return block->release_ns == 0;
+    case OutlivedBlocks:
+        return block->outlived;
     }
     return true;
 }

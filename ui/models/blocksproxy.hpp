@@ -1,5 +1,6 @@
 // The blocks table's sort/filter proxy: all blocks, or only those with a corrupted tail,
-// the leaked ones, or those still live at the end.
+// the leaked ones, those that outlived their connection (memlife record), or those still
+// live at the end.
 #pragma once
 
 #include <QSortFilterProxyModel>
@@ -8,7 +9,7 @@ namespace memlife::ui {
 
 class BlocksProxy : public QSortFilterProxyModel {
 public:
-    enum Filter { AllBlocks, CorruptedBlocks, LeakedBlocks, LiveBlocks };
+    enum Filter { AllBlocks, CorruptedBlocks, LeakedBlocks, LiveBlocks, OutlivedBlocks };
     using QSortFilterProxyModel::QSortFilterProxyModel;
     void setMode(Filter mode);
 

@@ -26,6 +26,12 @@ std::vector<SessionTableModel::Column> columns() {
          [](Row s, Trace) { return formatCount(s.leaks); }},
         SessionTableModel::requestsColumn(),
         SessionTableModel::peakColumn(),
+        {QT_TR_NOOP("Outlived"),
+         [](Row s, Trace) { return QVariant::fromValue<qulonglong>(s.outlived_bytes); },
+         [](Row s, Trace) { return formatBytes(double(s.outlived_bytes)); }},
+        {QT_TR_NOOP("Outlived blocks"),
+         [](Row s, Trace) { return QVariant::fromValue<qulonglong>(s.outlived); },
+         [](Row s, Trace) { return formatCount(s.outlived); }},
     };
 }
 
@@ -40,7 +46,8 @@ void LeakSuspectsModel::setTrace(TracePtr trace) {
     std::vector<const data::SessionRow*> rows;
     if (trace) {
         for (const auto& s : trace->sessions)
-            if (s.growth_bytes_per_request >= kMinGrowth || s.leaked_bytes > 0) rows.push_back(&s);
+            if (s.growth_bytes_per_request >= kMinGrowth || s.leaked_bytes > 0 || s.outlived > 0)
+                rows.push_back(&s);
         std::stable_sort(rows.begin(), rows.end(), [](const auto* a, const auto* b) {
             return a->growth_bytes_per_request > b->growth_bytes_per_request;
         });

@@ -1,5 +1,6 @@
-// Leak suspects: the sessions whose live bytes grow from request to request or that leaked
-// blocks, ranked (through a proxy sorting on SortRole) by growth per request or leaked bytes.
+// Leak suspects: the sessions whose live bytes grow from request to request, that leaked
+// blocks, or whose blocks outlived the connection (memlife record), ranked (through a proxy
+// sorting on SortRole) by growth per request, leaked bytes or outlived bytes.
 #pragma once
 
 #include "models/sessiontablemodel.hpp"
@@ -17,6 +18,8 @@ public:
         Leaks,
         Requests,
         PeakBytes,
+        OutlivedBytes,
+        Outlived,
         ColumnCount
     };
     // Growth below this (bytes per request) is noise, not a suspect.

@@ -61,6 +61,13 @@ std::vector<SessionTableModel::Column> columns() {
                             : QStringLiteral("0");
          },
          QT_TR_NOOP("Leaked blocks (leaked bytes)")},
+        {QT_TR_NOOP("Outlived"), [](Row s, Trace) { return number(s.outlived); },
+         [](Row s, Trace) {
+             return s.outlived ? tr("%1 (%2)").arg(formatCount(s.outlived),
+                                                   formatBytes(double(s.outlived_bytes)))
+                               : QStringLiteral("0");
+         },
+         QT_TR_NOOP("Blocks still live after the connection closed (memlife record)")},
     };
 }
 

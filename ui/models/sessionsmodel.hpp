@@ -21,6 +21,7 @@ public:
         GrowthPerRequest,
         Corruptions,
         Leaks,
+        Outlived,
         ColumnCount
     };
 

@@ -31,6 +31,7 @@ BlocksPage::BlocksPage(TraceDocument* document, QWidget* parent)
     filter_->addItem(tr("all blocks"), BlocksProxy::AllBlocks);
     filter_->addItem(tr("corrupted tails"), BlocksProxy::CorruptedBlocks);
     filter_->addItem(tr("leaked"), BlocksProxy::LeakedBlocks);
+    filter_->addItem(tr("outlived their connection"), BlocksProxy::OutlivedBlocks);
     filter_->addItem(tr("live at the end"), BlocksProxy::LiveBlocks);
     top->addWidget(filter_);
     inspectButton_ = new QPushButton(tr("Inspect tail…"), this);
@@ -95,14 +96,15 @@ void BlocksPage::onLoaded() {
                 .arg(formatCount(model_->totalBlocks()))
                 .arg(s->corruptions)
                 .arg(s->leaks);
+        if (s->outlived != 0) text += tr(", %1 outlived the connection").arg(s->outlived);
         if (model_->totalBlocks() > std::uint64_t(model_->rowCount()))
             text +=
                 tr(" (showing the first %1)").arg(formatCount(std::uint64_t(model_->rowCount())));
         header_->setText(text);
     }
     table_->resizeColumnsToContents();
-    // Bring the first corrupted block (else the first leaked one) into view: it is why one
-    // opens this page.
+    // Bring the first corrupted block (else the first leaked or outlived one) into view: it is
+    // why one opens this page.
     int problem = -1;
     for (int row = 0; row < proxy_->rowCount(); ++row) {
         const data::BlockRow* block = model_->row(proxy_->mapToSource(proxy_->index(row, 0)).row());
@@ -110,7 +112,7 @@ void BlocksPage::onLoaded() {
             problem = row;
             break;
         }
-        if (block->leaked && problem < 0) problem = row;
+        if ((block->leaked || block->outlived) && problem < 0) problem = row;
     }
     if (problem >= 0) {
         table_->setCurrentIndex(proxy_->index(problem, 0));

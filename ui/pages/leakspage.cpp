@@ -26,6 +26,7 @@ LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
     ranking_ = new QComboBox(this);
     ranking_->addItem(tr("growth per request"), ByGrowth);
     ranking_->addItem(tr("leaked bytes"), ByLeakedBytes);
+    ranking_->addItem(tr("bytes outliving their connection"), ByOutlivedBytes);
     top->addWidget(ranking_);
     summary_ = new QLabel(this);
     top->addWidget(summary_, 1);
@@ -54,8 +55,9 @@ QAbstractItemModel* LeaksPage::tableModel() {
 }
 
 void LeaksPage::setRanking(Ranking ranking) {
-    const int column =
-        ranking == ByGrowth ? LeakSuspectsModel::GrowthPerRequest : LeakSuspectsModel::LeakedBytes;
+    const int column = ranking == ByGrowth        ? LeakSuspectsModel::GrowthPerRequest
+                       : ranking == ByLeakedBytes ? LeakSuspectsModel::LeakedBytes
+                                                  : LeakSuspectsModel::OutlivedBytes;
     table_->sortByColumn(column, Qt::DescendingOrder);
     const int comboIndex = ranking_->findData(ranking);
     if (ranking_->currentIndex() != comboIndex) ranking_->setCurrentIndex(comboIndex);
@@ -64,7 +66,8 @@ void LeaksPage::setRanking(Ranking ranking) {
 void LeaksPage::traceChanged() {
     model_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
-    summary_->setText(tr("%1 suspect session(s): growing by ≥ 1 B per request, or leaking blocks")
+    summary_->setText(tr("%1 suspect session(s): growing by ≥ 1 B per request, leaking blocks, "
+                         "or keeping blocks after the connection closed")
                           .arg(model_->rowCount()));
 }
 

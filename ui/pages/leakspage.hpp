@@ -15,7 +15,7 @@ class RankedProxy;
 class LeaksPage : public ViewPage {
     Q_OBJECT
 public:
-    enum Ranking { ByGrowth, ByLeakedBytes };
+    enum Ranking { ByGrowth, ByLeakedBytes, ByOutlivedBytes };
     LeaksPage(TraceDocument* document, QWidget* parent);
     QAbstractItemModel* tableModel() override;
     void setRanking(Ranking ranking);

@@ -190,9 +190,11 @@ void MainWindow::onLoaded() {
     hideProgressIfIdle();
     const TracePtr& trace = document_->trace();
     const data::TraceInfo& info = trace->info;
-    std::uint64_t leaks = 0;
-    for (const auto& s : trace->sessions)
+    std::uint64_t leaks = 0, outlived = 0;
+    for (const auto& s : trace->sessions) {
         leaks += s.leaks;
+        outlived += s.outlived;
+    }
     QString text = tr("%1 — %2 sessions · %3 events · %4 corruptions · %5 leaks · %6")
                        .arg(QFileInfo(trace->path).fileName())
                        .arg(formatCount(trace->sessions.size()))
@@ -200,6 +202,8 @@ void MainWindow::onLoaded() {
                        .arg(formatCount(trace->corruptions.size()))
                        .arg(formatCount(leaks))
                        .arg(QString::fromStdString(info.source));
+    if (outlived != 0) // memlife record
+        text += tr(" · %1 blocks outlived their connection").arg(formatCount(outlived));
     if (info.dropped_events)
         text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
     if (info.time_resolution_ns > 1)

@@ -75,7 +75,9 @@ enum {
 };
 
 /* ---- reports ------------------------------------------------------------------- */
-enum { ML_REPORT_CORRUPTION = 1, ML_REPORT_LEAK = 2 };
+/* ML_REPORT_OUTLIVED: a block still live after its connection closed. The core never sends
+ * it; `memlife record` does (docs/record.md), and a trace stores it (table `outlived`). */
+enum { ML_REPORT_CORRUPTION = 1, ML_REPORT_LEAK = 2, ML_REPORT_OUTLIVED = 3 };
 
 #define ML_TAIL_MAX 64
 #define ML_MESSAGE_MAX 256
@@ -84,7 +86,7 @@ enum { ML_REPORT_CORRUPTION = 1, ML_REPORT_LEAK = 2 };
 /* One corruption or leak. Strings and arrays are owned by memlife and valid only for
  * the duration of the handler call. */
 typedef struct ml_report {
-    int kind;                    /* ML_REPORT_CORRUPTION or ML_REPORT_LEAK */
+    int kind;                    /* ML_REPORT_CORRUPTION, ML_REPORT_LEAK or ML_REPORT_OUTLIVED */
     uint64_t session_id;         /* session (connection) id */
     uint32_t request;            /* request number (1-based) when detected; 0 = none */
     uint32_t alloc_request;      /* request number when the block was allocated */

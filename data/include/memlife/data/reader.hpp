@@ -73,6 +73,8 @@ public:
     std::vector<CorruptionRow>
     corruptions(std::optional<std::uint64_t> session = std::nullopt) const;
     std::vector<LeakRow> leaks(std::optional<std::uint64_t> session = std::nullopt) const;
+    // Blocks that outlived their connection (memlife record); none in other traces.
+    std::vector<OutlivedRow> outlived(std::optional<std::uint64_t> session = std::nullopt) const;
     // The order checker run over the trace's events.
     std::vector<OrderViolation> order_violations() const;
 

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "memlife/data/trace.hpp"
 #include "memlife/event.hpp"
@@ -30,6 +32,9 @@ struct RecorderOptions {
     // Importers: write to a temporary file next to `path` and only rename it into place on
     // commit(); on abort() (or destruction without commit) nothing is left behind.
     bool atomic = false;
+    // More key/value pairs for the trace's `meta` table, written when it is created (memlife
+    // record: the recorded command). Keys must not be the ones memlife writes itself.
+    std::vector<std::pair<std::string, std::string>> meta = {};
     // fsync at every WAL checkpoint and at commit() (SQLite synchronous = NORMAL), so that a
     // finished trace also survives an OS crash or a power cut. Off (the default): a killed
     // process still loses nothing the OS has written, but an OS crash may damage the trace
@@ -59,6 +64,9 @@ public:
     // Importers: counts stored in the trace's metadata (TraceInfo).
     void set_skipped_lines(std::uint64_t n);
     void set_malformed_lines(std::uint64_t n);
+    // A value for the trace's `meta` table, written at the next commit (memlife record: the
+    // figures known when recording ends). Same rule for keys as RecorderOptions::meta.
+    void set_meta(const std::string& key, const std::string& value);
 
     // Writes everything, updates summaries, closes the file (renaming it into place when
     // atomic). Throws TraceError on I/O failure.

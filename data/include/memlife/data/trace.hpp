@@ -56,6 +56,13 @@ struct TraceInfo {
     // (reader.hpp: completeness_note() says so in words). Not the same as damaged: a damaged
     // trace does not open at all (TraceError::Kind::Damaged).
     bool complete = true;
+    // memlife record (source "record"): the recorded command line, the processes that
+    // streamed, and the allocations made while no connection was current (the process's,
+    // shown apart from the sessions). Empty / 0 in other traces.
+    std::string command;
+    std::uint64_t processes = 0;
+    std::uint64_t process_allocations = 0;
+    std::uint64_t process_allocated_bytes = 0;
 };
 
 struct SessionRow {
@@ -72,6 +79,9 @@ struct SessionRow {
     std::uint64_t leaked_bytes = 0;
     std::uint64_t blocks = 0; // allocations made in the session
     std::uint64_t events = 0;
+    // Blocks still live after the connection closed (memlife record; table `outlived`).
+    std::uint64_t outlived = 0;
+    std::uint64_t outlived_bytes = 0;
     bool closed() const { return close_ns != 0; }
 };
 
@@ -108,6 +118,7 @@ struct BlockRow {
     std::uint64_t release_ns = 0; // 0 = still live at the end of the trace
     TailStatus tail = TailStatus::Intact;
     bool leaked = false;
+    bool outlived = false; // still live after its connection closed (memlife record)
 };
 
 struct CorruptionRow {
@@ -139,6 +150,20 @@ struct LeakRow {
     Scope scope = Scope::Session;
     Notification alloc_notification = Notification::None;
     std::uint64_t time_ns = 0;
+    std::string message;
+};
+
+// A block still live when its connection's close window ended (memlife record; the table
+// `outlived`, docs/trace-format.md). The trace releases it with the session's close; the
+// process kept it.
+struct OutlivedRow {
+    std::uint64_t session = 0;
+    std::uint32_t request = 0;       // at detection: the connection's last request
+    std::uint32_t alloc_request = 0; // request running when it was allocated (0: none)
+    std::uint64_t block = 0;
+    std::uint64_t address = 0;
+    std::uint64_t size = 0;
+    std::uint64_t time_ns = 0; // when the close window ended
     std::string message;
 };
 

@@ -1,0 +1,134 @@
+// Blocks that outlived their connection (memlife record) in the models, shown like leaks:
+// the sessions table's Outlived column, the leak suspects (ranked by outlived bytes), the
+// blocks table's flag, tint, tooltip and filter. The trace is written by the real Recorder
+// with ML_REPORT_OUTLIVED reports, as `memlife record` writes them.
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "memlife/data/recorder.hpp"
+#include "models/blocksmodel.hpp"
+#include "models/blocksproxy.hpp"
+#include "models/itemroles.hpp"
+#include "models/leaksuspectsmodel.hpp"
+#include "models/rankedproxy.hpp"
+#include "models/sessionsmodel.hpp"
+#include "window/traceloader.hpp"
+
+using namespace memlife;
+using namespace memlife::ui;
+using Mode = QAbstractItemModelTester::FailureReportingMode;
+
+namespace {
+
+// Session 1 keeps blocks 2 and 3 (200 + 300 bytes) after its close; session 2 frees all.
+void writeTrace(const std::string& path) {
+    data::Recorder recorder(path, {.source = "record"});
+    for (std::uint64_t s : {1, 2}) {
+        Event e;
+        e.session = s;
+        e.time_ns = 1000;
+        e.kind = EventKind::SessionOpen;
+        recorder.on_session_open(e, "127.0.0.1:4000 (pid 7)");
+        for (std::uint64_t b = 1; b <= 3; ++b) {
+            e.kind = EventKind::Alloc;
+            e.time_ns = 1000 + b;
+            e.block = b;
+            e.address = 0x1000 * s + 0x100 * b;
+            e.size = 100 * b;
+            e.flags = static_cast<std::uint8_t>(AllocOrigin::Noted);
+            recorder.on_event(e);
+        }
+        if (s == 1)
+            for (std::uint64_t b : {2, 3}) {
+                ml_report r{};
+                r.kind = ML_REPORT_OUTLIVED;
+                r.session_id = s;
+                r.block_id = b;
+                r.address = 0x1000 * s + 0x100 * b;
+                r.size = 100 * b;
+                recorder.on_report(r);
+            }
+        e = Event{};
+        e.session = s;
+        e.time_ns = 2000;
+        e.kind = EventKind::SessionClose;
+        recorder.on_event(e);
+    }
+    recorder.commit();
+}
+
+} // namespace
+
+class TestOutlived : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(dir_.isValid());
+        const QString path = dir_.filePath(QStringLiteral("record.mltrace"));
+        writeTrace(path.toStdString());
+        std::atomic<bool> canceled{false};
+        trace_ = TraceLoader::loadNow(
+            path, [](int) {}, canceled);
+        QVERIFY(trace_);
+        QCOMPARE(trace_->sessions.size(), std::size_t(2));
+    }
+
+    void sessionsShowTheOutlivedColumn() {
+        SessionsModel model;
+        QAbstractItemModelTester tester(&model, Mode::QtTest);
+        model.setTrace(trace_);
+        QCOMPARE(model.headerData(SessionsModel::Outlived, Qt::Horizontal).toString(),
+                 QStringLiteral("Outlived"));
+        QCOMPARE(model.index(0, SessionsModel::Outlived).data().toString(),
+                 QStringLiteral("2 (500 B)"));
+        QCOMPARE(model.index(1, SessionsModel::Outlived).data().toString(), QStringLiteral("0"));
+    }
+
+    void outlivingSessionsAreSuspects() {
+        LeakSuspectsModel model;
+        RankedProxy proxy;
+        proxy.setSourceModel(&model);
+        QAbstractItemModelTester tester(&model, Mode::QtTest);
+        model.setTrace(trace_);
+        QCOMPARE(model.rowCount(), 1); // session 2 neither grows, leaks nor keeps blocks
+        proxy.sort(LeakSuspectsModel::OutlivedBytes, Qt::DescendingOrder);
+        QCOMPARE(proxy.index(0, 0).data(SessionIdRole).toULongLong(), qulonglong(1));
+        QCOMPARE(proxy.index(0, LeakSuspectsModel::OutlivedBytes).data(SortRole).toULongLong(),
+                 qulonglong(500));
+        QCOMPARE(proxy.index(0, LeakSuspectsModel::Outlived).data().toString(),
+                 QStringLiteral("2"));
+    }
+
+    void blocksAreFlaggedAndFiltered() {
+        BlocksModel model;
+        QAbstractItemModelTester tester(&model, Mode::QtTest);
+        QSignalSpy loaded(&model, &BlocksModel::loaded);
+        model.setSession(trace_, 1);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(model.rowCount(), 3);
+        for (int row = 0; row < 3; ++row) {
+            const data::BlockRow* b = model.row(row);
+            const bool outlived = b->id != 1;
+            QCOMPARE(b->outlived, outlived);
+            const QModelIndex leak = model.index(row, BlocksModel::Leaked);
+            QCOMPARE(leak.data().toString(), outlived ? QStringLiteral("outlived") : QString());
+            QCOMPARE(leak.data(ProblemRole).toBool(), outlived);
+            QCOMPARE(model.index(row, BlocksModel::Id).data(Qt::ToolTipRole).toString().isEmpty(),
+                     !outlived);
+        }
+        BlocksProxy proxy;
+        proxy.setSourceModel(&model);
+        proxy.setMode(BlocksProxy::OutlivedBlocks);
+        QCOMPARE(proxy.rowCount(), 2);
+    }
+
+private:
+    QTemporaryDir dir_;
+    TracePtr trace_;
+};
+
+QTEST_MAIN(TestOutlived)
+#include "tst_outlived.moc"
