@@ -49,6 +49,7 @@ private Q_SLOTS:
     void eventLogCounts();
     void exports();
     void darkPalette();
+    void windowFitsTheScreen();
     void cleanupTestCase();
 
 private:
@@ -291,6 +292,25 @@ void TestMainWindow::darkPalette() {
     QVERIFY(applyPalette(QStringLiteral("light")));
     QTRY_VERIFY(chart->chart()->backgroundBrush().color().lightness() > 200);
     QVERIFY(!applyPalette(QStringLiteral("purple")));
+}
+
+// A new window takes 1400x900 where the screen has room, and no more than the screen's
+// available geometry where it has not (the offscreen platform's screen is 800x600).
+void TestMainWindow::windowFitsTheScreen() {
+    MainWindow window(/*persistent=*/false);
+    const QRect available = window.screen()->availableGeometry();
+    const QSize wanted(MainWindow::kDefaultWidth, MainWindow::kDefaultHeight);
+    QVERIFY(window.width() <= wanted.width() && window.height() <= wanted.height());
+    QVERIFY2(available.contains(window.geometry()),
+             qPrintable(QStringLiteral("%1x%2 on a %3x%4 screen")
+                            .arg(window.width())
+                            .arg(window.height())
+                            .arg(available.width())
+                            .arg(available.height())));
+    if (available.width() >= wanted.width() + 40 && available.height() >= wanted.height() + 40)
+        QCOMPARE(window.size(), wanted);
+    else
+        QVERIFY(window.width() < wanted.width() || window.height() < wanted.height());
 }
 
 // Every test above drove the window through loads, selections, zooms and exports: none of

@@ -15,26 +15,37 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
+#include <QVBoxLayout>
 
 #include "export/chartexport.hpp"
 #include "pages/viewpage.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
+#include "window/tracecheck.hpp"
 #include "window/tracedocument.hpp"
 #include "window/traceloader.hpp"
 #include "window/viewregistry.hpp"
+#include "window/warningbar.hpp"
 
 namespace memlife::ui {
 
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
-      loader_(new TraceLoader(this)), importer_(new ImportTask(this)) {
+      loader_(new TraceLoader(this)), importer_(new ImportTask(this)), check_(new TraceCheck(this)),
+      warnings_(new WarningBar) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
-    tabs_ = new QTabWidget(this);
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(warnings_);
+    tabs_ = new QTabWidget(central);
     tabs_->setDocumentMode(true);
     for (const ViewInfo& view : views()) {
         ViewPage* page = view.create(document_, tabs_);
@@ -45,7 +56,8 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         connect(page, &ViewPage::busyChanged, this, &MainWindow::busyChanged);
         connect(page, &ViewPage::tableExported, this, &MainWindow::tableExported);
     }
-    setCentralWidget(tabs_);
+    centralLayout->addWidget(tabs_, 1);
+    setCentralWidget(central);
     connect(tabs_, &QTabWidget::currentChanged, this, [this] {
         updateActions();
         Q_EMIT busyChanged();
@@ -60,6 +72,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
     statusBar()->addWidget(status_, 1);
+    statusBar()->addPermanentWidget(warnings_->statusLabel());
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_);
     cancel_->setObjectName(QStringLiteral("cancelButton"));
@@ -72,9 +85,26 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
             [this](const QString& path) { showProgress(tr("Loading %1…").arg(path)); });
     connect(loader_, &TraceLoader::progressChanged, progress_, &QProgressBar::setValue);
     connect(loader_, &TraceLoader::loaded, this, [this](const TracePtr& trace) {
+        check_->stop();
+        warnings_->clear();
         document_->setTrace(trace);
+        checkPending_ = true;
         onLoaded();
     });
+    connect(check_, &TraceCheck::damaged, this, [this](const QString& message) {
+        warnings_->setWarning(QStringLiteral("damaged"), tr("Damaged trace"),
+                              tr("%1. The views show what can be read; what lies in the "
+                                 "damaged part is missing from them.")
+                                  .arg(message));
+    });
+    connect(check_, &TraceCheck::finished, this, &MainWindow::busyChanged);
+    checkRetry_ = new QTimer(this);
+    checkRetry_->setSingleShot(true);
+    checkRetry_->setInterval(50);
+    connect(checkRetry_, &QTimer::timeout, this, &MainWindow::checkTraceWhenIdle);
+    // The check reads the whole trace: it waits until the views have what they asked for.
+    connect(this, &MainWindow::busyChanged, this, &MainWindow::checkTraceWhenIdle,
+            Qt::QueuedConnection);
     connect(loader_, &TraceLoader::failed, this, &MainWindow::onFailed);
     connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
         hideProgressIfIdle();
@@ -110,12 +140,34 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     });
 
     buildMenus();
-    resize(1400, 900);
+    fitToScreen();
     if (persistent_) restoreSettings();
     updateActions();
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::checkTraceWhenIdle() {
+    if (!checkPending_ || !document_->trace()) return;
+    if (loader_->isLoading() || importer_->isRunning() ||
+        (currentPage() && currentPage()->isBusy())) {
+        checkRetry_->start(); // whether or not the page says when it is done
+        return;
+    }
+    checkPending_ = false;
+    check_->start(document_->trace());
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::fitToScreen() {
+    // 1400x900 where there is room; on a smaller screen what it has (the window frame and a
+    // panel take some of the available geometry too), centred.
+    const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
+    const QRect available = where ? where->availableGeometry() : QRect(0, 0, 1400, 900);
+    const QSize room = available.size() - QSize(kFrameAllowance, kFrameAllowance);
+    resize(QSize(kDefaultWidth, kDefaultHeight).boundedTo(room).expandedTo(minimumSizeHint()));
+    move(available.center() - rect().center());
+}
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
@@ -293,7 +345,7 @@ ViewPage* MainWindow::currentPage() const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isLoading() || importer_->isRunning() ||
+    return loader_->isLoading() || importer_->isRunning() || checkPending_ || check_->isRunning() ||
            (currentPage() && currentPage()->isBusy());
 }
 
