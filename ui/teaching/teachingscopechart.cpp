@@ -10,21 +10,24 @@
 #include "style/format.hpp"
 #include "style/style.hpp"
 #include "teaching/teachingstyle.hpp"
+#include "teaching/teachingtexts.hpp"
 
 namespace memlife::ui {
 
 TeachingScopeChart::TeachingScopeChart(QWidget* parent) : QChartView(parent) {
     auto* chart = new QChart;
     chart->setMargins(QMargins(6, 6, 6, 6));
-    chart->legend()->setAlignment(Qt::AlignTop);
+    // The page's line above the chart names the scopes with their colours and values: a
+    // legend here would say it again, cut short on a narrow window.
+    chart->legend()->hide();
     chart->setAnimationOptions(QChart::NoAnimation);
     chart->setTitle(tr("Live bytes by scope after each step"));
     setChart(chart);
     setRenderHint(QPainter::Antialiasing, true);
     auto* series = new QStackedBarSeries(chart);
     series->setBarWidth(0.8);
-    session_ = new QBarSet(tr("connection-scoped (AllocMem): until END_OF_NET_SESSION"));
-    request_ = new QBarSet(tr("request-scoped: until the request ends"));
+    session_ = new QBarSet(scopeNames(LessonServer::Isapi).session);
+    request_ = new QBarSet(scopeNames(LessonServer::Isapi).request);
     series->append(session_);
     series->append(request_);
     chart->addSeries(series);
@@ -41,6 +44,22 @@ TeachingScopeChart::TeachingScopeChart(QWidget* parent) : QChartView(parent) {
 
 void TeachingScopeChart::setScript(const TeachingScript& script) {
     const int n = int(script.steps.size());
+    const ScopeNames names = scopeNames(script.server);
+    session_->setLabel(names.session);
+    request_->setLabel(names.request);
+    // The scale of the steps shown one by one: a folded step of hundreds of requests would
+    // squash them (its bar is cut at the top, and its label says how high it goes).
+    double highest = 0, highestFolded = 0;
+    for (const TeachingStep& step : script.steps) {
+        double& top = step.kind == StepKind::Skipped ? highestFolded : highest;
+        top = std::max(top, double(step.liveBytes()));
+    }
+    if (highest == 0) highest = highestFolded;
+    const auto [unit, unitName] = byteAxisUnit(highest);
+    unit_ = unit;
+    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
+    yAxis_->applyNiceNumbers();
+    top_ = yAxis_->max();
     // Bars sit at x = 0 .. n-1; the axis names where each request starts rather than
     // numbering tens of steps.
     for (const QString& label : xAxis_->categoriesLabels())
@@ -55,6 +74,8 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
             label = s.skippedLast > s.skippedFirst
                         ? tr("req %1–%2").arg(s.skippedFirst).arg(s.skippedLast)
                         : tr("req %1").arg(s.skippedFirst);
+            if (double(s.liveBytes()) / unit_ > top_)
+                label += tr(" (%1 ↑)").arg(formatBytes(double(s.liveBytes())));
         } else if (s.request != 0 && s.request != lastRequest) {
             label = tr("req %1").arg(s.request);
         } else if (!closing && (s.kind == StepKind::SessionClose ||
@@ -74,14 +95,6 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     const QList<qreal> zeros(n, 0.0);
     session_->append(zeros);
     request_->append(zeros);
-    // Scaled to the bars, not to peaks inside a step that no bar shows.
-    double highest = 0;
-    for (const TeachingStep& step : script.steps)
-        highest = std::max(highest, double(step.liveBytes()));
-    const auto [unit, unitName] = byteAxisUnit(highest);
-    unit_ = unit;
-    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
-    yAxis_->applyNiceNumbers();
     yAxis_->setLabelFormat(unit_ == 1.0 ? QStringLiteral("%.0f") : QStringLiteral("%.1f"));
     yAxis_->setTitleText(tr("live bytes (%1)").arg(unitName));
     shown_ = -1;
@@ -94,8 +107,11 @@ void TeachingScopeChart::setStep(const TeachingScript& script, int step) {
     const int from = std::min(shown_, step) + 1, to = std::max(shown_, step);
     for (int i = std::max(0, from); i <= to && i < n; ++i) {
         const TeachingStep& s = script.steps[std::size_t(i)];
-        session_->replace(i, i <= step ? double(s.sessionBytes) / unit_ : 0.0);
-        request_->replace(i, i <= step ? double(s.requestBytes) / unit_ : 0.0);
+        // A bar above the axis (a folded step) is cut at its top, the session part first.
+        const double sessionPart = std::min(double(s.sessionBytes) / unit_, top_);
+        const double requestPart = std::min(double(s.requestBytes) / unit_, top_ - sessionPart);
+        session_->replace(i, i <= step ? sessionPart : 0.0);
+        request_->replace(i, i <= step ? requestPart : 0.0);
     }
     shown_ = step;
     session_->deselectAllBars();
@@ -104,6 +120,10 @@ void TeachingScopeChart::setStep(const TeachingScript& script, int step) {
         session_->selectBar(step);
         request_->selectBar(step);
     }
+}
+
+QString TeachingScopeChart::categoryLabels() const {
+    return xAxis_->categoriesLabels().join(QStringLiteral(" | "));
 }
 
 void TeachingScopeChart::applyPalette() {
