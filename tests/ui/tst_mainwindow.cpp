@@ -13,6 +13,7 @@
 #include "charts/livebyteschart.hpp"
 #include "jobs/readerpool.hpp"
 #include "models/blocksmodel.hpp"
+#include "models/eventfilter.hpp"
 #include "models/eventlogmodel.hpp"
 #include "models/sessionsmodel.hpp"
 #include "models/sessionsproxy.hpp"
@@ -242,7 +243,7 @@ void TestMainWindow::eventLogCounts() {
     waitIdle();
     QCOMPARE(std::uint64_t(events->model()->rowCount()), window_->document()->trace()->info.events);
     events->kindFilter()->setCurrentIndex(
-        events->kindFilter()->findText(eventKindName(EventKind::Leak)));
+        events->kindFilter()->findText(eventKindLabel(EventKind::Leak)));
     waitIdle();
     QCOMPARE(events->model()->rowCount(), 1);
 }
