@@ -18,9 +18,11 @@ std::string allocation_place(std::uint32_t request, Notification n) {
 } // namespace
 
 std::string detection_place(std::uint32_t request, Notification last) {
-    // A session's close (END_OF_NET_SESSION) checks the tails of what it releases.
+    // A session's close (END_OF_NET_SESSION) checks the tails of what it releases; outside a
+    // request otherwise only a check does (or a close that no END_OF_NET_SESSION announced).
     if (request == 0 && (last == Notification::None || last == Notification::EndOfNetSession))
         return "at connection close";
+    if (request == 0) return fmt::format("outside a request, after {}", name(last));
     return allocation_place(request, last);
 }
 

@@ -18,8 +18,8 @@ std::string leak_line(const data::LeakRow& l);
 // "event 812: session 4, request 2: SEND_RESPONSE after END_OF_REQUEST [rule-id]"
 std::string violation_line(const OrderViolation& v);
 
-// Where a corruption was found: "in request 12 (URL_MAP)", "at connection close", "between
-// requests (SEND_RAW_DATA)".
+// Where a corruption was found: "in request 12 (URL_MAP)", "at connection close", "outside a
+// request, after SEND_RAW_DATA".
 std::string detection_place(std::uint32_t request, Notification last);
 
 } // namespace memlife::cli

@@ -12,13 +12,15 @@
 // the window's series, and exits.
 // --teaching-step N and --teaching-what-if (hidden, for the teaching view's
 // screenshots) choose the lesson's step and turn on its what-if; with --screenshot the
-// teaching view otherwise opens on a mid-lesson step.
+// teaching view otherwise opens on a mid-lesson step. --inspect-tail (hidden, for the docs)
+// saves the tail inspector of the block the blocks view opened on instead of the window.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QPixmap>
 #include <QSize>
+#include <QTableView>
 #include <QTimer>
 
 #include <algorithm>
@@ -29,6 +31,7 @@
 #include <utility>
 
 #include "charts/livebyteschart.hpp"
+#include "pages/blockspage.hpp"
 #include "pages/overviewpage.hpp"
 #include "style/style.hpp"
 #include "teaching/teachingpage.hpp"
@@ -174,8 +177,11 @@ int main(int argc, char** argv) {
     teachingStepOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption teachingWhatIfOption(QStringLiteral("teaching-what-if"));
     teachingWhatIfOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption inspectTailOption(QStringLiteral("inspect-tail"));
+    inspectTailOption.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({viewOption, screenshotOption, screenshotSizeOption, paletteOption,
-                       firstPaintOption, zoomOption, teachingStepOption, teachingWhatIfOption});
+                       firstPaintOption, zoomOption, teachingStepOption, teachingWhatIfOption,
+                       inspectTailOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
 
@@ -298,7 +304,18 @@ int main(int argc, char** argv) {
             quietPolls = waiting ? 0 : quietPolls + 1;
             if (quietPolls < 3) return;
             settle.stop();
-            const QPixmap image = window.grab();
+            QPixmap image = window.grab();
+            // --inspect-tail (hidden, for the docs): the tail inspector of the block the
+            // blocks view opened on, instead of the window.
+            auto* blocks =
+                qobject_cast<memlife::ui::BlocksPage*>(window.page(QStringLiteral("blocks")));
+            if (parser.isSet(inspectTailOption) && blocks) {
+                if (memlife::ui::TailInspector* inspector =
+                        blocks->inspect(blocks->table()->currentIndex().row())) {
+                    QApplication::processEvents();
+                    image = inspector->grab();
+                }
+            }
             if (!image.save(screenshot, "PNG")) {
                 fail(QStringLiteral("memlife-gui: %1: cannot write the PNG").arg(screenshot));
                 QApplication::exit(1);

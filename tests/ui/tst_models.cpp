@@ -2,6 +2,8 @@
 // real allocator and recorder, plus what each model must show for it.
 #include <QAbstractItemModelTester>
 #include <QIcon>
+#include <QLabel>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -188,6 +190,17 @@ void TestModels::blocks() {
         }
     }
     QCOMPARE(sessionBlocks, int(test::KeepAliveTrace::kLeakRequests));
+    // Sizes carry their unit; a time column keeps one unit all the way down.
+    for (int row = 0; row < model.rowCount(); ++row)
+        QVERIFY(
+            model.index(row, BlocksModel::Size).data().toString() == QStringLiteral("1.00 KiB") ||
+            model.index(row, BlocksModel::Size).data().toString() == QStringLiteral("4.00 KiB"));
+    for (int column : {int(BlocksModel::AllocatedAt), int(BlocksModel::ReleasedAt)}) {
+        QSet<QString> units;
+        for (int row = 0; row < model.rowCount(); ++row)
+            units.insert(model.index(row, column).data().toString().section(QLatin1Char(' '), 1));
+        QCOMPARE(units.size(), 1);
+    }
 
     model.setSession(trace_, ids_.corrupt);
     QVERIFY(loaded.wait(10000));
@@ -201,6 +214,10 @@ void TestModels::blocks() {
     QCOMPARE(model.rowCount(), 1);
     QVERIFY(model.row(0)->leaked);
     QCOMPARE(model.index(0, BlocksModel::Origin).data().toString(), QStringLiteral("noted"));
+    // Nothing freed the leaked block: the close released it, and the column says so.
+    QCOMPARE(model.row(0)->released_by, data::ReleasedBy::SessionClose);
+    QCOMPARE(model.index(0, BlocksModel::ReleasedAt).data().toString(),
+             QStringLiteral("at connection close"));
 }
 
 void TestModels::eventLog() {
@@ -364,6 +381,32 @@ void TestModels::tailInspector() {
     // The found bytes are the zeros written past the end.
     QVERIFY(html.contains(QStringLiteral(">00</span>")));
     QVERIFY(!QString::fromStdString(corruption.message).isEmpty());
+    // Where it was found in words, not "END_OF_NET_SESSION (request 0)".
+    const QString summary = inspector.summaryText();
+    // (The fixture closes the session without an END_OF_NET_SESSION notification.)
+    QVERIFY2(
+        summary.contains(QStringLiteral("damage found outside a request, after SEND_RAW_DATA")),
+        qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("allocated in SEND_RAW_DATA of request 1")),
+             qPrintable(summary));
+    QVERIFY(!summary.contains(QStringLiteral("request 0")));
+    // Expected and found on rows of their own, groups of four apart, with an ASCII column.
+    QVERIFY(html.contains(QStringLiteral(">expected<")) &&
+            html.contains(QStringLiteral(">found<")));
+    QVERIFY(html.contains(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
+    QVERIFY(html.contains(QStringLiteral("ASCII")));
+    QCOMPARE(html.count(QStringLiteral(">expected<")),
+             int((corruption.expected.size() + TailInspector::kBytesPerRow - 1) /
+                 TailInspector::kBytesPerRow));
+    // The payload's absence is said, and the dialog is no larger than what it shows.
+    QVERIFY(inspector.findChild<QLabel*>(QStringLiteral("tailPayloadNote")));
+    inspector.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+    QVERIFY2(inspector.height() < 400, qPrintable(QString::number(inspector.height())));
+    QCOMPARE(TailInspector::detectionPlace(3, Notification::UrlMap),
+             QStringLiteral("in URL_MAP of request 3"));
+    QCOMPARE(TailInspector::detectionPlace(0, Notification::EndOfNetSession),
+             QStringLiteral("at connection close"));
 }
 
 QTEST_MAIN(TestModels)

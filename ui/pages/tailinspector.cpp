@@ -27,9 +27,11 @@ QString place(std::uint32_t request, Notification n) {
 } // namespace
 
 QString TailInspector::detectionPlace(std::uint32_t request, Notification last) {
-    // A connection's close (END_OF_NET_SESSION) checks the tails of what it releases.
+    // A connection's close (END_OF_NET_SESSION) checks the tails of what it releases; outside
+    // a request otherwise only a check does (or a close that no END_OF_NET_SESSION announced).
     if (request == 0 && (last == Notification::None || last == Notification::EndOfNetSession))
         return tr("at connection close");
+    if (request == 0) return tr("outside a request, after %1").arg(notificationName(last));
     return place(request, last);
 }
 

@@ -26,7 +26,7 @@ public:
     QString summaryText() const; // the lines above it, as plain text
 
     // Where a corruption was found: "at connection close", "in URL_MAP of request 3",
-    // "between requests, in SEND_RAW_DATA" (the same words as `memlife report`).
+    // "outside a request, after SEND_RAW_DATA" (the same words as `memlife report`).
     static QString detectionPlace(std::uint32_t request, Notification last);
 
 private:
