@@ -45,8 +45,8 @@ LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
     empty_->setAlignment(Qt::AlignCenter);
     empty_->hide();
     layout->addWidget(empty_, 1);
-    auto* hint = new QLabel(tr("Double-click a session to see its blocks."), this);
-    layout->addWidget(hint);
+    hint_ = new QLabel(tr("Double-click a session to see its blocks."), this);
+    layout->addWidget(hint_);
 
     connect(ranking_, &QComboBox::currentIndexChanged, this, [this](int index) {
         setRanking(static_cast<Ranking>(ranking_->itemData(index).toInt()));
@@ -81,6 +81,7 @@ void LeaksPage::traceChanged() {
     // An empty list says why, in place of an empty table.
     const bool none = model_->rowCount() == 0;
     table_->setVisible(!none);
+    hint_->setVisible(!none);
     empty_->setVisible(none);
     if (!document()->trace())
         empty_->setText(tr("Open a trace to see its leak suspects."));

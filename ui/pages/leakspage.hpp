@@ -35,6 +35,7 @@ private:
     QTableView* table_;
     QLabel* summary_;
     QLabel* empty_;
+    QLabel* hint_;
 };
 
 } // namespace memlife::ui
