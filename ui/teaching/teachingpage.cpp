@@ -323,16 +323,19 @@ void TeachingPage::onStepChanged() {
     const auto swatch = [](const QColor& c) {
         return QStringLiteral("<span style='color:%1'>■</span>").arg(c.name());
     };
+    // Each scope on one unbroken line (the label wraps between the two, never inside one).
+    const auto unbroken = [](const QString& text) {
+        return text.toHtmlEscaped()
+            .replace(QLatin1Char(' '), QStringLiteral("&nbsp;"))
+            .replace(QLatin1Char('-'), QStringLiteral("&#8209;"));
+    };
     const ScopeNames names = scopeNames(script.server);
-    scopes_->setText(tr("<span style='white-space:nowrap'>%1 %2, %3: <b>%4</b></span> "
-                        "&nbsp;&nbsp; <span style='white-space:nowrap'>%5 %6, %7: "
-                        "<b>%8</b></span>")
-                         .arg(swatch(sessionScopeColor()), names.session.toHtmlEscaped(),
-                              names.sessionLives.toHtmlEscaped(),
-                              formatBytes(now ? double(now->sessionBytes) : 0.0),
-                              swatch(requestScopeColor()), names.request.toHtmlEscaped(),
-                              names.requestLives.toHtmlEscaped(),
-                              formatBytes(now ? double(now->requestBytes) : 0.0)));
+    scopes_->setText(
+        tr("%1&nbsp;%2,&nbsp;%3:&nbsp;<b>%4</b> &nbsp;&nbsp; %5&nbsp;%6,&nbsp;%7:&nbsp;<b>%8</b>")
+            .arg(swatch(sessionScopeColor()), unbroken(names.session), unbroken(names.sessionLives),
+                 unbroken(formatBytes(now ? double(now->sessionBytes) : 0.0)),
+                 swatch(requestScopeColor()), unbroken(names.request), unbroken(names.requestLives),
+                 unbroken(formatBytes(now ? double(now->requestBytes) : 0.0))));
     backButton_->setEnabled(step > 0);
     stepButton_->setEnabled(step + 1 < model_->stepCount());
 }

@@ -47,14 +47,17 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     const ScopeNames names = scopeNames(script.server);
     session_->setLabel(names.session);
     request_->setLabel(names.request);
-    // The scale of the steps shown one by one: a folded step of hundreds of requests would
-    // squash them (its bar is cut at the top, and its label says how high it goes).
-    double highest = 0, highestFolded = 0;
-    for (const TeachingStep& step : script.steps) {
-        double& top = step.kind == StepKind::Skipped ? highestFolded : highest;
-        top = std::max(top, double(step.liveBytes()));
-    }
-    if (highest == 0) highest = highestFolded;
+    // The scale of the steps shown one by one, up to the folded requests: the folded step
+    // of hundreds of requests, and the close after it that still holds their memory, would
+    // squash them (their bars are cut at the top, and their labels say how high they go).
+    const auto folded =
+        std::find_if(script.steps.begin(), script.steps.end(),
+                     [](const TeachingStep& s) { return s.kind == StepKind::Skipped; });
+    double highest = 0;
+    for (auto step = script.steps.begin(); step != folded; ++step)
+        highest = std::max(highest, double(step->liveBytes()));
+    for (const TeachingStep& step : script.steps)
+        if (highest == 0) highest = std::max(highest, double(step.liveBytes()));
     const auto [unit, unitName] = byteAxisUnit(highest);
     unit_ = unit;
     yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
@@ -74,8 +77,6 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
             label = s.skippedLast > s.skippedFirst
                         ? tr("req %1–%2").arg(s.skippedFirst).arg(s.skippedLast)
                         : tr("req %1").arg(s.skippedFirst);
-            if (double(s.liveBytes()) / unit_ > top_)
-                label += tr(" (%1 ↑)").arg(formatBytes(double(s.liveBytes())));
         } else if (s.request != 0 && s.request != lastRequest) {
             label = tr("req %1").arg(s.request);
         } else if (!closing && (s.kind == StepKind::SessionClose ||
@@ -85,6 +86,8 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
             if (i - lastLabel >= 2) label = tr("close");
         }
         if (s.request != 0) lastRequest = s.request;
+        if (!label.isEmpty() && double(s.liveBytes()) / unit_ > top_) // a bar cut at the top
+            label += tr(" (%1 ↑)").arg(formatBytes(double(s.liveBytes())));
         if (label.isEmpty() || xAxis_->categoriesLabels().contains(label)) continue;
         xAxis_->append(label, i - 0.5);
         lastLabel = i;
