@@ -6,11 +6,16 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "finding_lines.hpp"
+#include "memlife/data/units.hpp"
 #include "trace_summary.hpp"
 
 namespace memlife::cli {
 
 namespace {
+
+// Lines listed per kind of finding (a trace may hold millions of leaks).
+constexpr std::size_t kMaxLines = 20;
 
 // A byte count: finite and not negative. (CLI::NonNegativeNumber let "nan" through, which
 // no growth exceeds, and printed DBL_MAX in full in its message.)
@@ -40,46 +45,60 @@ Command add_check(CLI::App& app) {
                     "Largest allowed growth per request of any session, in bytes")
         ->check(kByteLimit);
     cmd->add_flag("-q,--quiet", *quiet, "Print nothing; the exit code tells");
-    return {cmd, [trace, max_growth, quiet]() -> int {
-                TraceSummary s;
-                try {
-                    s = summarize(*trace);
-                } catch (const data::TraceError& e) {
-                    return error("check", e.what(), kUnusable);
-                }
-                std::vector<std::string> findings;
-                if (s.totals.corruptions != 0)
-                    findings.push_back(fmt::format("{} corruption(s)", s.totals.corruptions));
-                if (s.totals.leaks != 0)
-                    findings.push_back(fmt::format("{} leak(s) ({} bytes)", s.totals.leaks,
-                                                   s.totals.leaked_bytes));
-                if (s.totals.outlived != 0) // memlife record
-                    findings.push_back(fmt::format("{} block(s) outlived their connection "
-                                                   "({} bytes)",
-                                                   s.totals.outlived, s.totals.outlived_bytes));
-                if (!s.violations.empty())
-                    findings.push_back(fmt::format("{} order violation(s), first: {}",
-                                                   s.violations.size(), s.violations[0].message));
-                if (*max_growth >= 0) {
-                    for (const auto& row : s.sessions)
-                        if (row.growth_bytes_per_request > *max_growth)
-                            findings.push_back(fmt::format(
-                                "session {} grows {:.1f} bytes per request (limit {:.1f})", row.id,
-                                row.growth_bytes_per_request, *max_growth));
-                }
-                // A recording that did not finish cannot be called clean: its end is missing.
-                const std::string incomplete = data::completeness_note(s.info);
-                if (!*quiet) {
-                    if (findings.empty() && incomplete.empty())
-                        fmt::print("{}: clean ({} sessions, {} requests)\n", *trace,
-                                   s.totals.sessions, s.totals.requests);
-                    for (const auto& f : findings)
-                        fmt::print("{}: {}\n", *trace, f);
-                }
-                if (!incomplete.empty())
-                    return error("check", *trace + ": " + incomplete, kUnusable);
-                return findings.empty() ? kOk : kFindings;
-            }};
+    return {
+        cmd, [trace, max_growth, quiet]() -> int {
+            TraceSummary s;
+            try {
+                s = summarize(*trace);
+            } catch (const data::TraceError& e) {
+                return error("check", e.what(), kUnusable);
+            }
+            // One line per finding, grouped by kind under a line with the kind's count;
+            // a kind with very many findings lists the first kMaxLines.
+            std::vector<std::string> lines;
+            std::size_t findings = 0;
+            auto group = [&](std::string heading, std::size_t count, auto&& line_of) {
+                if (count == 0) return;
+                findings += count;
+                lines.push_back(std::move(heading));
+                for (std::size_t i = 0; i < std::min(count, kMaxLines); ++i)
+                    lines.push_back("  " + line_of(i));
+                if (count > kMaxLines)
+                    lines.push_back(fmt::format("  ... and {} more", count - kMaxLines));
+            };
+            group(fmt::format("{} corruption(s)", s.corruptions.size()), s.corruptions.size(),
+                  [&](std::size_t i) { return corruption_line(s.corruptions[i]); });
+            group(fmt::format("{} leak(s), {} leaked", s.leaks.size(),
+                              data::format_bytes(double(s.totals.leaked_bytes))),
+                  s.leaks.size(), [&](std::size_t i) { return leak_line(s.leaks[i]); });
+            group(fmt::format("{} block(s) outlived their connection, {}", s.outlived.size(),
+                              data::format_bytes(double(s.totals.outlived_bytes))),
+                  s.outlived.size(), [&](std::size_t i) { return outlived_line(s.outlived[i]); });
+            group(fmt::format("{} order violation(s)", s.violations.size()), s.violations.size(),
+                  [&](std::size_t i) { return violation_line(s.violations[i]); });
+            if (*max_growth >= 0) {
+                std::vector<const data::SessionRow*> growing;
+                for (const auto& row : s.sessions)
+                    if (row.growth_bytes_per_request > *max_growth) growing.push_back(&row);
+                group(fmt::format("{} session(s) grow more than {:.1f} bytes per request",
+                                  growing.size(), *max_growth),
+                      growing.size(), [&](std::size_t i) {
+                          return fmt::format("session {} grows {:.1f} bytes per request",
+                                             growing[i]->id, growing[i]->growth_bytes_per_request);
+                      });
+            }
+            // A recording that did not finish cannot be called clean: its end is missing.
+            const std::string incomplete = data::completeness_note(s.info);
+            if (!*quiet) {
+                if (findings == 0 && incomplete.empty())
+                    fmt::print("{}: clean ({} sessions, {} requests)\n", *trace, s.totals.sessions,
+                               s.totals.requests);
+                for (const auto& line : lines)
+                    fmt::print("{}: {}\n", *trace, line);
+            }
+            if (!incomplete.empty()) return error("check", *trace + ": " + incomplete, kUnusable);
+            return findings == 0 ? kOk : kFindings;
+        }};
 }
 
 } // namespace memlife::cli

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <fmt/format.h>
+#include <unordered_map>
 #include <utility>
 
 #include "cli.hpp"
+#include "finding_lines.hpp"
 #include "memlife/data/units.hpp"
 
 namespace memlife::cli {
@@ -17,6 +19,9 @@ TraceSummary summarize(const std::string& path) {
     s.sessions = reader.sessions();
     reader.verify(); // the event batch rows against the sessions (the whole file is read below)
     s.violations = reader.order_violations();
+    s.corruptions = reader.corruptions();
+    s.leaks = reader.leaks();
+    s.outlived = reader.outlived();
     for (const auto& row : s.sessions) {
         ++s.totals.sessions;
         s.totals.requests += row.requests;
@@ -31,6 +36,71 @@ TraceSummary summarize(const std::string& path) {
     }
     return s;
 }
+
+const std::vector<std::string>& session_orders() {
+    static const std::vector<std::string> orders{"id", "growth", "peak", "requests", "corruptions"};
+    return orders;
+}
+
+void select_sessions(TraceSummary& s, const std::string& order, std::size_t top) {
+    using Row = data::SessionRow;
+    auto key = [&order](const Row& r) -> double {
+        if (order == "growth") return r.growth_bytes_per_request;
+        if (order == "peak") return double(r.peak_bytes);
+        if (order == "requests") return double(r.requests);
+        if (order == "corruptions") return double(r.corruptions);
+        return -double(r.id); // "id": ascending
+    };
+    std::stable_sort(s.sessions.begin(), s.sessions.end(), [&](const Row& a, const Row& b) {
+        const double ka = key(a), kb = key(b);
+        return ka != kb ? ka > kb : a.id < b.id;
+    });
+    if (top != 0 && s.sessions.size() > top) s.sessions.resize(top);
+    s.order = order;
+    // The details follow the sessions shown, in their order.
+    std::unordered_map<std::uint64_t, std::size_t> rank;
+    for (std::size_t i = 0; i < s.sessions.size(); ++i)
+        rank.emplace(s.sessions[i].id, i);
+    auto keep = [&rank](auto& rows) {
+        std::erase_if(rows, [&rank](const auto& r) { return !rank.contains(r.session); });
+        std::stable_sort(rows.begin(), rows.end(), [&rank](const auto& a, const auto& b) {
+            return rank.at(a.session) < rank.at(b.session);
+        });
+    };
+    keep(s.corruptions);
+    keep(s.leaks);
+    keep(s.outlived);
+}
+
+namespace {
+
+nlohmann::json corruption_json(const data::CorruptionRow& c) {
+    auto hex = [](const std::string& bytes) {
+        std::string out;
+        for (unsigned char b : bytes)
+            out += fmt::format("{:02x}", b);
+        return out;
+    };
+    return {{"session", c.session},
+            {"block", c.block},
+            {"address", c.address},
+            {"size", c.size},
+            {"scope", c.scope == Scope::Request ? "request" : "session"},
+            {"first_offset", c.first_offset},
+            {"first_modified_address", c.address + c.size + c.first_offset},
+            {"modified_count", c.modified_count},
+            {"alloc_request", c.alloc_request},
+            {"alloc_notification", std::string(name(c.alloc_notification))},
+            {"request", c.request},
+            {"last_notification", std::string(name(c.last_notification))},
+            {"time_ns", c.time_ns},
+            {"expected", hex(c.expected)},
+            {"found", hex(c.found)},
+            {"fault_address", c.fault_address},
+            {"detail", corruption_line(c)}};
+}
+
+} // namespace
 
 nlohmann::json to_json(const TraceSummary& s) {
     nlohmann::json sessions = nlohmann::json::array();
@@ -54,6 +124,9 @@ nlohmann::json to_json(const TraceSummary& s) {
             {"blocks", row.blocks},
         });
     }
+    nlohmann::json corruptions = nlohmann::json::array();
+    for (const auto& c : s.corruptions)
+        corruptions.push_back(corruption_json(c));
     nlohmann::json violations = nlohmann::json::array();
     for (const auto& v : s.violations) {
         violations.push_back({{"position", v.position},
@@ -85,6 +158,9 @@ nlohmann::json to_json(const TraceSummary& s) {
           {"outlived_bytes", s.totals.outlived_bytes},
           {"order_violations", s.violations.size()}}},
         {"order_violations", std::move(violations)},
+        {"sort", s.order},
+        {"sessions_shown", s.sessions.size()},
+        {"corruptions", std::move(corruptions)},
     };
     if (s.info.source == "record")
         summary["recording"] = {{"command", s.info.command},
@@ -161,9 +237,14 @@ std::string to_text(const TraceSummary& s) {
                            escape_for_terminal(s.info.command, 200), s.info.processes,
                            s.info.process_allocations,
                            data::format_bytes(static_cast<double>(s.info.process_allocated_bytes)));
-    out += "\n";
     // The outlived column: traces of memlife record (the only ones that can have them).
     const bool outlived = s.info.source == "record" || s.totals.outlived != 0;
+    out += "\n";
+    if (s.order != "id" || s.sessions.size() < s.totals.sessions)
+        out += fmt::format("{} of {} sessions, by {}:\n", s.sessions.size(), s.totals.sessions,
+                           s.order == "growth" ? "growth per request, highest first"
+                           : s.order == "id"   ? "id"
+                                               : s.order + ", highest first");
     constexpr std::size_t kPeerColumns = 48;
     std::vector<std::string> peers;
     peers.reserve(s.sessions.size());
@@ -203,8 +284,13 @@ std::string to_text(const TraceSummary& s) {
                            "connection closed\n",
                            t.outlived, data::format_bytes(static_cast<double>(t.outlived_bytes)));
     for (const auto& v : s.violations)
-        out += fmt::format("  event {}: session {} request {}: {} [{}]\n", v.position, v.session,
-                           v.request, v.message, v.rule);
+        out += fmt::format("  {}\n", violation_line(v));
+    if (!s.corruptions.empty()) {
+        out += fmt::format("\ncorruptions{}:\n",
+                           s.sessions.size() < s.totals.sessions ? " of these sessions" : "");
+        for (const auto& c : s.corruptions)
+            out += fmt::format("  {}\n", corruption_line(c));
+    }
     return out;
 }
 

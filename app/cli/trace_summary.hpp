@@ -12,8 +12,12 @@ namespace memlife::cli {
 struct TraceSummary {
     std::string path;
     data::TraceInfo info;
-    std::vector<data::SessionRow> sessions;
+    std::vector<data::SessionRow> sessions; // all of them, or the top ones (select_sessions)
     std::vector<OrderViolation> violations;
+    std::vector<data::CorruptionRow> corruptions; // of the sessions in `sessions`
+    std::vector<data::LeakRow> leaks;             // of the sessions in `sessions`
+    std::vector<data::OutlivedRow> outlived;      // of the sessions in `sessions`
+    std::string order = "id"; // how `sessions` is ordered: id, growth, peak, requests, ...
     struct Totals {
         std::uint64_t sessions = 0, requests = 0, peak_bytes = 0, released_at_close_bytes = 0;
         std::uint64_t corruptions = 0, leaks = 0, leaked_bytes = 0, open_sessions = 0;
@@ -24,6 +28,12 @@ struct TraceSummary {
 
 // Reads the summary tables and runs the order checker. Throws data::TraceError.
 TraceSummary summarize(const std::string& path);
+
+// The orders `report --sort` knows: "id" (ascending) and the others, highest first.
+const std::vector<std::string>& session_orders();
+// Orders the sessions by `order` (ties by id) and keeps the first `top` (0: all), with the
+// corruptions and leaks of those; the totals stay those of every session.
+void select_sessions(TraceSummary& summary, const std::string& order, std::size_t top);
 
 nlohmann::json to_json(const TraceSummary& summary);
 std::string to_text(const TraceSummary& summary);

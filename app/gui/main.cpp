@@ -1,20 +1,26 @@
-// memlife-gui [--view NAME] [--palette NAME] [--screenshot FILE] [TRACE]
-// Opens the trace explorer; with --screenshot, renders the window at 1400x900 with the view
-// in front, saves a PNG and exits (0; 2 when the trace cannot be opened, the reason on
-// stderr). --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the
-// milliseconds from process start to the first paint of the main chart, and peak_rss_mb=M,
-// then exits. With --report-zoom (hidden too) it then zooms the chart to the last
-// millisecond of the longest session and prints zoom_last_ms_ms=N, the milliseconds from
-// that zoom request on the settled chart (the query started at once, without the debounce
-// meant for wheel clicks) to the chart repainted with the window's series, and exits.
+// memlife-gui [--view NAME] [--palette NAME] [--screenshot FILE [--screenshot-size WxH]]
+// [TRACE]
+// Opens the trace explorer; with --screenshot, renders the window at 1400x900 (or WxH) with
+// the view in front, saves a PNG and exits (0; 2 when the trace cannot be opened, the reason
+// on stderr). The batch modes (--screenshot, --report-first-paint) and --help, --version need
+// no display: they run on Qt's offscreen platform unless QT_QPA_PLATFORM names another.
+// --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the milliseconds from
+// process start to the first paint of the main chart, and peak_rss_mb=M, then exits. With
+// --report-zoom (hidden too) it then zooms the chart to the last millisecond of the longest session
+// and prints zoom_last_ms_ms=N, the milliseconds from that zoom request on the settled chart (the
+// query started at once, without the debounce meant for wheel clicks) to the chart repainted with
+// the window's series, and exits.
 // --teaching-step N and --teaching-what-if (hidden, for the teaching view's
 // screenshots) choose the lesson's step and turn on its what-if; with --screenshot the
-// teaching view otherwise opens on a mid-lesson step.
+// teaching view otherwise opens on a mid-lesson step. --inspect-tail (hidden, for the docs)
+// saves the tail inspector of the block the blocks view opened on instead of the window.
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QPixmap>
+#include <QSize>
+#include <QTableView>
 #include <QTimer>
 
 #include <algorithm>
@@ -25,6 +31,7 @@
 #include <utility>
 
 #include "charts/livebyteschart.hpp"
+#include "pages/blockspage.hpp"
 #include "pages/overviewpage.hpp"
 #include "style/style.hpp"
 #include "teaching/teachingpage.hpp"
@@ -101,12 +108,39 @@ bool batchMode(int argc, char** argv) {
     return false;
 }
 
+// Modes that print (--help, --version) or render into a file: none of them shows a window.
+bool headlessMode(int argc, char** argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if (arg == "--help" || arg == "-h" || arg == "-?" || arg == "--help-all" ||
+            arg == "--version" || arg == "-v")
+            return true;
+    }
+    return batchMode(argc, argv);
+}
+
+// "1024x768" -> its size; an invalid size otherwise.
+QSize parseSize(const QString& text) {
+    const QStringList parts = text.split(QLatin1Char('x'));
+    bool okWidth = false, okHeight = false;
+    const QSize size =
+        parts.size() == 2 ? QSize(parts[0].toInt(&okWidth), parts[1].toInt(&okHeight)) : QSize();
+    return okWidth && okHeight && size.width() >= 320 && size.height() >= 240 &&
+                   size.width() <= 8192 && size.height() <= 8192
+               ? size
+               : QSize();
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
     QElapsedTimer sinceMain;
     sinceMain.start();
     if (batchMode(argc, argv)) qInstallMessageHandler(quietMessages);
+    // Chosen before the QApplication exists: it connects to the display when constructed
+    // (and aborts without one).
+    if (headlessMode(argc, argv) && qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM"))
+        qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("memlife"));
     QApplication::setApplicationName(QStringLiteral("memlife-gui"));
@@ -124,8 +158,13 @@ int main(int argc, char** argv) {
         QStringLiteral("NAME"));
     QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Render the window at 1400x900, save it as a PNG to FILE and exit."),
+        QStringLiteral("Render the window (1400x900), save it as a PNG to FILE and exit. Needs "
+                       "no display."),
         QStringLiteral("FILE"));
+    QCommandLineOption screenshotSizeOption(
+        QStringLiteral("screenshot-size"),
+        QStringLiteral("The window's size for --screenshot (default 1400x900)."),
+        QStringLiteral("WIDTHxHEIGHT"));
     QCommandLineOption paletteOption(QStringLiteral("palette"),
                                      QStringLiteral("Colour palette: system, light or dark."),
                                      QStringLiteral("NAME"));
@@ -138,8 +177,11 @@ int main(int argc, char** argv) {
     teachingStepOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption teachingWhatIfOption(QStringLiteral("teaching-what-if"));
     teachingWhatIfOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({viewOption, screenshotOption, paletteOption, firstPaintOption, zoomOption,
-                       teachingStepOption, teachingWhatIfOption});
+    QCommandLineOption inspectTailOption(QStringLiteral("inspect-tail"));
+    inspectTailOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    parser.addOptions({viewOption, screenshotOption, screenshotSizeOption, paletteOption,
+                       firstPaintOption, zoomOption, teachingStepOption, teachingWhatIfOption,
+                       inspectTailOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
 
@@ -168,6 +210,16 @@ int main(int argc, char** argv) {
     }
 
     const QString screenshot = parser.value(screenshotOption);
+    QSize screenshotSize(kScreenshotWidth, kScreenshotHeight);
+    if (parser.isSet(screenshotSizeOption)) {
+        screenshotSize = parseSize(parser.value(screenshotSizeOption));
+        if (!screenshotSize.isValid()) {
+            fail(QStringLiteral("memlife-gui: --screenshot-size wants WIDTHxHEIGHT, from 320x240 "
+                                "to 8192x8192 (got '%1')")
+                     .arg(parser.value(screenshotSizeOption)));
+            return kExitBadInput;
+        }
+    }
     const bool reportFirstPaint = parser.isSet(firstPaintOption);
     MainWindow window(/*persistent=*/screenshot.isEmpty() && !reportFirstPaint);
     if (!view.isEmpty()) window.setCurrentView(view);
@@ -234,7 +286,7 @@ int main(int argc, char** argv) {
     QElapsedTimer settleClock;
     int quietPolls = 0;
     if (!screenshot.isEmpty()) {
-        window.resize(kScreenshotWidth, kScreenshotHeight);
+        window.resize(screenshotSize);
         // Polls until the loader and the page in front are idle for a few rounds (charts
         // re-query after layout), then grabs the window.
         settle.setInterval(50);
@@ -252,7 +304,18 @@ int main(int argc, char** argv) {
             quietPolls = waiting ? 0 : quietPolls + 1;
             if (quietPolls < 3) return;
             settle.stop();
-            const QPixmap image = window.grab();
+            QPixmap image = window.grab();
+            // --inspect-tail (hidden, for the docs): the tail inspector of the block the
+            // blocks view opened on, instead of the window.
+            auto* blocks =
+                qobject_cast<memlife::ui::BlocksPage*>(window.page(QStringLiteral("blocks")));
+            if (parser.isSet(inspectTailOption) && blocks) {
+                if (memlife::ui::TailInspector* inspector =
+                        blocks->inspect(blocks->table()->currentIndex().row())) {
+                    QApplication::processEvents();
+                    image = inspector->grab();
+                }
+            }
             if (!image.save(screenshot, "PNG")) {
                 fail(QStringLiteral("memlife-gui: %1: cannot write the PNG").arg(screenshot));
                 QApplication::exit(1);

@@ -46,6 +46,7 @@ public:
             BlockRow b = it->second;
             noted_.erase(it);
             b.release_ns = e.time_ns;
+            b.released_by = ReleasedBy::Free;
             return emit_(b);
         }
         case EventKind::Corruption:
@@ -55,15 +56,15 @@ public:
             if (BlockRow* b = find(e.block)) b->leaked = true;
             return true;
         case EventKind::RequestEnd:
-            return release_all(request_, e.time_ns);
+            return release_all(request_, e.time_ns, ReleasedBy::RequestEnd);
         case EventKind::SessionClose: {
-            if (!release_all(request_, e.time_ns)) return false;
+            if (!release_all(request_, e.time_ns, ReleasedBy::SessionClose)) return false;
             for (auto& [id, b] : noted_)
                 session_.push_back(b);
             noted_.clear();
             std::sort(session_.begin(), session_.end(),
                       [](const BlockRow& a, const BlockRow& b) { return a.id < b.id; });
-            return release_all(session_, e.time_ns);
+            return release_all(session_, e.time_ns, ReleasedBy::SessionClose);
         }
         default:
             return true;
@@ -99,9 +100,10 @@ private:
             if (b.id == id) return &b;
         return nullptr;
     }
-    bool release_all(std::vector<BlockRow>& blocks, std::uint64_t time_ns) {
+    bool release_all(std::vector<BlockRow>& blocks, std::uint64_t time_ns, ReleasedBy by) {
         for (BlockRow& b : blocks) {
             b.release_ns = time_ns;
+            b.released_by = by;
             if (!emit_(b)) return false;
         }
         blocks.clear();

@@ -73,6 +73,97 @@ TEST(Cli, MissingFreeIsFoundAsLeaks) {
     EXPECT_EQ(run_memlife("check " + quote(trace), dir).exit_code, 1);
 }
 
+// `report --sort KEY --top N`: the first N sessions of that order (ties by id), totals of
+// every session; the text says which sessions it shows.
+TEST(Cli, ReportSortsAndKeepsTheTop) {
+    TempDir dir;
+    const std::string trace = simulate("mixed", dir, 12);
+    const json all = report(trace, dir);
+    ASSERT_EQ(all["sessions"].size(), 12u);
+    for (const char* key : {"growth", "peak", "requests", "corruptions"}) {
+        SCOPED_TRACE(key);
+        auto r = run_memlife(
+            std::string("report --json --sort ") + key + " --top 4 " + quote(trace), dir);
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        const json j = json::parse(r.out);
+        EXPECT_EQ(j["sort"], key);
+        ASSERT_EQ(j["sessions"].size(), 4u);
+        EXPECT_EQ(j["totals"], all["totals"]) << "totals stay those of every session";
+        const std::string field = std::string(key) == "growth" ? "growth_bytes_per_request"
+                                  : std::string(key) == "peak" ? "peak_bytes"
+                                                               : key;
+        // Highest first, and nothing left out is higher than the last one shown.
+        for (std::size_t i = 1; i < 4; ++i)
+            EXPECT_GE(j["sessions"][i - 1][field].get<double>(),
+                      j["sessions"][i][field].get<double>());
+        std::size_t higher = 0;
+        for (const auto& s : all["sessions"])
+            higher += s[field].get<double>() > j["sessions"][3][field].get<double>();
+        EXPECT_LE(higher, 3u);
+    }
+    auto text = run_memlife("report --sort growth --top 3 " + quote(trace), dir);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("3 of 12 sessions, by growth per request"), std::string::npos)
+        << text.out;
+    EXPECT_NE(text.out.find("totals: 12 sessions"), std::string::npos) << text.out;
+    EXPECT_EQ(run_memlife("report --sort size " + quote(trace), dir).exit_code, 2);
+    EXPECT_EQ(run_memlife("report --top 0 " + quote(trace), dir).exit_code, 2);
+}
+
+// Corruption details, in text and JSON: block, offset, address, requests.
+TEST(Cli, ReportGivesCorruptionDetails) {
+    TempDir dir;
+    const std::string trace = simulate("tail-overrun", dir, 20);
+    const json j = report(trace, dir);
+    ASSERT_GT(j["totals"]["corruptions"].get<int>(), 0);
+    ASSERT_EQ(j["corruptions"].size(), j["totals"]["corruptions"].get<std::size_t>());
+    for (const auto& c : j["corruptions"]) {
+        EXPECT_GT(c["block"].get<int>(), 0) << c.dump();
+        EXPECT_GT(c["address"].get<std::uint64_t>(), 0u);
+        EXPECT_EQ(c["first_modified_address"].get<std::uint64_t>(),
+                  c["address"].get<std::uint64_t>() + c["size"].get<std::uint64_t>() +
+                      c["first_offset"].get<std::uint64_t>());
+        EXPECT_GT(c["alloc_request"].get<int>(), 0);
+        EXPECT_EQ(c["expected"].get<std::string>().size(), c["found"].get<std::string>().size());
+        EXPECT_NE(c["expected"], c["found"]);
+    }
+    const json& first = j["corruptions"][0];
+    auto text = run_memlife("report " + quote(trace), dir);
+    const std::string line = "session " + std::to_string(first["session"].get<int>()) + ", block " +
+                             std::to_string(first["block"].get<int>()) + ": ";
+    const std::size_t at = text.out.find(line);
+    ASSERT_NE(at, std::string::npos) << text.out;
+    const std::string detail = text.out.substr(at, text.out.find('\n', at) - at);
+    EXPECT_NE(detail.find("modified at +"), std::string::npos) << detail;
+    EXPECT_NE(
+        detail.find("allocated in request " + std::to_string(first["alloc_request"].get<int>())),
+        std::string::npos)
+        << detail;
+    EXPECT_NE(detail.find("detected at connection close"), std::string::npos) << detail;
+}
+
+// `check` lists each finding on a line of its own, at most 20 per kind.
+TEST(Cli, CheckListsEachFinding) {
+    TempDir dir;
+    const std::string trace = simulate("mixed", dir, 3);
+    const json j = report(trace, dir);
+    const int corruptions = j["totals"]["corruptions"], leaks = j["totals"]["leaks"];
+    ASSERT_GT(leaks, 20);
+    auto check = run_memlife("check --max-growth 64 " + quote(trace), dir);
+    EXPECT_EQ(check.exit_code, 1);
+    auto count = [&](const std::string& what) {
+        std::size_t n = 0;
+        for (std::size_t at = 0; (at = check.out.find(what, at)) != std::string::npos; ++at)
+            ++n;
+        return n;
+    };
+    EXPECT_EQ(count("still live at the end of its request"), 20u) << check.out;
+    EXPECT_NE(check.out.find("... and " + std::to_string(leaks - 20) + " more"), std::string::npos)
+        << check.out;
+    EXPECT_EQ(count("past its end"), std::size_t(std::min(corruptions, 20)));
+    EXPECT_EQ(count("grows "), 3u) << "one line per growing session";
+}
+
 TEST(Cli, CheckExitCodes) {
     TempDir dir;
     const std::string clean = simulate("per-request", dir);

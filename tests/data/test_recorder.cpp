@@ -246,6 +246,12 @@ TEST(Recorder, BlocksAreReconstructed) {
         EXPECT_EQ(b.tail == TailStatus::Corrupted,
                   b.origin == AllocOrigin::AllocMem && b.request == 2);
         EXPECT_EQ(b.leaked, b.origin == AllocOrigin::Noted && b.scope == Scope::Session);
+        // What released it: the leaked block only the close, the other noted ones their free.
+        const ReleasedBy expected = b.origin == AllocOrigin::AllocRequest ? ReleasedBy::RequestEnd
+                                    : b.origin == AllocOrigin::Noted && !b.leaked
+                                        ? ReleasedBy::Free
+                                        : ReleasedBy::SessionClose;
+        EXPECT_EQ(b.released_by, expected) << "block " << b.id;
     }
     EXPECT_EQ(origins[AllocOrigin::AllocMem], 3);
     EXPECT_EQ(origins[AllocOrigin::AllocRequest], 3);

@@ -18,6 +18,7 @@
 #include "trace_fixture.hpp"
 #include "window/mainwindow.hpp"
 #include "window/tracedocument.hpp"
+#include "window/warningbar.hpp"
 
 using namespace memlife;
 using namespace memlife::ui;
@@ -30,9 +31,12 @@ private Q_SLOTS:
     void badFile_data();
     void badFile();
     void damagedBatchesAfterOpen();
+    void damagedBatchWarnsInTheOverview();
 
 private:
     QString write(const QString& name, const QByteArray& bytes);
+    // A copy of the good trace with `sql` run on it ("" if that failed).
+    QString damagedCopy(const QString& name, const char* sql);
     QTemporaryDir dir_;
     QString good_;
 };
@@ -44,6 +48,12 @@ static bool execSql(const QString& path, const char* sql) {
                     sqlite3_exec(db, sql, nullptr, nullptr, nullptr) == SQLITE_OK;
     sqlite3_close(db);
     return ok;
+}
+
+QString TestBadFiles::damagedCopy(const QString& name, const char* sql) {
+    const QString path = dir_.filePath(name);
+    QFile::remove(path);
+    return QFile::copy(good_, path) && execSql(path, sql) ? path : QString();
 }
 
 QString TestBadFiles::write(const QString& name, const QByteArray& bytes) {
@@ -121,11 +131,10 @@ void TestBadFiles::badFile() {
 void TestBadFiles::damagedBatchesAfterOpen() {
     // Opens (the loader reads only the summary tables); the batches behind the charts and
     // the event log do not decode.
-    const QString path = dir_.filePath(QStringLiteral("damaged-batches.memlife"));
-    QFile::remove(path);
-    QVERIFY(QFile::copy(good_, path));
-    QVERIFY(execSql(path, "UPDATE event_batches SET count = count + 1;"
-                          "UPDATE request_batches SET data = x'ff';"));
+    const QString path = damagedCopy(QStringLiteral("damaged-batches.memlife"),
+                                     "UPDATE event_batches SET count = count + 1;"
+                                     "UPDATE request_batches SET data = x'ff';");
+    QVERIFY(!path.isEmpty());
 
     MainWindow window(/*persistent=*/false);
     window.resize(1200, 800);
@@ -167,6 +176,48 @@ void TestBadFiles::damagedBatchesAfterOpen() {
         QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
     }
     QVERIFY(window.isVisible());
+
+    // The window says so above every view and in the status bar, whatever view is open.
+    WarningBar* warnings = window.warnings();
+    QVERIFY(warnings->hasWarning(QStringLiteral("damaged")));
+    QVERIFY(warnings->isVisible());
+    QVERIFY2(warnings->texts().front().contains(path), qPrintable(warnings->texts().front()));
+    QVERIFY(warnings->statusLabel()->isVisible());
+    QVERIFY(warnings->statusLabel()->text().contains(QStringLiteral("Damaged trace")));
+    // A good trace opened next clears it.
+    window.openTrace(good_);
+    QVERIFY(loaded.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
+    QVERIFY(!warnings->hasWarning(QStringLiteral("damaged")));
+    QVERIFY(!warnings->isVisible());
+    QVERIFY(!warnings->statusLabel()->isVisible());
+}
+
+void TestBadFiles::damagedBatchWarnsInTheOverview() {
+    // Only the request summaries of one session are damaged, and the overview without a
+    // selection never reads them (its chart draws): the window's check of every batch finds
+    // them anyway, without another view being opened.
+    const QString path = damagedCopy(QStringLiteral("one-damaged-batch.memlife"),
+                                     "UPDATE request_batches SET data = x'ff' WHERE session = "
+                                     "(SELECT max(session) FROM request_batches);");
+    QVERIFY(!path.isEmpty());
+    MainWindow window(/*persistent=*/false);
+    window.resize(1200, 800);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy loaded(&window, &MainWindow::traceLoaded);
+    window.openTrace(path);
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(window.currentView(), QStringLiteral("overview"));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
+    const QString title = qobject_cast<OverviewPage*>(window.page(QStringLiteral("overview")))
+                              ->chart()
+                              ->chart()
+                              ->title();
+    QVERIFY2(!title.startsWith(QStringLiteral("Cannot read")), qPrintable(title));
+    QVERIFY(window.warnings()->hasWarning(QStringLiteral("damaged")));
+    QVERIFY(window.warnings()->isVisible());
+    QVERIFY(window.warnings()->statusLabel()->isVisible());
 }
 
 QTEST_MAIN(TestBadFiles)

@@ -2,6 +2,7 @@
 // (steps up per request, the drop at END_OF_NET_SESSION), the corruption marker, the growth
 // slope of the keep-alive leak, the blocks and tail inspector, the event log and exports.
 #include <QComboBox>
+#include <QLabel>
 #include <QLineSeries>
 #include <QScatterSeries>
 #include <QSignalSpy>
@@ -12,8 +13,12 @@
 #include "charts/growthchart.hpp"
 #include "charts/livebyteschart.hpp"
 #include "jobs/readerpool.hpp"
+#include "memlife/data/recorder.hpp"
+#include "memlife/session.hpp"
 #include "models/blocksmodel.hpp"
+#include "models/eventfilter.hpp"
 #include "models/eventlogmodel.hpp"
+#include "models/leaksuspectsmodel.hpp"
 #include "models/sessionsmodel.hpp"
 #include "models/sessionsproxy.hpp"
 #include "pages/blockspage.hpp"
@@ -46,9 +51,11 @@ private Q_SLOTS:
     void growthSlopeOfTheKeepAliveLeak();
     void blocksAndTailInspector();
     void leakSuspectsRanked();
+    void leakSuspectsEmptyAndNarrowPeers();
     void eventLogCounts();
     void exports();
     void darkPalette();
+    void windowFitsTheScreen();
     void cleanupTestCase();
 
 private:
@@ -211,6 +218,10 @@ void TestMainWindow::blocksAndTailInspector() {
     waitIdle();
     QCOMPARE(blocks->model()->session(), ids_.corrupt);
     QCOMPARE(blocks->table()->model()->rowCount(), 1);
+    // The header says why this session: it is the selected one.
+    auto* header = blocks->findChild<QLabel*>(QStringLiteral("blocksHeader"));
+    QVERIFY2(header->text().contains(QStringLiteral("Shown because it is the selected session")),
+             qPrintable(header->text()));
     // The corrupted block is made current on load; opening it shows the inspector.
     QCOMPARE(blocks->table()->currentIndex().row(), 0);
     TailInspector* inspector = blocks->inspect(0);
@@ -235,13 +246,46 @@ void TestMainWindow::leakSuspectsRanked() {
     QCOMPARE(window_->document()->selection(), std::vector<std::uint64_t>{ids_.noted});
 }
 
+// A trace without suspects: a sentence in place of an empty table; and the peer column
+// never takes most of the width.
+void TestMainWindow::leakSuspectsEmptyAndNarrowPeers() {
+    const QString flat = dir_.filePath(QStringLiteral("flat.memlife"));
+    {
+        data::Recorder recorder(flat.toStdString());
+        Runtime runtime(Config{}, &recorder);
+        Session* s = runtime.open(std::string(200, 'p') + ":1"); // a long peer label
+        for (int i = 0; i < 5; ++i) {
+            s->request_begin();
+            s->alloc_request(512);
+            s->request_end();
+        }
+        runtime.close(s);
+        recorder.commit();
+    }
+    QVERIFY(window_->setCurrentView(QStringLiteral("leaks")));
+    auto* leaks = page<LeaksPage>("leaks");
+    QVERIFY(leaks->table()->isVisible());
+    QVERIFY(!leaks->emptyText()->isVisible());
+    QVERIFY(leaks->table()->columnWidth(LeakSuspectsModel::Peer) <
+            leaks->table()->viewport()->width() / 3);
+
+    QSignalSpy loaded(window_.get(), &MainWindow::traceLoaded);
+    window_->openTrace(flat);
+    QVERIFY(loaded.wait(10000));
+    QCOMPARE(leaks->model()->rowCount(), 0);
+    QVERIFY(!leaks->table()->isVisible());
+    QVERIFY(leaks->emptyText()->isVisible());
+    QVERIFY2(leaks->emptyText()->text().startsWith(QStringLiteral("No leak suspects")),
+             qPrintable(leaks->emptyText()->text()));
+}
+
 void TestMainWindow::eventLogCounts() {
     QVERIFY(window_->setCurrentView(QStringLiteral("events")));
     auto* events = page<EventsPage>("events");
     waitIdle();
     QCOMPARE(std::uint64_t(events->model()->rowCount()), window_->document()->trace()->info.events);
     events->kindFilter()->setCurrentIndex(
-        events->kindFilter()->findText(eventKindName(EventKind::Leak)));
+        events->kindFilter()->findText(eventKindLabel(EventKind::Leak)));
     waitIdle();
     QCOMPARE(events->model()->rowCount(), 1);
 }
@@ -291,6 +335,25 @@ void TestMainWindow::darkPalette() {
     QVERIFY(applyPalette(QStringLiteral("light")));
     QTRY_VERIFY(chart->chart()->backgroundBrush().color().lightness() > 200);
     QVERIFY(!applyPalette(QStringLiteral("purple")));
+}
+
+// A new window takes 1400x900 where the screen has room, and no more than the screen's
+// available geometry where it has not (the offscreen platform's screen is 800x600).
+void TestMainWindow::windowFitsTheScreen() {
+    MainWindow window(/*persistent=*/false);
+    const QRect available = window.screen()->availableGeometry();
+    const QSize wanted(MainWindow::kDefaultWidth, MainWindow::kDefaultHeight);
+    QVERIFY(window.width() <= wanted.width() && window.height() <= wanted.height());
+    QVERIFY2(available.contains(window.geometry()),
+             qPrintable(QStringLiteral("%1x%2 on a %3x%4 screen")
+                            .arg(window.width())
+                            .arg(window.height())
+                            .arg(available.width())
+                            .arg(available.height())));
+    if (available.width() >= wanted.width() + 40 && available.height() >= wanted.height() + 40)
+        QCOMPARE(window.size(), wanted);
+    else
+        QVERIFY(window.width() < wanted.width() || window.height() < wanted.height());
 }
 
 // Every test above drove the window through loads, selections, zooms and exports: none of

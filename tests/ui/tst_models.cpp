@@ -2,6 +2,8 @@
 // real allocator and recorder, plus what each model must show for it.
 #include <QAbstractItemModelTester>
 #include <QIcon>
+#include <QLabel>
+#include <QSet>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -9,6 +11,7 @@
 #include <cstring>
 
 #include "models/blocksmodel.hpp"
+#include "models/eventfilter.hpp"
 #include "models/eventlogmodel.hpp"
 #include "models/leaksuspectsmodel.hpp"
 #include "models/rankedproxy.hpp"
@@ -33,6 +36,8 @@ private Q_SLOTS:
     void leakSuspects();
     void blocks();
     void eventLog();
+    void eventLogRows();
+    void eventLogSearch();
     void eventLogKindFilter();
     void eventLogWindowBeyondTheFirst();
     void tailInspector();
@@ -185,6 +190,17 @@ void TestModels::blocks() {
         }
     }
     QCOMPARE(sessionBlocks, int(test::KeepAliveTrace::kLeakRequests));
+    // Sizes carry their unit; a time column keeps one unit all the way down.
+    for (int row = 0; row < model.rowCount(); ++row)
+        QVERIFY(
+            model.index(row, BlocksModel::Size).data().toString() == QStringLiteral("1.00 KiB") ||
+            model.index(row, BlocksModel::Size).data().toString() == QStringLiteral("4.00 KiB"));
+    for (int column : {int(BlocksModel::AllocatedAt), int(BlocksModel::ReleasedAt)}) {
+        QSet<QString> units;
+        for (int row = 0; row < model.rowCount(); ++row)
+            units.insert(model.index(row, column).data().toString().section(QLatin1Char(' '), 1));
+        QCOMPARE(units.size(), 1);
+    }
 
     model.setSession(trace_, ids_.corrupt);
     QVERIFY(loaded.wait(10000));
@@ -198,6 +214,10 @@ void TestModels::blocks() {
     QCOMPARE(model.rowCount(), 1);
     QVERIFY(model.row(0)->leaked);
     QCOMPARE(model.index(0, BlocksModel::Origin).data().toString(), QStringLiteral("noted"));
+    // Nothing freed the leaked block: the close released it, and the column says so.
+    QCOMPARE(model.row(0)->released_by, data::ReleasedBy::SessionClose);
+    QCOMPARE(model.index(0, BlocksModel::ReleasedAt).data().toString(),
+             QStringLiteral("at connection close"));
 }
 
 void TestModels::eventLog() {
@@ -209,14 +229,86 @@ void TestModels::eventLog() {
     const data::SessionRow* leaky = trace_->session(ids_.leaky);
     QCOMPARE(std::uint64_t(model.rowCount()), leaky->events);
     QCOMPARE(model.index(0, EventLogModel::Kind).data().toString(),
-             eventKindName(EventKind::SessionOpen));
+             eventKindLabel(EventKind::SessionOpen));
     QCOMPARE(model.index(model.rowCount() - 1, EventLogModel::Kind).data().toString(),
-             eventKindName(EventKind::SessionClose));
+             eventKindLabel(EventKind::SessionClose));
     QCOMPARE(model.index(0, EventLogModel::Session).data().toString(), QString::number(ids_.leaky));
 
     model.setSource(trace_, std::nullopt, std::nullopt);
     QVERIFY(counted.wait(10000));
     QCOMPARE(std::uint64_t(model.rowCount()), trace_->info.events);
+}
+
+// Rows read as text: human kind names, a scope's release says its bytes and block count
+// (never in the Block column), sizes with their unit.
+void TestModels::eventLogRows() {
+    EventLogModel model;
+    QSignalSpy counted(&model, &EventLogModel::countingFinished);
+    model.setSource(trace_, ids_.clean, EventKind::RequestEnd);
+    QVERIFY(counted.wait(10000));
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.index(0, EventLogModel::Kind).data().toString(), QStringLiteral("Request end"));
+    QCOMPARE(model.index(0, EventLogModel::Block).data().toString(), QString());
+    QCOMPARE(model.index(0, EventLogModel::Size).data().toString(),
+             QStringLiteral("4.00 KiB in 1 block"));
+    model.setSource(trace_, ids_.noted, EventKind::Alloc);
+    QVERIFY(counted.wait(10000));
+    QCOMPARE(model.index(0, EventLogModel::Kind).data().toString(), QStringLiteral("Allocation"));
+    QCOMPARE(model.index(0, EventLogModel::Size).data().toString(), QStringLiteral("256 B"));
+    QCOMPARE(model.index(0, EventLogModel::Block).data().toString(), QStringLiteral("1"));
+    for (int k = 1; k <= kEventKindMax; ++k)
+        QVERIFY(!eventKindLabel(EventKind(k)).contains(QLatin1Char('_')));
+}
+
+// The search: by peer, session id, kind, notification, address and report text; a window
+// beyond the first starts at a checkpoint of the count and still gives the right rows.
+void TestModels::eventLogSearch() {
+    EventLogModel model;
+    QAbstractItemModelTester tester(&model, Mode::QtTest);
+    QSignalSpy counted(&model, &EventLogModel::countingFinished);
+    QSignalSpy windowLoaded(&model, &EventLogModel::windowLoaded);
+    auto search = [&](const QString& text, std::optional<EventKind> kind = std::nullopt) {
+        model.setSource(trace_, std::nullopt, kind, text);
+        return counted.wait(10000) ? model.rowCount() : -1;
+    };
+    // A peer: every event of that session (and no other: 10.0.0.1 is no other's prefix).
+    QCOMPARE(std::uint64_t(search(QStringLiteral("10.0.0.8:"))),
+             trace_->session(ids_.clean)->events);
+    QVERIFY(model.isFiltered());
+    // A kind by its name, any case; narrowed further by the kind filter.
+    QCOMPARE(search(QStringLiteral("LEAK")), 1);
+    QCOMPARE(search(QStringLiteral("10.0.0.10"), EventKind::Leak), 1);
+    QCOMPARE(search(QStringLiteral("10.0.0.8:"), EventKind::Leak), 0);
+    // An address, with or without 0x: the noted block's Alloc and Leak events.
+    const data::LeakRow& leak = trace_->leaks.front();
+    const QString address = formatAddress(leak.address);
+    QVERIFY(search(address) >= 2);
+    QCOMPARE(search(address.mid(2)), search(address));
+    // The report's text.
+    QVERIFY(search(QStringLiteral("still live at end of request")) >= 1);
+    QCOMPARE(search(QStringLiteral("no such thing anywhere")), 0);
+
+    // The busy session by its peer: more rows than a window; the middle one is the session's
+    // event at that position.
+    const int rows = search(QStringLiteral("10.0.0.11"));
+    QCOMPARE(std::uint64_t(rows), trace_->session(ids_.busy)->events);
+    const int middle = rows / 2 + 7;
+    QVERIFY(middle > EventLogModel::kWindow);
+    QVERIFY(!model.eventAt(middle));
+    model.index(middle, EventLogModel::Time).data();
+    QVERIFY(windowLoaded.wait(10000));
+    QVERIFY(model.eventAt(middle));
+    Event expected;
+    int n = 0;
+    data::TraceReader(trace_->path.toStdString())
+        .for_each_event(
+            [&](const Event& e) {
+                if (n++ < middle) return true;
+                expected = e;
+                return false;
+            },
+            ids_.busy);
+    QCOMPARE(std::memcmp(model.eventAt(middle), &expected, sizeof(Event)), 0);
 }
 
 void TestModels::eventLogKindFilter() {
@@ -253,7 +345,7 @@ void TestModels::eventLogWindowBeyondTheFirst() {
     QVERIFY(windowLoaded.wait(10000));
     QVERIFY(model.eventAt(last));
     QCOMPARE(model.index(last, EventLogModel::Kind).data().toString(),
-             eventKindName(EventKind::SessionClose));
+             eventKindLabel(EventKind::SessionClose));
     QCOMPARE(model.index(last, EventLogModel::Index).data().toString(), QString::number(last + 1));
     QVERIFY(!model.eventAt(0)); // memory stays bounded: one window at a time
 
@@ -289,6 +381,32 @@ void TestModels::tailInspector() {
     // The found bytes are the zeros written past the end.
     QVERIFY(html.contains(QStringLiteral(">00</span>")));
     QVERIFY(!QString::fromStdString(corruption.message).isEmpty());
+    // Where it was found in words, not "END_OF_NET_SESSION (request 0)".
+    const QString summary = inspector.summaryText();
+    // (The fixture closes the session without an END_OF_NET_SESSION notification.)
+    QVERIFY2(
+        summary.contains(QStringLiteral("damage found outside a request, after SEND_RAW_DATA")),
+        qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("allocated in SEND_RAW_DATA of request 1")),
+             qPrintable(summary));
+    QVERIFY(!summary.contains(QStringLiteral("request 0")));
+    // Expected and found on rows of their own, groups of four apart, with an ASCII column.
+    QVERIFY(html.contains(QStringLiteral(">expected<")) &&
+            html.contains(QStringLiteral(">found<")));
+    QVERIFY(html.contains(QStringLiteral("&nbsp;&nbsp;&nbsp;")));
+    QVERIFY(html.contains(QStringLiteral("ASCII")));
+    QCOMPARE(html.count(QStringLiteral(">expected<")),
+             int((corruption.expected.size() + TailInspector::kBytesPerRow - 1) /
+                 TailInspector::kBytesPerRow));
+    // The payload's absence is said, and the dialog is no larger than what it shows.
+    QVERIFY(inspector.findChild<QLabel*>(QStringLiteral("tailPayloadNote")));
+    inspector.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+    QVERIFY2(inspector.height() < 400, qPrintable(QString::number(inspector.height())));
+    QCOMPARE(TailInspector::detectionPlace(3, Notification::UrlMap),
+             QStringLiteral("in URL_MAP of request 3"));
+    QCOMPARE(TailInspector::detectionPlace(0, Notification::EndOfNetSession),
+             QStringLiteral("at connection close"));
 }
 
 QTEST_MAIN(TestModels)

@@ -1,5 +1,7 @@
-// memlife-gui --screenshot, as docs and CI run it: a 1400x900 PNG and exit 0 for a trace;
-// exit 2, one line on stderr naming the file and no PNG for a file it cannot open.
+// memlife-gui --screenshot, as docs and CI run it: a 1400x900 PNG (or --screenshot-size) and
+// exit 0 for a trace; exit 2, one line on stderr naming the file and no PNG for a file it
+// cannot open. The batch modes and --help, --version need no display: run without DISPLAY
+// and QT_QPA_PLATFORM, they pick Qt's offscreen platform themselves.
 #include <QImage>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -16,21 +18,32 @@ private Q_SLOTS:
     void screenshot();
     void badTrace();
     void unknownView();
+    void headless_data();
+    void headless();
+    void screenshotSize();
 
 private:
     struct Result {
         int exitCode = -1;
         QString stderrText;
+        QString stdoutText;
     };
-    Result run(const QStringList& arguments);
+    // With headless set, DISPLAY, WAYLAND_DISPLAY and QT_QPA_PLATFORM are removed from the
+    // environment (a machine without a display); otherwise QT_QPA_PLATFORM=offscreen.
+    Result run(const QStringList& arguments, bool headless = false);
     QTemporaryDir dir_;
     QString trace_;
 };
 
-TestScreenshot::Result TestScreenshot::run(const QStringList& arguments) {
+TestScreenshot::Result TestScreenshot::run(const QStringList& arguments, bool headless) {
     QProcess gui;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    if (headless) {
+        for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"})
+            env.remove(QString::fromLatin1(name));
+    } else {
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    }
     gui.setProcessEnvironment(env);
     gui.start(QStringLiteral(MEMLIFE_GUI), arguments);
     if (!gui.waitForFinished(120000)) {
@@ -39,7 +52,8 @@ TestScreenshot::Result TestScreenshot::run(const QStringList& arguments) {
         return {};
     }
     if (gui.exitStatus() != QProcess::NormalExit) return {};
-    return {gui.exitCode(), QString::fromUtf8(gui.readAllStandardError())};
+    return {gui.exitCode(), QString::fromUtf8(gui.readAllStandardError()),
+            QString::fromUtf8(gui.readAllStandardOutput())};
 }
 
 void TestScreenshot::initTestCase() {
@@ -82,6 +96,43 @@ void TestScreenshot::unknownView() {
              dir_.filePath(QStringLiteral("x.png")), trace_});
     QCOMPARE(result.exitCode, 2);
     QVERIFY(result.stderrText.contains(QStringLiteral("unknown view 'nope'")));
+}
+
+void TestScreenshot::headless_data() {
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("output"); // on stdout
+    QTest::newRow("help") << QStringList{QStringLiteral("--help")} << QStringLiteral("Usage:");
+    QTest::newRow("version") << QStringList{QStringLiteral("--version")}
+                             << QStringLiteral("memlife-gui ");
+    QTest::newRow("screenshot") << QStringList{QStringLiteral("--screenshot"),
+                                               dir_.filePath(QStringLiteral("headless.png")),
+                                               trace_}
+                                << QString();
+}
+
+void TestScreenshot::headless() {
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, output);
+    const Result result = run(arguments, /*headless=*/true);
+    QVERIFY2(result.exitCode == 0, qPrintable(result.stderrText));
+    QVERIFY2(result.stdoutText.contains(output), qPrintable(result.stdoutText));
+    if (arguments.front() == QLatin1String("--screenshot")) {
+        const QImage image(arguments.at(1));
+        QVERIFY(!image.isNull());
+        QCOMPARE(image.size(), QSize(1400, 900));
+    }
+}
+
+void TestScreenshot::screenshotSize() {
+    const QString png = dir_.filePath(QStringLiteral("small.png"));
+    Result result = run({QStringLiteral("--screenshot"), png, QStringLiteral("--screenshot-size"),
+                         QStringLiteral("1024x768"), trace_});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.stderrText));
+    QCOMPARE(QImage(png).size(), QSize(1024, 768));
+    result = run({QStringLiteral("--screenshot"), png, QStringLiteral("--screenshot-size"),
+                  QStringLiteral("big"), trace_});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY(result.stderrText.contains(QStringLiteral("--screenshot-size")));
 }
 
 QTEST_GUILESS_MAIN(TestScreenshot)

@@ -5,18 +5,23 @@
 // connections still make a lesson; --view teaching --screenshot needs no trace.
 #include <QCheckBox>
 #include <QImage>
+#include <QLabel>
 #include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
+#include <QTextDocument>
 #include <QtTest>
 
 #include <QBarSet>
 #include <QLineSeries>
 
+#include "memlife/data/import.hpp"
 #include "memlife/data/reader.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
+#include "style/format.hpp"
+#include "style/style.hpp"
 #include "teaching/teachingdiagram.hpp"
 #include "teaching/teachinggrowthchart.hpp"
 #include "teaching/teachingmodel.hpp"
@@ -106,6 +111,9 @@ private Q_SLOTS:
     void whatIfGrowthLines();
     void whatIfInTheView();
     void captureWithoutNotifications();
+    void nginxCaptureInItsOwnWords();
+    void foldedStepDoesNotSquashTheLesson();
+    void iconsFollowThePalette();
     void longConnectionIsFolded();
     void playAndKeyboard();
     void screenshotWithoutTrace_data();
@@ -427,23 +435,153 @@ void TestTeaching::captureWithoutNotifications() {
     data::TraceReader reader(path);
     const TeachingScript script = traceScript(reader, id);
     QVERIFY(!script.hasNotifications);
+    QCOMPARE(script.server, LessonServer::Plain);
     QVERIFY(script.note.contains(QStringLiteral("no ISAPI notifications")));
     std::vector<StepKind> kinds;
     for (const TeachingStep& s : script.steps)
         kinds.push_back(s.kind);
-    const std::vector<StepKind> expected = {StepKind::SessionOpen, StepKind::RequestBegin,
-                                            StepKind::RequestEnd,  StepKind::RequestBegin,
-                                            StepKind::RequestEnd,  StepKind::SessionClose};
+    // Each request: its begin with the allocations up to the first free, the free, the
+    // allocation after it, its end.
+    using K = StepKind;
+    const std::vector<StepKind> expected = {
+        K::SessionOpen,  K::RequestBegin, K::Frees,       K::Allocations, K::RequestEnd,
+        K::RequestBegin, K::Frees,        K::Allocations, K::RequestEnd,  K::SessionClose};
     QVERIFY(kinds == expected);
     QCOMPARE(script.steps[0].sessionBytes, std::uint64_t(512));
-    QCOMPARE(script.steps[1].requestBytes, std::uint64_t(4096));
-    QCOMPARE(script.steps[1].sessionBytes, std::uint64_t(612));
-    QCOMPARE(script.steps[2].requestBytes, std::uint64_t(0));
-    QCOMPARE(script.steps[1].peakRequestBytes, std::uint64_t(5096)); // seen, though gone
-    QCOMPARE(script.steps[4].sessionBytes, std::uint64_t(712));
-    QCOMPARE(script.steps[5].releasedBytes, std::uint64_t(712));
+    QCOMPARE(script.steps[1].requestBytes, std::uint64_t(5096)); // the bar shows the top
+    QCOMPARE(script.steps[1].sessionBytes, std::uint64_t(512));
+    QCOMPARE(script.steps[2].requestBytes, std::uint64_t(4096));
+    QCOMPARE(script.steps[2].releasedBytes, std::uint64_t(1000));
+    QCOMPARE(script.steps[3].sessionBytes, std::uint64_t(612));
+    QCOMPARE(script.steps[4].requestBytes, std::uint64_t(0));
+    QCOMPARE(script.steps[4].releasedBytes, std::uint64_t(4096));
+    QCOMPARE(script.steps[8].sessionBytes, std::uint64_t(712));
+    QCOMPARE(script.steps[9].releasedBytes, std::uint64_t(712));
     QCOMPARE(diagramSlot(script.steps[1]), DiagramSlot::RequestBegin);
+    QCOMPARE(diagramSlot(script.steps[2]), DiagramSlot::Processing);
+    QCOMPARE(diagramSlot(script.steps[3]), DiagramSlot::Processing);
     QVERIFY(script.violations.empty());
+}
+
+// An nginx import: nginx's own rows and pool names, and the request pool at its largest is
+// drawn (a request's pool comes and goes between two request ends; the step before its frees
+// shows it).
+void TestTeaching::nginxCaptureInItsOwnWords() {
+    const QString trace = dir_.filePath(QStringLiteral("nginx.memlife"));
+    data::import_nginx_to_trace(MEMLIFE_SOURCE_DIR "/tests/fixtures/nginx-debug-keepalive.log",
+                                trace.toStdString());
+    data::TraceReader reader(trace.toStdString());
+    const data::SessionRow* busiest = nullptr;
+    const std::vector<data::SessionRow> sessions = reader.sessions();
+    for (const data::SessionRow& s : sessions)
+        if (!busiest || s.requests > busiest->requests) busiest = &s;
+    QCOMPARE(busiest->requests, 3u);
+    const TeachingScript script = traceScript(reader, busiest->id);
+    QCOMPARE(script.server, LessonServer::Nginx);
+    QVERIFY2(script.note.contains(QStringLiteral("r->pool")), qPrintable(script.note));
+    std::uint64_t tallestBar = 0;
+    for (const TeachingStep& step : script.steps)
+        tallestBar = std::max(tallestBar, step.liveBytes());
+    QCOMPARE(tallestBar, busiest->peak_bytes); // 38.8 KiB: drawn, not only mentioned
+    // Every step lands on one of nginx's rows.
+    const std::vector<DiagramSlot>& rows = diagramRows(LessonServer::Nginx);
+    for (const TeachingStep& step : script.steps)
+        QVERIFY(std::find(rows.begin(), rows.end(), diagramSlot(step)) != rows.end());
+    QCOMPARE(lessonFor(DiagramSlot::RequestEnd, LessonServer::Nginx).name,
+             QStringLiteral("http close request: r->pool freed"));
+
+    // In the view: nginx's rows, no notification row, the pools named in the legend line.
+    MainWindow window(/*persistent=*/false);
+    window.resize(1024, 768);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy loaded(&window, &MainWindow::traceLoaded);
+    window.openTrace(trace);
+    QVERIFY(loaded.wait(10000));
+    window.document()->setSelection({busiest->id});
+    QVERIFY(window.setCurrentView(QStringLiteral("teaching")));
+    auto* page = qobject_cast<TeachingPage*>(window.page(QStringLiteral("teaching")));
+    QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
+    QCOMPARE(page->model()->script().server, LessonServer::Nginx);
+    QVERIFY(!page->diagram()->slotRect(DiagramSlot::Processing).isNull());
+    QVERIFY(!page->diagram()->slotRect(DiagramSlot::BetweenRequests).isNull());
+    QVERIFY(page->diagram()->slotRect(DiagramSlot::UrlMap).isNull());
+    QCOMPARE(page->scopeChart()->sessionBars()->label(),
+             QStringLiteral("connection pool (c->pool)"));
+    const auto* scopes = page->findChild<QLabel*>(QStringLiteral("teachingScopes"));
+    QTextDocument legend;
+    legend.setHtml(scopes->text());
+    const QString words = legend.toPlainText()
+                              .replace(QChar(0x00a0), QLatin1Char(' '))
+                              .replace(QChar(0x2011), QLatin1Char('-'));
+    QVERIFY2(words.contains(QStringLiteral("request pool (r->pool), until http close request")),
+             qPrintable(words));
+    // At 1024 pixels nothing of the page is wider than the page.
+    QVERIFY2(
+        page->minimumSizeHint().width() <= page->width(),
+        qPrintable(
+            QStringLiteral("%1 > %2").arg(page->minimumSizeHint().width()).arg(page->width())));
+}
+
+// With many requests the folded step does not set the scale: the requests shown step by
+// step keep readable bars, and the folded step's label says how high it goes.
+void TestTeaching::foldedStepDoesNotSquashTheLesson() {
+    const std::string path = dir_.filePath(QStringLiteral("long.memlife")).toStdString();
+    std::uint64_t id = 0;
+    {
+        data::Recorder recorder(path);
+        Runtime runtime(Config{}, &recorder);
+        Session* s = runtime.open("10.2.2.2:80");
+        id = s->id();
+        for (int i = 0; i < 200; ++i) {
+            s->request_begin();
+            s->set_notification(Notification::UrlMap);
+            s->alloc_mem(1024); // kept: 200 KiB by the end
+            s->alloc_request(2048);
+            s->set_notification(Notification::EndOfRequest);
+            s->request_end();
+        }
+        runtime.close(s);
+        recorder.commit();
+    }
+    data::TraceReader reader(path);
+    const TeachingScript script = traceScript(reader, id);
+    TeachingScopeChart chart;
+    chart.setScript(script);
+    std::uint64_t shownTop = 0, folded = 0;
+    for (const TeachingStep& step : script.steps)
+        (step.kind == StepKind::Skipped ? folded : shownTop) =
+            std::max(step.kind == StepKind::Skipped ? folded : shownTop, step.liveBytes());
+    QVERIFY(folded >= 190 * 1024);
+    QVERIFY2(chart.axisTopBytes() < double(folded),
+             qPrintable(QString::number(chart.axisTopBytes())));
+    QVERIFY(double(shownTop) >= 0.5 * chart.axisTopBytes()); // the lesson's bars fill the chart
+    QVERIFY2(chart.categoryLabels().contains(formatBytes(double(folded))),
+             qPrintable(chart.categoryLabels()));
+}
+
+// The player's icons are drawn in the palette's button text colour: on the dark palette
+// they are light, not black on dark grey.
+void TestTeaching::iconsFollowThePalette() {
+    TraceDocument document;
+    TeachingPage page(&document, nullptr);
+    auto lightness = [&page] {
+        const auto buttons = page.findChildren<QPushButton*>();
+        const auto play = std::find_if(buttons.begin(), buttons.end(), [](QPushButton* b) {
+            return b->text() == QStringLiteral("Play");
+        });
+        const QImage image = (*play)->icon().pixmap(16, 16).toImage();
+        int sum = 0, count = 0;
+        for (int y = 0; y < image.height(); ++y)
+            for (int x = 0; x < image.width(); ++x)
+                if (qAlpha(image.pixel(x, y)) > 128)
+                    sum += QColor(image.pixel(x, y)).lightness(), ++count;
+        return count ? sum / count : -1;
+    };
+    QVERIFY(applyPalette(QStringLiteral("dark")));
+    QTRY_VERIFY(lightness() > 160);
+    QVERIFY(applyPalette(QStringLiteral("light")));
+    QTRY_VERIFY(lightness() >= 0 && lightness() < 100);
 }
 
 // A long keep-alive connection: the first requests step by step, the rest folded into one

@@ -1,5 +1,8 @@
 #include "models/blocksmodel.hpp"
 
+#include <algorithm>
+
+#include "memlife/data/units.hpp"
 #include "models/itemroles.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
@@ -43,11 +46,52 @@ void BlocksModel::setSession(TracePtr trace, std::uint64_t session) {
                 beginResetModel();
                 rows_ = std::move(blocks.rows);
                 total_ = blocks.total;
+                chooseTimeUnit();
                 endResetModel();
                 Q_EMIT loaded();
             },
         .failed = [this](const QString& message) { Q_EMIT failed(message); },
     });
+}
+
+void BlocksModel::chooseTimeUnit() {
+    const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
+    std::uint64_t latest = 0;
+    for (const data::BlockRow& b : rows_)
+        latest = std::max({latest, b.alloc_ns, b.release_ns});
+    // The unit of an axis over the column's times (the shared rule), with the decimals that
+    // tell its values apart.
+    const double span = double(latest - std::min(first, latest));
+    const AxisUnit unit = timeAxisUnit(span);
+    timeScale_ = unit.scale;
+    timeSymbol_ = unit.suffix;
+    const double top = span / timeScale_;
+    timeDecimals_ = timeScale_ == 1 ? 0 : top < 10 ? 3 : top < 100 ? 2 : top < 10000 ? 1 : 0;
+}
+
+QString BlocksModel::timeText(std::uint64_t ns) const {
+    const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
+    const std::uint64_t resolution = trace_ ? trace_->info.time_resolution_ns : 1;
+    const double since = double(ns - std::min(first, ns));
+    if (resolution > 1) // a coarse clock: the shared rule for its steps
+        return QString::fromStdString(data::format_duration(since, resolution));
+    return QStringLiteral("%1 %2").arg(since / timeScale_, 0, 'f', timeDecimals_).arg(timeSymbol_);
+}
+
+QString BlocksModel::releasedText(const data::BlockRow& b) const {
+    if (b.leaked) {
+        switch (b.released_by) {
+        case data::ReleasedBy::RequestEnd:
+            return tr("at request end");
+        case data::ReleasedBy::SessionClose:
+            return tr("at connection close");
+        case data::ReleasedBy::Nothing:
+            return tr("never (live at the end)");
+        case data::ReleasedBy::Free:
+            break; // freed after all, later: when
+        }
+    }
+    return b.release_ns ? timeText(b.release_ns) : tr("live");
 }
 
 const data::BlockRow* BlocksModel::row(int row) const {
@@ -67,9 +111,7 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
     const data::BlockRow& b = *row(index.row());
-    const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
     const bool corrupted = b.tail == data::TailStatus::Corrupted;
-    auto since = [first](std::uint64_t ns) { return double(ns - std::min(first, ns)); };
 
     switch (role) {
     case SessionIdRole:
@@ -109,7 +151,7 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         case Id:
             return QString::number(b.id);
         case Size:
-            return formatCount(b.size);
+            return formatBytes(double(b.size));
         case Scope:
             return scopeName(b.scope);
         case Origin:
@@ -119,9 +161,9 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         case Request:
             return b.request ? QString::number(b.request) : QStringLiteral("-");
         case AllocatedAt:
-            return formatDuration(since(b.alloc_ns));
+            return timeText(b.alloc_ns);
         case ReleasedAt:
-            return b.release_ns ? formatDuration(since(b.release_ns)) : tr("live");
+            return releasedText(b);
         case Tail:
             return tailStatusName(b.tail);
         case Leaked:
@@ -152,6 +194,11 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         return {};
     case Qt::ToolTipRole:
         if (corrupted) return tr("Tail modified: double-click to inspect");
+        if (b.leaked && index.column() == ReleasedAt)
+            return b.released_by == data::ReleasedBy::Free
+                       ? tr("Leaked, then freed by its own free at this time")
+                       : tr("Leaked: nothing freed it; its scope's end released it (or nothing "
+                            "did, before the trace ended)");
         if (b.leaked) return tr("Leaked: still live when its scope ended");
         if (b.outlived)
             return tr("Outlived its connection: still live after the connection closed");
@@ -167,7 +214,7 @@ QVariant BlocksModel::headerData(int section, Qt::Orientation orientation, int r
     static const char* const titles[] = {
         QT_TR_NOOP("Block"),        QT_TR_NOOP("Size"),         QT_TR_NOOP("Scope"),
         QT_TR_NOOP("Origin"),       QT_TR_NOOP("Allocated in"), QT_TR_NOOP("Request"),
-        QT_TR_NOOP("Allocated at"), QT_TR_NOOP("Released at"),  QT_TR_NOOP("Tail"),
+        QT_TR_NOOP("Allocated at"), QT_TR_NOOP("Released"),     QT_TR_NOOP("Tail"),
         QT_TR_NOOP("Leak"),         QT_TR_NOOP("Address")};
     return tr(titles[section]);
 }

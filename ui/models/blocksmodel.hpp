@@ -38,6 +38,12 @@ public:
     bool isLoading() const { return job_.isRunning(); }
     std::uint64_t totalBlocks() const { return total_; } // in the session, may exceed rows
     const data::BlockRow* row(int row) const;
+    // The text of a time column's cell: every row of a column in one unit (the one the
+    // column's latest time needs), so the digits line up; never finer than the trace's clock.
+    QString timeText(std::uint64_t ns) const;
+    // The Released column: the time, or what released a leaked block (its scope's end: "at
+    // request end", "at connection close"), or "live" / "never" for a block live at the end.
+    QString releasedText(const data::BlockRow& block) const;
 
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
@@ -50,10 +56,15 @@ Q_SIGNALS:
     void failed(const QString& message);
 
 private:
+    void chooseTimeUnit();
+
     TracePtr trace_;
     std::uint64_t session_ = 0;
     std::uint64_t total_ = 0;
     std::vector<data::BlockRow> rows_;
+    double timeScale_ = 1; // ns per unit of the time columns
+    QString timeSymbol_ = QStringLiteral("ns");
+    int timeDecimals_ = 0;
     JobTracker job_;
 };
 

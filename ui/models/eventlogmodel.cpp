@@ -23,13 +23,14 @@ EventLogModel::EventLogModel(QObject* parent)
     : QAbstractTableModel(parent), counting_(this), fetching_(this), exporting_(this) {}
 
 void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> session,
-                              std::optional<EventKind> kind) {
+                              std::optional<EventKind> kind, const QString& search) {
     counting_.discard();
     fetching_.discard();
     beginResetModel();
     trace_ = std::move(trace);
     session_ = session;
-    kind_ = kind;
+    filter_ = std::make_shared<const EventFilter>(trace_, kind, search);
+    checkpoints_.clear();
     rows_ = 0;
     window_.clear();
     window_.shrink_to_fit();
@@ -44,10 +45,11 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
     struct Counted {
         std::uint64_t count = 0;
         std::vector<Event> head; // the first window, collected during the count
+        std::vector<std::uint64_t> checkpoints;
     };
     counting_.start<Counted>({
         .work =
-            [this, readers = trace_->readers, session, kind](const JobControl& job) {
+            [this, readers = trace_->readers, session, filter = filter_](const JobControl& job) {
                 Counted counted;
                 counted.head.reserve(kWindow);
                 std::size_t posted = 0;
@@ -57,17 +59,19 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
                     if (counted.head.size() != posted)
                         head = std::make_shared<std::vector<Event>>(counted.head);
                     posted = counted.head.size();
-                    job.post([this, count = counted.count, head] {
-                        appendCounted(count);
-                        if (head) showHead(*head);
-                    });
+                    job.post(
+                        [this, count = counted.count, head, checkpoints = counted.checkpoints] {
+                            checkpoints_ = checkpoints;
+                            appendCounted(count);
+                            if (head) showHead(*head);
+                        });
                 };
                 QElapsedTimer sincePost;
                 sincePost.start();
                 auto more = [&job] { return !job.canceled(); };
                 try {
                     readers->use([&](const data::TraceReader& reader) {
-                        if (!kind) { // every event: the batch rows count, only the top decodes
+                        if (filter->isEmpty()) { // the batch rows count, only the top decodes
                             counted.count = std::min(reader.event_count(session), kMaxRows);
                             reader.for_each_event(
                                 [&](const Event& event) {
@@ -77,13 +81,17 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
                                 session);
                             return;
                         }
+                        std::uint64_t position = 0;
                         reader.for_each_event(
                             [&](const Event& event) {
-                                if (event.kind != *kind) return more();
+                                const std::uint64_t at = position++;
+                                if (!filter->matches(event)) return more();
+                                if (counted.count % kCheckpoint == 0)
+                                    counted.checkpoints.push_back(at);
                                 if (counted.head.size() < std::size_t(kWindow))
                                     counted.head.push_back(event);
                                 ++counted.count;
-                                if ((counted.count & 4095) == 0 &&
+                                if ((position & 4095) == 0 &&
                                     sincePost.elapsed() >= kProgressIntervalMs) {
                                     post();
                                     sincePost.restart();
@@ -100,6 +108,7 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
             },
         .done =
             [this](Counted counted) {
+                checkpoints_ = std::move(counted.checkpoints);
                 appendCounted(counted.count);
                 showHead(counted.head);
                 Q_EMIT countingFinished();
@@ -154,25 +163,36 @@ void EventLogModel::startFetch(int row) {
         return;
     }
     const int start = std::max(0, row - kWindow / 4);
+    // Where to start reading: row `start` itself without a filter (the reader seeks there);
+    // with one, the last checkpoint at or before it (match `from`, stream position `skip`).
+    std::uint64_t skip = static_cast<std::uint64_t>(start);
+    int from = start;
+    if (isFiltered()) {
+        skip = 0;
+        from = 0;
+        if (!checkpoints_.empty()) {
+            const std::size_t k =
+                std::min(static_cast<std::size_t>(start / kCheckpoint), checkpoints_.size() - 1);
+            skip = checkpoints_[k];
+            from = int(k) * kCheckpoint;
+        }
+    }
     struct Window {
         std::vector<Event> events;
         int start = 0;
     };
     fetching_.start<Window>({
         .work =
-            [readers = trace_->readers, session = session_, kind = kind_,
-             start](const JobControl& job) {
+            [readers = trace_->readers, session = session_, filter = filter_, start, skip,
+             from](const JobControl& job) {
                 Window window{{}, start};
                 window.events.reserve(kWindow);
                 readers->use([&](const data::TraceReader& reader) {
-                    // Without a kind filter, row r is the stream's event r: the reader seeks
-                    // there. With one, rows are counted from the start.
-                    const std::uint64_t skip = kind ? 0 : static_cast<std::uint64_t>(start);
-                    std::int64_t position = static_cast<std::int64_t>(skip);
+                    int match = from;
                     reader.for_each_event(
                         [&](const Event& event) {
-                            if (kind && event.kind != *kind) return !job.canceled();
-                            if (position++ >= start) window.events.push_back(event);
+                            if (!filter->matches(event)) return !job.canceled();
+                            if (match++ >= start) window.events.push_back(event);
                             return !job.canceled() &&
                                    window.events.size() < static_cast<std::size_t>(kWindow);
                         },
@@ -211,21 +231,26 @@ int EventLogModel::columnCount(const QModelIndex& parent) const {
 }
 
 QStringList EventLogModel::rowText(const Event& e, std::uint64_t first) {
-    const double seconds = double(e.time_ns - std::min(first, e.time_ns)) / 1e9;
     const bool hasBlock = e.kind == EventKind::Alloc || e.kind == EventKind::Release ||
                           e.kind == EventKind::Corruption || e.kind == EventKind::Leak;
-    const bool hasCount = e.kind == EventKind::RequestEnd || e.kind == EventKind::SessionClose;
+    // A scope's release: the bytes, and how many blocks they were (not a block id).
+    const bool scopeRelease = e.kind == EventKind::RequestEnd || e.kind == EventKind::SessionClose;
     QString size;
-    if (hasBlock || hasCount || e.kind == EventKind::Drop) size = formatCount(e.size);
+    if (hasBlock)
+        size = formatBytes(double(e.size));
+    else if (scopeRelease && (e.size != 0 || e.block != 0))
+        size = e.block == 1
+                   ? tr("%1 in 1 block").arg(formatBytes(double(e.size)))
+                   : tr("%1 in %2 blocks").arg(formatBytes(double(e.size)), formatCount(e.block));
+    else if (e.kind == EventKind::Drop)
+        size = tr("%1 events").arg(formatCount(e.size));
     return {QString(),
-            QStringLiteral("%1 s").arg(seconds, 0, 'f', 6),
+            formatDuration(double(e.time_ns - std::min(first, e.time_ns))),
             QString::number(e.session),
             e.request ? QString::number(e.request) : QStringLiteral("-"),
-            eventKindName(e.kind),
+            eventKindLabel(e.kind),
             notificationName(e.notification),
-            hasBlock   ? QString::number(e.block)
-            : hasCount ? tr("%1 blocks").arg(e.block)
-                       : QString(),
+            hasBlock ? QString::number(e.block) : QString(),
             size,
             hasBlock ? scopeName(e.scope) : QString(),
             hasBlock ? formatAddress(e.address) : QString()};
@@ -297,8 +322,8 @@ void EventLogModel::exportCsv(const QString& file) {
         header << headerData(c, Qt::Horizontal).toString();
     exporting_.start<bool>({
         .work =
-            [readers = trace_->readers, first = trace_->firstNs(), session = session_, kind = kind_,
-             file, header](const JobControl& job) {
+            [readers = trace_->readers, first = trace_->firstNs(), session = session_,
+             filter = filter_, file, header](const JobControl& job) {
                 QSaveFile out(file);
                 if (!out.open(QIODevice::WriteOnly))
                     throw std::runtime_error(
@@ -308,7 +333,7 @@ void EventLogModel::exportCsv(const QString& file) {
                 readers->use([&](const data::TraceReader& reader) {
                     reader.for_each_event(
                         [&](const Event& event) {
-                            if (kind && event.kind != *kind) return !job.canceled();
+                            if (!filter->matches(event)) return !job.canceled();
                             QStringList fields = rowText(event, first);
                             fields[Index] = QString::number(++row);
                             out.write(csvLine(fields).toUtf8());

@@ -1,17 +1,21 @@
-// The event log: every event of the trace (or of one session), optionally of one kind.
-// Millions of rows with bounded memory: a job counts the matching events (rows appear as
-// they are counted), and data() is served from a window of kWindow decoded events that
-// another job refills around the rows being looked at. The reader streams and cannot seek
-// by kind, so a refill with a kind filter rescans from the start: cost grows with the row.
+// The event log: every event of the trace (or of one session), optionally of one kind and
+// only those a search finds (EventFilter). Millions of rows with bounded memory: a job counts
+// the matching events (rows appear as they are counted), and data() is served from a window
+// of kWindow decoded events that another job refills around the rows being looked at.
+// Without a filter row r is the stream's event r, and the reader seeks there; with one, the
+// count notes where every kCheckpoint-th match lies in the stream, so a refill starts at the
+// checkpoint before its row instead of rescanning from the start.
 #pragma once
 
 #include <QAbstractTableModel>
 
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "jobs/jobtracker.hpp"
 #include "memlife/event.hpp"
+#include "models/eventfilter.hpp"
 #include "window/loadedtrace.hpp"
 
 namespace memlife::ui {
@@ -33,19 +37,25 @@ public:
         ColumnCount
     };
     static constexpr int kWindow = 8192;
+    static constexpr int kCheckpoint = kWindow / 4;
 
     explicit EventLogModel(QObject* parent = nullptr);
 
-    // Restarts counting; nullopt session = all sessions, nullopt kind = every kind.
+    // Restarts counting; nullopt session = all sessions, nullopt kind = every kind, an empty
+    // search = no search.
     void setSource(TracePtr trace, std::optional<std::uint64_t> session,
-                   std::optional<EventKind> kind);
+                   std::optional<EventKind> kind, const QString& search = {});
     const TracePtr& trace() const { return trace_; }
     std::optional<std::uint64_t> session() const { return session_; }
-    std::optional<EventKind> kind() const { return kind_; }
+    std::optional<EventKind> kind() const { return filter_ ? filter_->kind() : std::nullopt; }
+    QString search() const { return filter_ ? filter_->search() : QString(); }
+    bool isFiltered() const { return filter_ && !filter_->isEmpty(); }
     bool isCounting() const { return counting_.isRunning(); }
-    // True while counting, exporting, or reading a window data() asked for.
+    // True while counting, exporting, or reading a window data() asked for (also while that
+    // read waits for the event loop to start it).
     bool isBusy() const {
-        return counting_.isRunning() || fetching_.isRunning() || exporting_.isRunning();
+        return counting_.isRunning() || fetching_.isRunning() || exporting_.isRunning() ||
+               fetchQueued_;
     }
     // The decoded event at `row` if it is in the current window.
     const Event* eventAt(int row) const;
@@ -75,7 +85,10 @@ private:
 
     TracePtr trace_;
     std::optional<std::uint64_t> session_;
-    std::optional<EventKind> kind_;
+    std::shared_ptr<const EventFilter> filter_; // null: every event
+    // checkpoints_[k]: the stream position (events before it, of the session's stream if
+    // one) of match k * kCheckpoint, as counted so far.
+    std::vector<std::uint64_t> checkpoints_;
     int rows_ = 0;
     int windowStart_ = 0;
     std::vector<Event> window_;

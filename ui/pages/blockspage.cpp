@@ -25,6 +25,8 @@ BlocksPage::BlocksPage(TraceDocument* document, QWidget* parent)
     auto* top = toolbarRow(layout);
     header_ = new QLabel(this);
     header_->setObjectName(QStringLiteral("blocksHeader"));
+    header_->setTextFormat(Qt::RichText);
+    header_->setWordWrap(true);
     top->addWidget(header_, 1);
     top->addWidget(new QLabel(tr("Show:"), this));
     filter_ = new QComboBox(this);
@@ -50,7 +52,7 @@ BlocksPage::BlocksPage(TraceDocument* document, QWidget* parent)
     });
     connect(model_, &BlocksModel::loaded, this, &BlocksPage::onLoaded);
     connect(model_, &BlocksModel::failed, this, [this](const QString& message) {
-        header_->setText(tr("Cannot read blocks: %1").arg(message));
+        header_->setText(tr("Cannot read blocks: %1").arg(message.toHtmlEscaped()));
         Q_EMIT busyChanged();
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
@@ -90,9 +92,9 @@ void BlocksPage::onLoaded() {
     const data::SessionRow* s = trace ? trace->session(model_->session()) : nullptr;
     if (s) {
         QString text =
-            tr("Blocks of session %1 (%2): %3 block(s), %4 corrupted tail(s), %5 leak(s)")
+            tr("<b>Blocks of session %1</b> (%2): %3 block(s), %4 corrupted tail(s), %5 leak(s)")
                 .arg(s->id)
-                .arg(QString::fromStdString(s->peer))
+                .arg(QString::fromStdString(s->peer).toHtmlEscaped())
                 .arg(formatCount(model_->totalBlocks()))
                 .arg(s->corruptions)
                 .arg(s->leaks);
@@ -100,7 +102,7 @@ void BlocksPage::onLoaded() {
         if (model_->totalBlocks() > std::uint64_t(model_->rowCount()))
             text +=
                 tr(" (showing the first %1)").arg(formatCount(std::uint64_t(model_->rowCount())));
-        header_->setText(text);
+        header_->setText(text + QStringLiteral("<br>") + whyShown(*s).toHtmlEscaped());
     }
     table_->resizeColumnsToContents();
     // Bring the first corrupted block (else the first leaked or outlived one) into view: it is
@@ -120,6 +122,20 @@ void BlocksPage::onLoaded() {
     }
     updateButtons();
     Q_EMIT busyChanged();
+}
+
+QString BlocksPage::whyShown(const data::SessionRow& session) const {
+    // The rule of TraceDocument::focusSession, in words.
+    if (!document()->selection().empty())
+        return document()->selection().size() == 1
+                   ? tr("Shown because it is the selected session.")
+                   : tr("Shown because it is the first of the %1 selected sessions.")
+                         .arg(document()->selection().size());
+    if (session.corruptions > 0)
+        return tr("No session is selected: this is the first session with a corrupted tail. "
+                  "Select a session (Overview, Leak suspects) to see its blocks.");
+    return tr("No session is selected: this is the session with the highest peak. Select a "
+              "session (Overview, Leak suspects) to see its blocks.");
 }
 
 void BlocksPage::updateButtons() {

@@ -33,6 +33,10 @@ protected:
     void traceChanged() override;
     void refresh() override;
 
+    // Why the page shows this session (selected, else the first corrupted, else the highest
+    // peak): the header's second line.
+    QString whyShown(const data::SessionRow& session) const;
+
 private:
     void onLoaded();
     void updateButtons();

@@ -4,11 +4,14 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QTableView>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
 
+#include "models/eventfilter.hpp"
 #include "models/eventlogmodel.hpp"
 #include "pages/pagelayout.hpp"
 #include "style/format.hpp"
@@ -21,12 +24,30 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     auto* top = toolbarRow(layout);
+    search_ = new QLineEdit(this);
+    search_->setObjectName(QStringLiteral("eventSearch"));
+    search_->setPlaceholderText(tr("Search: peer, session, address, kind, notification, report"));
+    search_->setClearButtonEnabled(true);
+    search_->setToolTip(tr("Shows the events whose session's peer or id, kind, notification, "
+                           "block address (hex) or leak or corruption report contains the text. "
+                           "The whole trace is searched in the background."));
+    top->addWidget(search_, 1);
+    // Typing restarts the search once the keys pause, not at every key.
+    searchDelay_ = new QTimer(this);
+    searchDelay_->setSingleShot(true);
+    searchDelay_->setInterval(kSearchDelayMs);
+    connect(search_, &QLineEdit::textChanged, searchDelay_, qOverload<>(&QTimer::start));
+    connect(searchDelay_, &QTimer::timeout, this, &EventsPage::refresh);
+    connect(search_, &QLineEdit::returnPressed, this, [this] {
+        searchDelay_->stop();
+        refresh();
+    });
     top->addWidget(new QLabel(tr("Kind:"), this));
     kind_ = new QComboBox(this);
     kind_->setObjectName(QStringLiteral("eventKindFilter"));
     kind_->addItem(tr("all kinds"), 0);
     for (int k = 1; k <= kEventKindMax; ++k)
-        kind_->addItem(eventKindName(static_cast<EventKind>(k)), k);
+        kind_->addItem(eventKindLabel(static_cast<EventKind>(k)), k);
     top->addWidget(kind_);
     top->addWidget(new QLabel(tr("Sessions:"), this));
     scope_ = new QComboBox(this);
@@ -35,7 +56,9 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
     top->addWidget(scope_);
     count_ = new QLabel(this);
     count_->setObjectName(QStringLiteral("eventCount"));
-    top->addWidget(count_, 1);
+    count_->setMinimumWidth(
+        count_->fontMetrics().horizontalAdvance(tr("counting… 10,000,000 events so far")));
+    top->addWidget(count_);
 
     table_ = makeTable(this, false);
     table_->setObjectName(QStringLiteral("eventsTable"));
@@ -45,7 +68,7 @@ EventsPage::EventsPage(TraceDocument* document, QWidget* parent)
     // Column widths from the header and a sample text: resizeColumnsToContents would visit
     // rows that are not loaded yet.
     const QFontMetrics metrics = table_->fontMetrics();
-    const int widths[] = {90, 110, 70, 70, 120, 140, 70, 90, 70, 130};
+    const int widths[] = {90, 110, 70, 70, 120, 140, 70, 130, 70, 130};
     for (int c = 0; c < EventLogModel::ColumnCount; ++c)
         table_->setColumnWidth(
             c, std::max(widths[c], metrics.horizontalAdvance(
@@ -90,6 +113,12 @@ void EventsPage::traceChanged() {
     model_->setSource(nullptr, std::nullopt, std::nullopt);
 }
 
+void EventsPage::setSearch(const QString& text) {
+    search_->setText(text);
+    searchDelay_->stop();
+    refresh();
+}
+
 void EventsPage::refresh() {
     if (!isVisible()) {
         markStale();
@@ -102,9 +131,11 @@ void EventsPage::refresh() {
         session = document()->focusSession();
     std::optional<EventKind> kindFilter;
     if (kind) kindFilter = static_cast<EventKind>(kind);
-    if (model_->trace() != trace || model_->session() != session || model_->kind() != kindFilter) {
+    const QString search = search_->text().trimmed();
+    if (model_->trace() != trace || model_->session() != session || model_->kind() != kindFilter ||
+        model_->search() != search) {
         readError_.clear();
-        model_->setSource(trace, session, kindFilter);
+        model_->setSource(trace, session, kindFilter, search);
     }
     updateCount();
     Q_EMIT busyChanged();
@@ -116,8 +147,14 @@ void EventsPage::updateCount() {
         return;
     }
     const auto rows = std::uint64_t(model_->rowCount());
-    count_->setText(model_->isCounting() ? tr("counting… %1 events so far").arg(formatCount(rows))
-                                         : tr("%1 events").arg(formatCount(rows)));
+    if (model_->isFiltered())
+        count_->setText(model_->isCounting()
+                            ? tr("searching… %1 found so far").arg(formatCount(rows))
+                            : tr("%1 events found").arg(formatCount(rows)));
+    else
+        count_->setText(model_->isCounting()
+                            ? tr("counting… %1 events so far").arg(formatCount(rows))
+                            : tr("%1 events").arg(formatCount(rows)));
 }
 
 } // namespace memlife::ui

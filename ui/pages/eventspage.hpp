@@ -1,11 +1,14 @@
 // The event log: every event of the trace or of the selected session, optionally of one
-// kind, streamed by the EventLogModel.
+// kind and only those a search finds, streamed by the EventLogModel (the search runs in its
+// jobs, over the whole trace).
 #pragma once
 
 #include "pages/viewpage.hpp"
 
 class QComboBox;
 class QLabel;
+class QLineEdit;
+class QTimer;
 class QTableView;
 
 namespace memlife::ui {
@@ -19,8 +22,12 @@ public:
     QAbstractItemModel* tableModel() override;
     void exportCsv(const QString& file) override;
     bool isBusy() const override;
+    static constexpr int kSearchDelayMs = 300;
     EventLogModel* model() const { return model_; }
     QComboBox* kindFilter() const { return kind_; }
+    QLineEdit* searchBox() const { return search_; }
+    // Types `text` into the search box and searches at once (no typing pause).
+    void setSearch(const QString& text);
 
 protected:
     void traceChanged() override;
@@ -30,6 +37,8 @@ private:
     void updateCount();
 
     EventLogModel* model_;
+    QLineEdit* search_;
+    QTimer* searchDelay_;
     QComboBox* kind_;
     QComboBox* scope_;
     QLabel* count_;

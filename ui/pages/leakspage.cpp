@@ -7,6 +7,8 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 #include "models/itemroles.hpp"
 #include "models/leaksuspectsmodel.hpp"
 #include "models/rankedproxy.hpp"
@@ -34,11 +36,18 @@ LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
     table_->setObjectName(QStringLiteral("leakSuspectsTable"));
     table_->setModel(proxy_);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
+    // Columns as wide as their contents (the peer's up to a limit, the rest elided with its
+    // tooltip): the figures, not the peer label, fill the table.
     table_->horizontalHeader()->setStretchLastSection(false);
-    table_->horizontalHeader()->setSectionResizeMode(LeakSuspectsModel::Peer, QHeaderView::Stretch);
     layout->addWidget(table_, 1);
-    auto* hint = new QLabel(tr("Double-click a session to see its blocks."), this);
-    layout->addWidget(hint);
+    empty_ = new QLabel(this);
+    empty_->setObjectName(QStringLiteral("leakSuspectsEmpty"));
+    empty_->setWordWrap(true);
+    empty_->setAlignment(Qt::AlignCenter);
+    empty_->hide();
+    layout->addWidget(empty_, 1);
+    hint_ = new QLabel(tr("Double-click a session to see its blocks."), this);
+    layout->addWidget(hint_);
 
     connect(ranking_, &QComboBox::currentIndexChanged, this, [this](int index) {
         setRanking(static_cast<Ranking>(ranking_->itemData(index).toInt()));
@@ -66,9 +75,24 @@ void LeaksPage::setRanking(Ranking ranking) {
 void LeaksPage::traceChanged() {
     model_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
+    const int peerWidth = std::min(table_->columnWidth(LeakSuspectsModel::Peer),
+                                   table_->fontMetrics().averageCharWidth() * kPeerChars);
+    table_->setColumnWidth(LeakSuspectsModel::Peer, peerWidth);
     summary_->setText(tr("%1 suspect session(s): growing by ≥ 1 B per request, leaking blocks, "
                          "or keeping blocks after the connection closed")
                           .arg(model_->rowCount()));
+    // An empty list says why, in place of an empty table.
+    const bool none = model_->rowCount() == 0;
+    table_->setVisible(!none);
+    hint_->setVisible(!none);
+    empty_->setVisible(none);
+    if (!document()->trace())
+        empty_->setText(tr("Open a trace to see its leak suspects."));
+    else if (none)
+        empty_->setText(
+            tr("No leak suspects in this trace: no session's live bytes grow from "
+               "request to request, no block was reported as leaked, and none outlived its "
+               "connection."));
 }
 
 } // namespace memlife::ui

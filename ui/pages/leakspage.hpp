@@ -21,6 +21,8 @@ public:
     void setRanking(Ranking ranking);
     LeakSuspectsModel* model() const { return model_; }
     QTableView* table() const { return table_; }
+    QLabel* emptyText() const { return empty_; } // shown in place of an empty table
+    static constexpr int kPeerChars = 40;        // the peer column's widest, in average characters
 
 protected:
     void traceChanged() override;
@@ -32,6 +34,8 @@ private:
     QComboBox* ranking_;
     QTableView* table_;
     QLabel* summary_;
+    QLabel* empty_;
+    QLabel* hint_;
 };
 
 } // namespace memlife::ui

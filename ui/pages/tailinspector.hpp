@@ -1,30 +1,39 @@
-// The tail inspector: a corrupted block's expected and found tail bytes side by side in
-// hex, modified bytes marked (colour and bold) and the first modified offset underlined,
-// with the report message.
+// The tail inspector: a corrupted block's expected and found tail bytes, row under row in hex
+// groups of four with an ASCII column, the modified bytes marked (colour and bold) and the
+// first one underlined; where the block was allocated and where the damage was found; and
+// the report message.
 #pragma once
 
 #include <QDialog>
 
 #include "memlife/data/trace.hpp"
 
-class QTextBrowser;
+class QLabel;
 
 namespace memlife::ui {
 
 class TailInspector : public QDialog {
     Q_OBJECT
 public:
-    static constexpr int kBytesPerRow = 8;
+    static constexpr int kBytesPerRow = 8; // two groups of four
+    static constexpr int kGroup = 4;
 
     explicit TailInspector(const data::CorruptionRow& corruption, QWidget* parent = nullptr);
     const data::CorruptionRow& corruption() const { return corruption_; }
     // The first offset whose found byte differs from the expected one (-1: none differs).
     int firstModifiedOffset() const;
-    QString hexHtml() const; // the side-by-side table, as shown
+    QString hexHtml() const;     // the table of bytes, as shown
+    QString summaryText() const; // the lines above it, as plain text
+
+    // Where a corruption was found: "at connection close", "in URL_MAP of request 3",
+    // "outside a request, after SEND_RAW_DATA" (the same words as `memlife report`).
+    static QString detectionPlace(std::uint32_t request, Notification last);
 
 private:
+    QString summaryHtml() const;
+
     data::CorruptionRow corruption_;
-    QTextBrowser* table_ = nullptr;
+    QLabel* summary_ = nullptr;
 };
 
 } // namespace memlife::ui

@@ -14,12 +14,16 @@ namespace memlife::ui {
 
 namespace {
 
-bool isMarkerSlot(DiagramSlot slot) {
-    return slot == DiagramSlot::ConnectionOpen || slot == DiagramSlot::RequestBegin ||
-           slot == DiagramSlot::RequestEnd || slot == DiagramSlot::SessionClose;
+// Among the notifications, the rows that are not one (dashed): the connection's and the
+// request's frame. Without notifications every row is a step of its own.
+bool isMarkerSlot(DiagramSlot slot, LessonServer server) {
+    return server == LessonServer::Isapi &&
+           (slot == DiagramSlot::ConnectionOpen || slot == DiagramSlot::RequestBegin ||
+            slot == DiagramSlot::RequestEnd || slot == DiagramSlot::SessionClose);
 }
 
-QString slotLabel(DiagramSlot slot) {
+QString slotLabel(DiagramSlot slot, LessonServer server) {
+    if (server != LessonServer::Isapi) return lessonFor(slot, server).name;
     switch (slot) {
     case DiagramSlot::ConnectionOpen:
         return QObject::tr("connection opens");
@@ -53,6 +57,9 @@ QSize TeachingDiagram::minimumSizeHint() const {
 
 void TeachingDiagram::setState(const TeachingScript* script, int step) {
     script_ = script;
+    // The model keeps one script and replaces it in place: compare with the rows laid out.
+    if (server() != laidOut_ || rects_[std::size_t(DiagramSlot::ConnectionOpen)].isNull())
+        layoutRows();
     marks_.clear();
     fired_ = {};
     current_ = DiagramSlot::ConnectionOpen;
@@ -87,36 +94,50 @@ void TeachingDiagram::resizeEvent(QResizeEvent* event) {
     layoutRows();
 }
 
+LessonServer TeachingDiagram::server() const {
+    return script_ ? script_->server : LessonServer::Isapi;
+}
+
 void TeachingDiagram::layoutRows() {
     const QFontMetrics fm = fontMetrics();
     const int margin = 8, gap = 6;
     const int titleHeight = fm.height() + 10;
     const int bracketWidth = fm.height() + 12;
     const int fixed = 2 * margin + 2 * titleHeight + 20;
-    const int pitch =
-        std::clamp((height() - fixed) / kDiagramSlotCount, fm.height() + 8, 2 * fm.height() + 14);
+    // The rows of this lesson: the connection's first row, the request's frame, then the
+    // connection's rows after it.
+    laidOut_ = server();
+    const std::vector<DiagramSlot>& rows = diagramRows(laidOut_);
+    // A short list (a capture without notifications) gets taller rows: its brackets, as
+    // long as its request frame, still hold their words.
+    const int tallest = rows.size() < 8 ? 3 * fm.height() + 14 : 2 * fm.height() + 14;
+    const int pitch = std::clamp((height() - fixed) / int(rows.size()), fm.height() + 8, tallest);
     const int right = width() - margin - 2 * bracketWidth - 6;
     auto row = [&](int y, int indent) {
         return QRect(margin + indent, y, std::max(40, right - indent - margin - indent / 2),
                      pitch - gap);
     };
+    rects_ = {};
     int y = margin;
     connectionFrame_.setTopLeft({margin, y});
     y += titleHeight;
-    rects_[std::size_t(DiagramSlot::ConnectionOpen)] = row(y, 10);
-    y += pitch + 4;
-    requestFrame_.setTopLeft({margin + 12, y});
-    y += titleHeight;
-    for (int s = int(DiagramSlot::RequestBegin); s <= int(DiagramSlot::RequestEnd); ++s) {
-        rects_[std::size_t(s)] = row(y, 24);
+    bool inRequest = false, afterRequest = false;
+    for (DiagramSlot slot : rows) {
+        if (slot == DiagramSlot::RequestBegin) {
+            y += 4;
+            requestFrame_.setTopLeft({margin + 12, y});
+            y += titleHeight;
+            inRequest = true;
+        }
+        if (afterRequest) {
+            requestFrame_.setBottomRight({right - 10, y + 2});
+            y += 10;
+            afterRequest = false;
+        }
+        rects_[std::size_t(slot)] = row(y, inRequest ? 24 : 10);
         y += pitch;
+        if (slot == DiagramSlot::RequestEnd) inRequest = false, afterRequest = true;
     }
-    requestFrame_.setBottomRight({right - 10, y + 2});
-    y += 10;
-    rects_[std::size_t(DiagramSlot::EndOfNetSession)] = row(y, 10);
-    y += pitch;
-    rects_[std::size_t(DiagramSlot::SessionClose)] = row(y, 10);
-    y += pitch;
     connectionFrame_.setBottomRight({right, y + 2});
 
     const QRect open = rects_[std::size_t(DiagramSlot::ConnectionOpen)];
@@ -129,19 +150,29 @@ void TeachingDiagram::layoutRows() {
                             QPoint(right + 6 + 2 * bracketWidth - 2, end.center().y()));
 }
 
-QString TeachingDiagram::frameTitle() const {
-    if (!script_ || script_->steps.empty()) return tr("Each request");
+QString TeachingDiagram::frameTitle(int width, const QFontMetrics& metrics) const {
+    // The long form where it fits, else the short one: never cut.
+    auto fitting = [&](const QString& longForm, const QString& shortForm) {
+        return metrics.horizontalAdvance(longForm) <= width ? longForm : shortForm;
+    };
+    const QString pool = server() == LessonServer::Nginx ? tr(" (r->pool)") : QString();
+    if (!script_ || script_->steps.empty()) return tr("Each request") + pool;
     const TeachingStep& now = script_->steps[std::size_t(step_)];
-    if (now.kind == StepKind::Skipped) return stepCaption(now);
+    if (now.kind == StepKind::Skipped) return stepCaption(now, server());
     if (now.request == 0)
-        return tr("Each request (keep-alive: %1 on this connection)").arg(script_->requestsTotal);
-    return tr("Request %1 of %2: this frame repeats for every request")
-        .arg(now.request)
-        .arg(script_->requestsTotal);
+        return fitting(tr("Each request%1 (keep-alive: %2 on this connection)")
+                           .arg(pool)
+                           .arg(script_->requestsTotal),
+                       tr("Each request (%1 in all)").arg(script_->requestsTotal));
+    return fitting(tr("Request %1 of %2%3: this frame repeats for every request")
+                       .arg(now.request)
+                       .arg(script_->requestsTotal)
+                       .arg(pool),
+                   tr("Request %1 of %2%3").arg(now.request).arg(script_->requestsTotal).arg(pool));
 }
 
 void TeachingDiagram::paintEvent(QPaintEvent*) {
-    if (rects_[0].isNull()) layoutRows();
+    if (rects_[std::size_t(DiagramSlot::ConnectionOpen)].isNull()) layoutRows();
     QPainter p(this);
     p.setRenderHint(QPainter::Antialiasing, true);
     const QPalette pal = palette();
@@ -169,14 +200,17 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
     p.setFont(bold);
     p.setPen(pal.color(QPalette::Text));
     const QFontMetrics boldMetrics(bold);
-    const QString connectionTitle = script_ && script_->fromTrace
-                                        ? tr("Connection: session %1").arg(script_->session)
-                                        : tr("Connection (keep-alive)");
+    const QString connectionTitle =
+        !script_ || !script_->fromTrace ? tr("Connection (keep-alive)")
+        : server() == LessonServer::Nginx
+            ? tr("Connection: session %1 (c->pool)").arg(script_->session)
+            : tr("Connection: session %1").arg(script_->session);
     p.drawText(
         connectionFrame_.adjusted(10, 4, -10, 0), Qt::AlignLeft | Qt::AlignTop,
         boldMetrics.elidedText(connectionTitle, Qt::ElideRight, connectionFrame_.width() - 20));
     p.drawText(requestFrame_.adjusted(10, 4, -10, 0), Qt::AlignLeft | Qt::AlignTop,
-               boldMetrics.elidedText(frameTitle(), Qt::ElideRight, requestFrame_.width() - 20));
+               boldMetrics.elidedText(frameTitle(requestFrame_.width() - 20, boldMetrics),
+                                      Qt::ElideRight, requestFrame_.width() - 20));
 
     // Net change of each scope during the current step, shown on its row.
     std::int64_t sessionDelta = 0, requestDelta = 0;
@@ -192,7 +226,8 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
     for (int s = 0; s < kDiagramSlotCount; ++s) {
         const auto slot = static_cast<DiagramSlot>(s);
         const QRect r = rects_[std::size_t(s)];
-        const bool marker = isMarkerSlot(slot);
+        if (r.isNull()) continue; // not a row of this lesson
+        const bool marker = isMarkerSlot(slot, server());
         const bool current = hasSteps && slot == current_;
         const bool reached = current || fired_[std::size_t(s)] > 0;
         QStringList rules;
@@ -222,7 +257,7 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
         // violated rule (else the badges), the count; the name keeps the rest on the left.
         const QFont& nameFont = current || !marker ? bold : font();
         const QFontMetrics nameMetrics(nameFont);
-        const QString name = slotLabel(slot);
+        const QString name = slotLabel(slot, server());
         int x = r.right() - 6;
         auto chip = [&](const QString& label, const QColor& color, bool filled) {
             const int w = smallMetrics.horizontalAdvance(label) + 12;
@@ -243,17 +278,11 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
         const QColor badgeColor =
             current ? pal.color(QPalette::HighlightedText) : pal.color(QPalette::PlaceholderText);
         if (!rules.isEmpty()) {
-            QFont ruleFont = small;
-            ruleFont.setBold(true);
-            const QFontMetrics ruleMetrics(ruleFont);
-            p.setFont(ruleFont);
-            p.setPen(current ? pal.color(QPalette::HighlightedText) : corruptionColor());
-            const QString label = QStringLiteral("✕ ") + rules.join(QStringLiteral(", "));
-            const int room = x - r.left() - 8 - nameMetrics.horizontalAdvance(name) - 10;
-            const int w = std::max(0, std::min(ruleMetrics.horizontalAdvance(label), room));
-            p.drawText(QRect(x - w, r.top(), w, r.height()), Qt::AlignRight | Qt::AlignVCenter,
-                       ruleMetrics.elidedText(label, Qt::ElideRight, w));
-            x -= w + 8;
+            // A short chip that always fits; the rule's id and words are in the tooltip and
+            // the explanation.
+            chip(rules.size() == 1 ? tr("✕ order violation")
+                                   : tr("✕ %1 order violations").arg(rules.size()),
+                 corruptionColor(), true);
         } else {
             if (const QString condition = conditionBadge(slot); !condition.isEmpty())
                 chip(condition, badgeColor, false);
@@ -295,8 +324,20 @@ void TeachingDiagram::paintEvent(QPaintEvent*) {
                    text);
         p.restore();
     };
-    bracket(sessionBracket_, sessionScopeColor(), tr("AllocMem (connection memory) lives"));
-    bracket(requestBracket_, requestScopeColor(), tr("request memory lives"));
+    switch (server()) {
+    case LessonServer::Isapi:
+        bracket(sessionBracket_, sessionScopeColor(), tr("AllocMem (connection memory) lives"));
+        bracket(requestBracket_, requestScopeColor(), tr("request memory lives"));
+        break;
+    case LessonServer::Nginx:
+        bracket(sessionBracket_, sessionScopeColor(), tr("c->pool (connection memory) lives"));
+        bracket(requestBracket_, requestScopeColor(), tr("r->pool lives"));
+        break;
+    case LessonServer::Plain:
+        bracket(sessionBracket_, sessionScopeColor(), tr("connection memory lives"));
+        bracket(requestBracket_, requestScopeColor(), tr("request memory lives"));
+        break;
+    }
 }
 
 bool TeachingDiagram::event(QEvent* event) {
@@ -305,7 +346,7 @@ bool TeachingDiagram::event(QEvent* event) {
     for (int s = 0; s < kDiagramSlotCount; ++s) {
         if (!rects_[std::size_t(s)].contains(help->pos())) continue;
         const auto slot = static_cast<DiagramSlot>(s);
-        const StepLesson lesson = lessonFor(slot);
+        const StepLesson lesson = lessonFor(slot, server());
         QString text = QStringLiteral("<b>%1</b><br>%2")
                            .arg(lesson.name.toHtmlEscaped(), lesson.when.toHtmlEscaped());
         for (const Mark& m : marks_)

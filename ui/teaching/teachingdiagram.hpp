@@ -3,6 +3,7 @@
 // marked with their rule, and brackets for how long each scope's memory lives.
 #pragma once
 
+#include <QFontMetrics>
 #include <QWidget>
 
 #include <array>
@@ -41,9 +42,12 @@ protected:
 
 private:
     void layoutRows();
-    QString frameTitle() const;
+    LessonServer server() const;
+    // The request frame's title, in its long form where it fits in `width`.
+    QString frameTitle(int width, const QFontMetrics& metrics) const;
 
     const TeachingScript* script_ = nullptr;
+    LessonServer laidOut_ = LessonServer::Isapi; // whose rows rects_ holds
     int step_ = 0;
     DiagramSlot current_ = DiagramSlot::ConnectionOpen;
     std::vector<Mark> marks_;

@@ -2,8 +2,10 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QPainter>
 #include <QPushButton>
 #include <QShortcut>
 #include <QSignalBlocker>
@@ -31,21 +33,31 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
 
-    auto* top = new QHBoxLayout;
+    // Three rows, so that nothing is cut on a 1024-pixel screen: the title; the lesson and
+    // the what-if; the player.
     title_ = new QLabel(this);
     title_->setObjectName(QStringLiteral("teachingTitle"));
     title_->setWordWrap(true);
     QFont titleFont = title_->font();
     titleFont.setBold(true);
     title_->setFont(titleFont);
-    top->addWidget(title_, 1);
-    top->addWidget(new QLabel(tr("Lesson:"), this));
+    layout->addWidget(title_);
+    auto* lesson = new QHBoxLayout;
+    lesson->addWidget(new QLabel(tr("Lesson:"), this));
     sourceBox_ = new QComboBox(this);
     sourceBox_->setObjectName(QStringLiteral("teachingSource"));
     sourceBox_->addItem(tr("built-in example (3 keep-alive requests)"), int(Source::Example));
     sourceBox_->addItem(tr("selected session of the loaded trace"), int(Source::Trace));
-    top->addWidget(sourceBox_);
-    layout->addLayout(top);
+    lesson->addWidget(sourceBox_);
+    lesson->addSpacing(12);
+    whatIf_ = new QCheckBox(tr("What if the filter used request memory?"), this);
+    whatIf_->setObjectName(QStringLiteral("teachingWhatIf"));
+    whatIf_->setFocusPolicy(Qt::NoFocus);
+    whatIf_->setToolTip(tr("Re-run the built-in example with the URL copy in request memory "
+                           "instead of AllocMem, and compare the growth of both"));
+    lesson->addWidget(whatIf_);
+    lesson->addStretch(1);
+    layout->addLayout(lesson);
 
     note_ = new QLabel(this);
     note_->setObjectName(QStringLiteral("teachingNote"));
@@ -57,7 +69,8 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
 
     auto* controls = new QHBoxLayout;
     auto button = [&](QStyle::StandardPixmap icon, const QString& text, const QString& tip) {
-        auto* b = new QPushButton(style()->standardIcon(icon), text, this);
+        auto* b = new QPushButton(text, this);
+        icons_.emplace_back(b, icon);
         b->setToolTip(tip);
         b->setFocusPolicy(Qt::NoFocus); // Space and the arrows are the page's shortcuts
         controls->addWidget(b);
@@ -65,7 +78,7 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
     };
     resetButton_ =
         button(QStyle::SP_MediaSkipBackward, tr("Reset"), tr("Back to the start (Home)"));
-    backButton_ = button(QStyle::SP_MediaSeekBackward, tr("Step back"), tr("Previous step (Left)"));
+    backButton_ = button(QStyle::SP_MediaSeekBackward, tr("Back"), tr("Previous step (Left)"));
     playButton_ = button(QStyle::SP_MediaPlay, tr("Play"), tr("Play or pause (Space)"));
     stepButton_ = button(QStyle::SP_MediaSeekForward, tr("Step"), tr("Next step (Right)"));
     controls->addSpacing(8);
@@ -87,13 +100,8 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
     violationButton_->setToolTip(tr("Go to the next step where the order checker found a "
                                     "violation"));
     controls->addWidget(violationButton_);
-    whatIf_ = new QCheckBox(tr("What if the filter used request memory?"), this);
-    whatIf_->setObjectName(QStringLiteral("teachingWhatIf"));
-    whatIf_->setFocusPolicy(Qt::NoFocus);
-    whatIf_->setToolTip(tr("Re-run the built-in example with the URL copy in request memory "
-                           "instead of AllocMem, and compare the growth of both"));
-    controls->addWidget(whatIf_);
     layout->addLayout(controls);
+    applyIcons();
 
     splitter_ = new QSplitter(Qt::Horizontal, this);
     diagram_ = new TeachingDiagram(splitter_);
@@ -104,6 +112,7 @@ TeachingPage::TeachingPage(TraceDocument* document, QWidget* parent)
     scopes_ = new QLabel(right);
     scopes_->setObjectName(QStringLiteral("teachingScopes"));
     scopes_->setTextFormat(Qt::RichText);
+    scopes_->setWordWrap(true); // the chart's legend: never cut
     rightLayout->addWidget(scopes_);
     scopeChart_ = new TeachingScopeChart(right);
     scopeChart_->setObjectName(QStringLiteral("teachingScopeChart"));
@@ -314,18 +323,57 @@ void TeachingPage::onStepChanged() {
     const auto swatch = [](const QColor& c) {
         return QStringLiteral("<span style='color:%1'>■</span>").arg(c.name());
     };
+    // Each scope on one unbroken line (the label wraps between the two, never inside one).
+    const auto unbroken = [](const QString& text) {
+        return text.toHtmlEscaped()
+            .replace(QLatin1Char(' '), QStringLiteral("&nbsp;"))
+            .replace(QLatin1Char('-'), QStringLiteral("&#8209;"));
+    };
+    const ScopeNames names = scopeNames(script.server);
     scopes_->setText(
-        tr("%1 connection-scoped: <b>%2</b> &nbsp;&nbsp; %3 request-scoped: <b>%4</b>")
-            .arg(swatch(sessionScopeColor()), formatBytes(now ? double(now->sessionBytes) : 0.0),
-                 swatch(requestScopeColor()), formatBytes(now ? double(now->requestBytes) : 0.0)));
+        tr("%1&nbsp;%2,&nbsp;%3:&nbsp;<b>%4</b> &nbsp;&nbsp; %5&nbsp;%6,&nbsp;%7:&nbsp;<b>%8</b>")
+            .arg(swatch(sessionScopeColor()), unbroken(names.session), unbroken(names.sessionLives),
+                 unbroken(formatBytes(now ? double(now->sessionBytes) : 0.0)),
+                 swatch(requestScopeColor()), unbroken(names.request), unbroken(names.requestLives),
+                 unbroken(formatBytes(now ? double(now->requestBytes) : 0.0))));
     backButton_->setEnabled(step > 0);
     stepButton_->setEnabled(step + 1 < model_->stepCount());
 }
 
 void TeachingPage::onPlayingChanged(bool playing) {
     playButton_->setText(playing ? tr("Pause") : tr("Play"));
-    playButton_->setIcon(
-        style()->standardIcon(playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay));
+    for (auto& [button, icon] : icons_)
+        if (button == playButton_) icon = playing ? QStyle::SP_MediaPause : QStyle::SP_MediaPlay;
+    applyIcons();
+}
+
+void TeachingPage::applyIcons() {
+    // The style's media icons are drawn black: on a dark palette they would vanish. Each is
+    // recoloured in the button text's colour (and the disabled one for a disabled button).
+    const int size = style()->pixelMetric(QStyle::PM_ButtonIconSize);
+    for (const auto& [button, which] : icons_) {
+        const QPixmap shape = style()->standardIcon(which).pixmap(size, size);
+        QIcon icon;
+        for (const auto& [mode, group] :
+             {std::pair{QIcon::Normal, QPalette::Active}, {QIcon::Disabled, QPalette::Disabled}}) {
+            QPixmap tinted(shape.size());
+            tinted.setDevicePixelRatio(shape.devicePixelRatio());
+            tinted.fill(Qt::transparent);
+            QPainter p(&tinted);
+            p.drawPixmap(0, 0, shape);
+            p.setCompositionMode(QPainter::CompositionMode_SourceIn);
+            p.fillRect(tinted.rect(), palette().color(group, QPalette::ButtonText));
+            p.end();
+            icon.addPixmap(tinted, mode);
+        }
+        button->setIcon(icon);
+    }
+}
+
+void TeachingPage::changeEvent(QEvent* event) {
+    ViewPage::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange)
+        applyIcons();
 }
 
 void TeachingPage::goToNextViolation() {

@@ -5,7 +5,11 @@
 // lines. The lesson itself is the TeachingModel.
 #pragma once
 
+#include <QStyle>
+
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "jobs/jobtracker.hpp"
 #include "pages/viewpage.hpp"
@@ -53,8 +57,10 @@ public:
 protected:
     void traceChanged() override;
     void refresh() override;
+    void changeEvent(QEvent* event) override;
 
 private:
+    void applyIcons();
     void onScriptChanged();
     void onStepChanged();
     void onPlayingChanged(bool playing);
@@ -78,6 +84,7 @@ private:
     QLabel* position_;
     QPushButton* violationButton_;
     QCheckBox* whatIf_;
+    std::vector<std::pair<QPushButton*, QStyle::StandardPixmap>> icons_; // tinted by applyIcons
     QSplitter* splitter_;
     TeachingDiagram* diagram_;
     QLabel* scopes_;

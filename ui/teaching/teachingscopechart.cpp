@@ -10,21 +10,24 @@
 #include "style/format.hpp"
 #include "style/style.hpp"
 #include "teaching/teachingstyle.hpp"
+#include "teaching/teachingtexts.hpp"
 
 namespace memlife::ui {
 
 TeachingScopeChart::TeachingScopeChart(QWidget* parent) : QChartView(parent) {
     auto* chart = new QChart;
     chart->setMargins(QMargins(6, 6, 6, 6));
-    chart->legend()->setAlignment(Qt::AlignTop);
+    // The page's line above the chart names the scopes with their colours and values: a
+    // legend here would say it again, cut short on a narrow window.
+    chart->legend()->hide();
     chart->setAnimationOptions(QChart::NoAnimation);
     chart->setTitle(tr("Live bytes by scope after each step"));
     setChart(chart);
     setRenderHint(QPainter::Antialiasing, true);
     auto* series = new QStackedBarSeries(chart);
     series->setBarWidth(0.8);
-    session_ = new QBarSet(tr("connection-scoped (AllocMem): until END_OF_NET_SESSION"));
-    request_ = new QBarSet(tr("request-scoped: until the request ends"));
+    session_ = new QBarSet(scopeNames(LessonServer::Isapi).session);
+    request_ = new QBarSet(scopeNames(LessonServer::Isapi).request);
     series->append(session_);
     series->append(request_);
     chart->addSeries(series);
@@ -41,6 +44,25 @@ TeachingScopeChart::TeachingScopeChart(QWidget* parent) : QChartView(parent) {
 
 void TeachingScopeChart::setScript(const TeachingScript& script) {
     const int n = int(script.steps.size());
+    const ScopeNames names = scopeNames(script.server);
+    session_->setLabel(names.session);
+    request_->setLabel(names.request);
+    // The scale of the steps shown one by one, up to the folded requests: the folded step
+    // of hundreds of requests, and the close after it that still holds their memory, would
+    // squash them (their bars are cut at the top, and their labels say how high they go).
+    const auto folded =
+        std::find_if(script.steps.begin(), script.steps.end(),
+                     [](const TeachingStep& s) { return s.kind == StepKind::Skipped; });
+    double highest = 0;
+    for (auto step = script.steps.begin(); step != folded; ++step)
+        highest = std::max(highest, double(step->liveBytes()));
+    for (const TeachingStep& step : script.steps)
+        if (highest == 0) highest = std::max(highest, double(step.liveBytes()));
+    const auto [unit, unitName] = byteAxisUnit(highest);
+    unit_ = unit;
+    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
+    yAxis_->applyNiceNumbers();
+    top_ = yAxis_->max();
     // Bars sit at x = 0 .. n-1; the axis names where each request starts rather than
     // numbering tens of steps.
     for (const QString& label : xAxis_->categoriesLabels())
@@ -64,6 +86,8 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
             if (i - lastLabel >= 2) label = tr("close");
         }
         if (s.request != 0) lastRequest = s.request;
+        if (!label.isEmpty() && double(s.liveBytes()) / unit_ > top_) // a bar cut at the top
+            label += tr(" (%1 ↑)").arg(formatBytes(double(s.liveBytes())));
         if (label.isEmpty() || xAxis_->categoriesLabels().contains(label)) continue;
         xAxis_->append(label, i - 0.5);
         lastLabel = i;
@@ -74,14 +98,6 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     const QList<qreal> zeros(n, 0.0);
     session_->append(zeros);
     request_->append(zeros);
-    // Scaled to the bars, not to peaks inside a step that no bar shows.
-    double highest = 0;
-    for (const TeachingStep& step : script.steps)
-        highest = std::max(highest, double(step.liveBytes()));
-    const auto [unit, unitName] = byteAxisUnit(highest);
-    unit_ = unit;
-    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
-    yAxis_->applyNiceNumbers();
     yAxis_->setLabelFormat(unit_ == 1.0 ? QStringLiteral("%.0f") : QStringLiteral("%.1f"));
     yAxis_->setTitleText(tr("live bytes (%1)").arg(unitName));
     shown_ = -1;
@@ -94,8 +110,11 @@ void TeachingScopeChart::setStep(const TeachingScript& script, int step) {
     const int from = std::min(shown_, step) + 1, to = std::max(shown_, step);
     for (int i = std::max(0, from); i <= to && i < n; ++i) {
         const TeachingStep& s = script.steps[std::size_t(i)];
-        session_->replace(i, i <= step ? double(s.sessionBytes) / unit_ : 0.0);
-        request_->replace(i, i <= step ? double(s.requestBytes) / unit_ : 0.0);
+        // A bar above the axis (a folded step) is cut at its top, the session part first.
+        const double sessionPart = std::min(double(s.sessionBytes) / unit_, top_);
+        const double requestPart = std::min(double(s.requestBytes) / unit_, top_ - sessionPart);
+        session_->replace(i, i <= step ? sessionPart : 0.0);
+        request_->replace(i, i <= step ? requestPart : 0.0);
     }
     shown_ = step;
     session_->deselectAllBars();
@@ -104,6 +123,10 @@ void TeachingScopeChart::setStep(const TeachingScript& script, int step) {
         session_->selectBar(step);
         request_->selectBar(step);
     }
+}
+
+QString TeachingScopeChart::categoryLabels() const {
+    return xAxis_->categoriesLabels().join(QStringLiteral(" | "));
 }
 
 void TeachingScopeChart::applyPalette() {

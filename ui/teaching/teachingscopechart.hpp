@@ -14,7 +14,8 @@ QT_END_NAMESPACE
 
 namespace memlife::ui {
 
-// Live bytes by scope after each step, as stacked bars up to the current step.
+// Live bytes by scope after each step, as stacked bars up to the current step, scaled to
+// the steps shown one by one (a folded step's bar is cut at the top).
 class TeachingScopeChart : public QChartView {
     Q_OBJECT
 public:
@@ -23,6 +24,9 @@ public:
     void setStep(const TeachingScript& script, int step);
     QBarSet* sessionBars() const { return session_; }
     QBarSet* requestBars() const { return request_; }
+    // The y axis' top in bytes: the highest step shown one by one sets it.
+    double axisTopBytes() const { return top_ * unit_; }
+    QString categoryLabels() const; // the x axis' labels, joined by " | "
 
 protected:
     void changeEvent(QEvent* event) override;
@@ -35,6 +39,7 @@ private:
     QCategoryAxis* xAxis_ = nullptr;
     QValueAxis* yAxis_ = nullptr;
     double unit_ = 1;
+    double top_ = 1; // the axis' top, in unit_: higher bars are cut there
     int shown_ = -1;
 };
 

@@ -16,11 +16,15 @@ QString tr(const char* text) {
     return QCoreApplication::translate("memlife::ui::Teaching", text);
 }
 
-QString noNotificationsNote(const QString& source) {
-    const QString from = source.isEmpty() ? QString() : QStringLiteral(" (%1)").arg(source);
-    return tr("This capture%1 has no ISAPI notifications: the steps are the requests' begins "
-              "and ends and the connection's close.")
-        .arg(from);
+QString noNotificationsNote(LessonServer server) {
+    if (server == LessonServer::Nginx)
+        return tr("An nginx capture: nginx has no ISAPI notifications, so the steps are its "
+                  "own: the connection pool (c->pool) at accept, each request's pool (r->pool) "
+                  "as it fills and at \"http close request\", the keep-alive hand-off between "
+                  "requests, and the close.");
+    return tr("This capture has no ISAPI notifications: the steps are the requests' begins "
+              "and ends, the points where allocating turns into freeing, and the connection's "
+              "close.");
 }
 
 std::uint64_t minus(std::uint64_t bytes, std::uint64_t released) {
@@ -40,6 +44,9 @@ DiagramSlot diagramSlot(const TeachingStep& step) {
         return DiagramSlot::RequestEnd;
     case StepKind::SessionClose:
         return DiagramSlot::SessionClose;
+    case StepKind::Allocations:
+    case StepKind::Frees:
+        return step.request != 0 ? DiagramSlot::Processing : DiagramSlot::BetweenRequests;
     case StepKind::Notification:
         break;
     }
@@ -70,6 +77,19 @@ DiagramSlot diagramSlot(const TeachingStep& step) {
         break;
     }
     return DiagramSlot::RequestBegin;
+}
+
+const std::vector<DiagramSlot>& diagramRows(LessonServer server) {
+    using S = DiagramSlot;
+    static const std::vector<DiagramSlot> isapi = {
+        S::ConnectionOpen, S::RequestBegin, S::ReadRawData,  S::PreprocHeaders, S::UrlMap,
+        S::Authentication, S::AuthComplete, S::AccessDenied, S::BodyRead,       S::SendResponse,
+        S::SendRawData,    S::EndOfRequest, S::Log,          S::RequestEnd,     S::EndOfNetSession,
+        S::SessionClose};
+    static const std::vector<DiagramSlot> plain = {S::ConnectionOpen,  S::RequestBegin,
+                                                   S::Processing,      S::RequestEnd,
+                                                   S::BetweenRequests, S::SessionClose};
+    return server == LessonServer::Isapi ? isapi : plain;
 }
 
 int TeachingScript::showcaseStep() const {
@@ -116,6 +136,30 @@ struct ScriptBuilder::Impl {
     TeachingStep& current(std::uint64_t at) {
         return script.steps.empty() ? open(StepKind::SessionOpen, at) : script.steps.back();
     }
+    // Without notifications a step ends where allocating turns into freeing or back: a run
+    // of allocations or of frees (Allocations, Frees) continues the current step when it is
+    // of the same kind (or the request's or connection's first allocations), else opens one.
+    // With notifications the steps are the notifications: the current one.
+    TeachingStep& runStep(StepKind run, std::uint64_t at) {
+        if (script.hasNotifications || folding || script.steps.empty()) return current(at);
+        const StepKind now = script.steps.back().kind;
+        const bool same =
+            now == run || (run == StepKind::Allocations &&
+                           (now == StepKind::SessionOpen || now == StepKind::RequestBegin));
+        return same ? script.steps.back() : open(run, at);
+    }
+    // A request's end or the connection's close: the frees just before it are the scope's
+    // release (nginx destroys a pool with one free per block), so a run of frees becomes it.
+    TeachingStep& closingStep(StepKind kind, std::uint64_t at) {
+        if (!script.hasNotifications && !script.steps.empty() &&
+            script.steps.back().kind == StepKind::Frees) {
+            TeachingStep& step = script.steps.back();
+            step.kind = kind;
+            step.request = request;
+            return step;
+        }
+        return open(kind, at);
+    }
 
     void apply(const Event& e, std::uint64_t at) {
         switch (e.kind) {
@@ -160,7 +204,7 @@ struct ScriptBuilder::Impl {
         }
         case EventKind::Alloc: {
             (e.scope == Scope::Request ? requestBytes : sessionBytes) += e.size;
-            TeachingStep& step = current(at);
+            TeachingStep& step = runStep(StepKind::Allocations, at);
             ++step.allocationCount;
             step.allocatedBytes += e.size;
             if (step.allocations.size() < TeachingStep::kListedAllocations)
@@ -171,11 +215,11 @@ struct ScriptBuilder::Impl {
         case EventKind::Release: {
             std::uint64_t& bytes = e.scope == Scope::Request ? requestBytes : sessionBytes;
             bytes = minus(bytes, e.size);
-            current(at).releasedBytes += e.size;
+            runStep(StepKind::Frees, at).releasedBytes += e.size;
             return;
         }
         case EventKind::RequestEnd: {
-            TeachingStep& step = folding ? current(at) : open(StepKind::RequestEnd, at);
+            TeachingStep& step = folding ? current(at) : closingStep(StepKind::RequestEnd, at);
             requestBytes = minus(requestBytes, e.size);
             step.releasedBytes += e.size;
             request = 0;
@@ -184,7 +228,7 @@ struct ScriptBuilder::Impl {
         case EventKind::SessionClose: {
             folding = false;
             request = 0;
-            TeachingStep& step = open(StepKind::SessionClose, at);
+            TeachingStep& step = closingStep(StepKind::SessionClose, at);
             step.releasedBytes += sessionBytes + requestBytes;
             sessionBytes = requestBytes = 0;
             script.complete = true;
@@ -235,6 +279,7 @@ TeachingScript ScriptBuilder::finish() {
     if (!script.steps.empty()) script.steps.back().endEvent = d.position;
     script.events = d.position;
     script.violations = d.checker.violations();
+    script.server = script.hasNotifications ? LessonServer::Isapi : LessonServer::Plain;
     // With notifications, READ_RAW_DATA follows RequestBegin at once: one step says it all.
     if (script.hasNotifications) {
         std::vector<TeachingStep> merged;
@@ -265,8 +310,12 @@ TeachingScript ScriptBuilder::finish() {
         script.steps = std::move(merged);
     }
     QStringList notes;
-    if (!script.hasNotifications && !script.steps.empty()) notes << noNotificationsNote({});
-    if (script.requestsTotal > script.requestsShown && script.requestsShown > 0)
+    if (!script.hasNotifications && !script.steps.empty())
+        notes << noNotificationsNote(LessonServer::Plain);
+    if (script.requestsTotal == script.requestsShown + 1 && script.requestsShown > 0)
+        notes << tr("Request %1 is folded into one step (its memory is still counted).")
+                     .arg(script.requestsTotal);
+    else if (script.requestsTotal > script.requestsShown && script.requestsShown > 0)
         notes << tr("Requests %1–%2 are folded into one step (their memory is still counted).")
                      .arg(script.requestsShown + 1)
                      .arg(script.requestsTotal);
@@ -300,9 +349,11 @@ TeachingScript traceScript(const data::TraceReader& reader, std::uint64_t sessio
                        .arg(session)
                        .arg(QString::fromStdString(row->peer))
                        .arg(row->requests);
-    if (!script.hasNotifications)
-        script.note.replace(noNotificationsNote({}),
-                            noNotificationsNote(QString::fromStdString(reader.info().source)));
+    if (!script.hasNotifications && reader.info().source == "nginx") {
+        script.server = LessonServer::Nginx;
+        script.note.replace(noNotificationsNote(LessonServer::Plain),
+                            noNotificationsNote(LessonServer::Nginx));
+    }
     return script;
 }
 

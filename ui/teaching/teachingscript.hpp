@@ -26,7 +26,16 @@ enum class StepKind : std::uint8_t {
     RequestEnd,   // the request scope is released
     SessionClose, // the connection scope is released
     Skipped,      // requests past the lesson's limit, folded into one step (still counted)
+    // Captures without notifications only: their events are cut where allocating turns into
+    // freeing and back, so a request pool shows at its largest before it goes.
+    Allocations, // a run of allocations (after some frees, in a request or between requests)
+    Frees,       // a run of single blocks freed (a run that ends the request or the
+                 // connection becomes that RequestEnd or SessionClose step)
 };
+
+// Whose words and rows the lesson uses: the ISAPI notifications of a filter host, nginx's
+// own pools and phases (an nginx import), or a capture without either (begins, ends, frees).
+enum class LessonServer : std::uint8_t { Isapi, Nginx, Plain };
 
 struct StepAllocation {
     std::uint64_t block = 0;
@@ -86,9 +95,16 @@ enum class DiagramSlot : std::uint8_t {
     RequestEnd,
     EndOfNetSession,
     SessionClose,
+    // The rows of captures without notifications (with ConnectionOpen, RequestBegin,
+    // RequestEnd and SessionClose).
+    Processing,      // the request allocates (and frees) as it runs
+    BetweenRequests, // the keep-alive connection waits for the next request
 };
-inline constexpr int kDiagramSlotCount = 16;
+inline constexpr int kDiagramSlotCount = 18;
 DiagramSlot diagramSlot(const TeachingStep& step);
+// The diagram's rows for a lesson, top to bottom; those from RequestBegin to RequestEnd sit
+// in the request's frame.
+const std::vector<DiagramSlot>& diagramRows(LessonServer server);
 
 struct TeachingScript {
     QString title; // "Built-in example: …" or "Session 3 (10.0.0.7:51234)"
@@ -96,6 +112,7 @@ struct TeachingScript {
     std::uint64_t session = 0;
     bool fromTrace = false;
     bool hasNotifications = false;
+    LessonServer server = LessonServer::Isapi;
     bool complete = false; // the connection's close is part of the script
     std::uint32_t requestsShown = 0;
     std::uint32_t requestsTotal = 0;

@@ -178,6 +178,84 @@ constexpr std::array<LessonText, kDiagramSlotCount> kLessons = {{
      QT_TRANSLATE_NOOP("memlife::ui::Teaching",
                        "Nothing is live any more. The longer a keep-alive connection lives, "
                        "the more AllocMem it holds until this moment.")},
+    {DiagramSlot::Processing, QT_TRANSLATE_NOOP("memlife::ui::Teaching", "The request runs"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "The request allocates memory as it runs, and frees some of it (blocks "
+                       "of another allocator are freed one by one)."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "Request memory: until the request ends. Connection memory (AllocMem): "
+                       "until the connection closes.")},
+    {DiagramSlot::BetweenRequests, QT_TRANSLATE_NOOP("memlife::ui::Teaching", "Between requests"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "The keep-alive connection waits for its next request; memory may be "
+                       "taken or freed meanwhile."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "Memory taken now is connection memory: it lives until the connection "
+                       "closes, or until it is freed.")},
+}};
+
+// An nginx capture's rows: nginx's own pools and the phases of its keep-alive code
+// (src/http/ngx_http_request.c), in DiagramSlot order of diagramRows(LessonServer::Nginx).
+constexpr std::array<LessonText, 6> kNginxLessons = {{
+    {DiagramSlot::ConnectionOpen,
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching", "accept: c->pool created"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "nginx accepts the connection and creates its pool, c->pool "
+                       "(connection_pool_size, 512 bytes by default). The client header buffer "
+                       "c->buffer (client_header_buffer_size, 1 KiB) is taken from it when the "
+                       "first bytes arrive."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "What is taken from c->pool lives until the connection closes, unless "
+                       "ngx_pfree frees a large block early: nginx's analogue of AllocMem.")},
+    {DiagramSlot::RequestBegin, QT_TRANSLATE_NOOP("memlife::ui::Teaching", "r->pool created"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "A request starts: ngx_http_create_request creates its pool, r->pool "
+                       "(request_pool_size, 4 KiB by default), for the request line, the headers "
+                       "and what the modules need."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "Memory from r->pool lives until the request ends (\"http close "
+                       "request\"), however long the connection stays.")},
+    {DiagramSlot::Processing, QT_TRANSLATE_NOOP("memlife::ui::Teaching", "the request runs"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "The modules handle the request: r->pool gets more blocks and large "
+                       "allocations (a file buffer, gzip's state), and ngx_pfree may free a "
+                       "large one early. Request headers too long for c->buffer get a large "
+                       "header buffer, taken from the connection's pool."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "r->pool memory: until \"http close request\". A large header buffer "
+                       "belongs to c->pool: the keep-alive hand-off frees it, not the "
+                       "request.")},
+    {DiagramSlot::RequestEnd,
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching", "http close request: r->pool freed"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "The request is done: ngx_http_free_request destroys r->pool, and every "
+                       "block and large allocation of it is freed at once."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "What is still live now belongs to the connection: it waits for the "
+                       "keep-alive hand-off or the close.")},
+    {DiagramSlot::BetweenRequests,
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching", "keep-alive: between requests"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "ngx_http_set_keepalive frees what the connection held for the request: "
+                       "c->buffer and the large header buffers (hc->free, hc->busy), except one "
+                       "a pipelined request still needs. When the next request arrives, the "
+                       "keep-alive handler takes a new c->buffer."),
+     "",
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "An idle keep-alive connection keeps little more than its pool: so "
+                       "nginx's per-connection memory does not grow from request to request.")},
+    {DiagramSlot::SessionClose, QT_TRANSLATE_NOOP("memlife::ui::Teaching", "close: c->pool freed"),
+     QT_TRANSLATE_NOOP("memlife::ui::Teaching",
+                       "The client closed the connection, or it timed out: "
+                       "ngx_http_close_connection destroys c->pool and everything still taken "
+                       "from it."),
+     "", QT_TRANSLATE_NOOP("memlife::ui::Teaching", "Nothing is live any more.")},
 }};
 
 QString ordinal(std::uint32_t n) {
@@ -201,25 +279,57 @@ QString statusText(std::uint8_t byte) {
 
 } // namespace
 
-StepLesson lessonFor(DiagramSlot slot) {
-    const LessonText& text = kLessons[static_cast<std::size_t>(slot)];
-    return {tr(text.name), tr(text.when), *text.filterMay ? tr(text.filterMay) : QString(),
-            tr(text.memoryLives)};
+StepLesson lessonFor(DiagramSlot slot, LessonServer server) {
+    const LessonText* text = &kLessons[static_cast<std::size_t>(slot)];
+    if (server == LessonServer::Nginx)
+        for (const LessonText& nginx : kNginxLessons)
+            if (nginx.slot == slot) text = &nginx;
+    return {tr(text->name), tr(text->when), *text->filterMay ? tr(text->filterMay) : QString(),
+            tr(text->memoryLives)};
 }
 
-QString stepCaption(const TeachingStep& step) {
+ScopeNames scopeNames(LessonServer server) {
+    switch (server) {
+    case LessonServer::Nginx:
+        return {tr("connection pool (c->pool)"), tr("request pool (r->pool)"),
+                tr("until close http connection"), tr("until http close request")};
+    case LessonServer::Plain:
+        return {tr("connection-scoped"), tr("request-scoped"), tr("until the connection closes"),
+                tr("until the request ends")};
+    case LessonServer::Isapi:
+        break;
+    }
+    return {tr("connection-scoped (AllocMem)"), tr("request-scoped"),
+            tr("until END_OF_NET_SESSION"), tr("until the request ends")};
+}
+
+QString stepCaption(const TeachingStep& step, LessonServer server) {
+    const bool nginx = server == LessonServer::Nginx;
     switch (step.kind) {
     case StepKind::Skipped:
         return step.skippedLast > step.skippedFirst
                    ? tr("Requests %1–%2 (folded)").arg(step.skippedFirst).arg(step.skippedLast)
                    : tr("Request %1 (folded)").arg(step.skippedFirst);
     case StepKind::RequestBegin:
-        return tr("Request %1 begins").arg(step.request);
+        return nginx ? tr("Request %1: r->pool created").arg(step.request)
+                     : tr("Request %1 begins").arg(step.request);
     case StepKind::RequestEnd:
-        return tr("Request %1 ends").arg(step.request);
+        return nginx ? tr("Request %1: http close request, r->pool destroyed").arg(step.request)
+                     : tr("Request %1 ends").arg(step.request);
+    case StepKind::Allocations:
+        if (step.request == 0)
+            return nginx ? tr("Keep-alive: a buffer for the next request")
+                         : tr("Between requests: allocations");
+        return nginx ? tr("Request %1: r->pool grows").arg(step.request)
+                     : tr("Request %1: allocations").arg(step.request);
+    case StepKind::Frees:
+        if (step.request == 0)
+            return nginx ? tr("Keep-alive: the connection's buffers freed")
+                         : tr("Between requests: blocks freed");
+        return tr("Request %1: blocks freed").arg(step.request);
     case StepKind::SessionOpen:
     case StepKind::SessionClose:
-        return lessonFor(diagramSlot(step)).name;
+        return lessonFor(diagramSlot(step), server).name;
     case StepKind::Notification:
         break;
     }
@@ -267,9 +377,11 @@ bool slotRepeats(DiagramSlot slot) {
 QString stepExplanation(const TeachingScript& script, int index) {
     if (index < 0 || index >= int(script.steps.size())) return {};
     const TeachingStep& step = script.steps[std::size_t(index)];
-    const StepLesson lesson = lessonFor(diagramSlot(step));
+    const StepLesson lesson = lessonFor(diagramSlot(step), script.server);
+    const ScopeNames scopes = scopeNames(script.server);
     QString html;
-    html += QStringLiteral("<h3 style='margin:0'>%1</h3>").arg(stepCaption(step).toHtmlEscaped());
+    html += QStringLiteral("<h3 style='margin:0'>%1</h3>")
+                .arg(stepCaption(step, script.server).toHtmlEscaped());
 
     // Violations first: they are why one opens a captured trace here.
     for (const OrderViolation& v : step.violations) {
@@ -322,17 +434,16 @@ QString stepExplanation(const TeachingScript& script, int index) {
     if (step.releasedBytes > 0)
         facts << tr("Released in this step: %1.").arg(formatBytes(double(step.releasedBytes)));
     if (step.peakRequestBytes > step.requestBytes || step.peakSessionBytes > step.sessionBytes)
-        facts << tr("During this step the live bytes peaked at: connection-scoped %1, "
-                    "request-scoped %2.")
-                     .arg(formatBytes(double(step.peakSessionBytes)),
-                          formatBytes(double(step.peakRequestBytes)));
+        facts << tr("During this step the live bytes peaked at: %1 %2, %3 %4.")
+                     .arg(scopes.session, formatBytes(double(step.peakSessionBytes)),
+                          scopes.request, formatBytes(double(step.peakRequestBytes)));
     if (step.kind == StepKind::RequestEnd && step.requestBytes > 0)
         facts << tr("Request-scoped memory still live after its request ended was noted from "
                     "another allocator and never freed: a leak.");
     if (step.corruptions > 0) facts << tr("%1 tail corruption(s) detected.").arg(step.corruptions);
     if (step.leaks > 0) facts << tr("%1 leak(s) reported.").arg(step.leaks);
-    facts << tr("Live now: connection-scoped %1, request-scoped %2.")
-                 .arg(formatBytes(double(step.sessionBytes)),
+    facts << tr("Live now: %1 %2, %3 %4.")
+                 .arg(scopes.session, formatBytes(double(step.sessionBytes)), scopes.request,
                       formatBytes(double(step.requestBytes)));
     html += QStringLiteral("<p>%1</p>").arg(facts.join(QLatin1Char(' ')).toHtmlEscaped());
     return html;

@@ -17,9 +17,20 @@ struct StepLesson {
     QString memoryLives; // what memory allocated there lives until
 };
 
-StepLesson lessonFor(DiagramSlot slot);
-// A one-line caption: "URL_MAP (request 2, 2nd time)".
-QString stepCaption(const TeachingStep& step);
+// The lesson of a diagram row, in the words of the lesson's server (nginx's pools and phases
+// for an nginx capture).
+StepLesson lessonFor(DiagramSlot slot, LessonServer server = LessonServer::Isapi);
+// A one-line caption: "URL_MAP (request 2, 2nd time)", "Request 2: r->pool destroyed".
+QString stepCaption(const TeachingStep& step, LessonServer server = LessonServer::Isapi);
+
+// What the two scopes are called in a lesson, and how long each lives.
+struct ScopeNames {
+    QString session;      // "connection-scoped (AllocMem)", "connection pool (c->pool)"
+    QString request;      // "request-scoped", "request pool (r->pool)"
+    QString sessionLives; // "until the connection closes"
+    QString requestLives; // "until the request ends"
+};
+ScopeNames scopeNames(LessonServer server);
 // The explanation of a step as rich text: the lesson, what this step allocated and
 // released, the live bytes by scope, and the order violations with their rules.
 QString stepExplanation(const TeachingScript& script, int step);

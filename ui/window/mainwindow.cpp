@@ -15,27 +15,38 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QTimer>
+#include <QVBoxLayout>
 
 #include "export/chartexport.hpp"
 #include "memlife/data/reader.hpp"
 #include "pages/viewpage.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
+#include "window/tracecheck.hpp"
 #include "window/tracedocument.hpp"
 #include "window/traceloader.hpp"
 #include "window/viewregistry.hpp"
+#include "window/warningbar.hpp"
 
 namespace memlife::ui {
 
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
-      loader_(new TraceLoader(this)), importer_(new ImportTask(this)), checking_(this) {
+      loader_(new TraceLoader(this)), importer_(new ImportTask(this)), check_(new TraceCheck(this)),
+      warnings_(new WarningBar) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
-    tabs_ = new QTabWidget(this);
+    auto* central = new QWidget(this);
+    auto* centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(warnings_);
+    tabs_ = new QTabWidget(central);
     tabs_->setDocumentMode(true);
     for (const ViewInfo& view : views()) {
         ViewPage* page = view.create(document_, tabs_);
@@ -46,7 +57,8 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         connect(page, &ViewPage::busyChanged, this, &MainWindow::busyChanged);
         connect(page, &ViewPage::tableExported, this, &MainWindow::tableExported);
     }
-    setCentralWidget(tabs_);
+    centralLayout->addWidget(tabs_, 1);
+    setCentralWidget(central);
     connect(tabs_, &QTabWidget::currentChanged, this, [this] {
         updateActions();
         Q_EMIT busyChanged();
@@ -61,6 +73,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
     statusBar()->addWidget(status_, 1);
+    statusBar()->addPermanentWidget(warnings_->statusLabel());
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_);
     cancel_->setObjectName(QStringLiteral("cancelButton"));
@@ -73,9 +86,34 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
             [this](const QString& path) { showProgress(tr("Loading %1…").arg(path)); });
     connect(loader_, &TraceLoader::progressChanged, progress_, &QProgressBar::setValue);
     connect(loader_, &TraceLoader::loaded, this, [this](const TracePtr& trace) {
+        check_->stop();
+        warnings_->clear();
+        damage_.clear();
         document_->setTrace(trace);
+        checkPending_ = true;
         onLoaded();
     });
+    // A trace that fails the full check stays open, with the reason above the views and
+    // first in the status bar.
+    connect(check_, &TraceCheck::damaged, this, [this](const QString& message) {
+        damage_ = message;
+        warnings_->setWarning(QStringLiteral("damaged"), tr("Damaged trace"),
+                              tr("%1. The views show what can be read; what lies in the "
+                                 "damaged part is missing from them.")
+                                  .arg(message));
+        status_->setText(tr("WARNING: %1 — %2").arg(message, status_->text()));
+    });
+    connect(check_, &TraceCheck::finished, this, [this] {
+        Q_EMIT traceChecked(damage_);
+        Q_EMIT busyChanged();
+    });
+    checkRetry_ = new QTimer(this);
+    checkRetry_->setSingleShot(true);
+    checkRetry_->setInterval(50);
+    connect(checkRetry_, &QTimer::timeout, this, &MainWindow::checkTraceWhenIdle);
+    // The check reads the whole trace: it waits until the views have what they asked for.
+    connect(this, &MainWindow::busyChanged, this, &MainWindow::checkTraceWhenIdle,
+            Qt::QueuedConnection);
     connect(loader_, &TraceLoader::failed, this, &MainWindow::onFailed);
     connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
         hideProgressIfIdle();
@@ -111,12 +149,34 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     });
 
     buildMenus();
-    resize(1400, 900);
+    fitToScreen();
     if (persistent_) restoreSettings();
     updateActions();
 }
 
 MainWindow::~MainWindow() = default;
+
+void MainWindow::checkTraceWhenIdle() {
+    if (!checkPending_ || !document_->trace()) return;
+    if (loader_->isLoading() || importer_->isRunning() ||
+        (currentPage() && currentPage()->isBusy())) {
+        checkRetry_->start(); // whether or not the page says when it is done
+        return;
+    }
+    checkPending_ = false;
+    check_->start(document_->trace());
+    Q_EMIT busyChanged();
+}
+
+void MainWindow::fitToScreen() {
+    // 1400x900 where there is room; on a smaller screen what it has (the window frame and a
+    // panel take some of the available geometry too), centred.
+    const QScreen* where = screen() ? screen() : QGuiApplication::primaryScreen();
+    const QRect available = where ? where->availableGeometry() : QRect(0, 0, 1400, 900);
+    const QSize room = available.size() - QSize(kFrameAllowance, kFrameAllowance);
+    resize(QSize(kDefaultWidth, kDefaultHeight).boundedTo(room).expandedTo(minimumSizeHint()));
+    move(available.center() - rect().center());
+}
 
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
@@ -213,39 +273,16 @@ void MainWindow::onLoaded() {
         text = importSummary_ + QStringLiteral(" — ") + text;
     importedTrace_.clear();
     // A recording that did not finish (killed, failed, still recording) says so first.
-    if (const std::string note = data::completeness_note(info); !note.empty())
+    if (const std::string note = data::completeness_note(info); !note.empty()) {
         text = tr("WARNING: %1 — %2").arg(QString::fromStdString(note), text);
+        warnings_->setWarning(QStringLiteral("incomplete"), tr("Incomplete recording"),
+                              QString::fromStdString(note));
+    }
     status_->setText(text);
-    checkLoaded();
     setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
     addRecent(trace->path);
     Q_EMIT traceLoaded();
     Q_EMIT busyChanged();
-}
-
-// The full check reads every event batch row (the whole file): after the first paint, in a
-// job. A trace that fails it stays open, with the reason first in the status bar.
-void MainWindow::checkLoaded() {
-    damage_.clear();
-    checking_.start<bool>({
-        .work =
-            [readers = document_->trace()->readers](const JobControl&) {
-                readers->use([](const data::TraceReader& reader) { reader.verify(); });
-                return true;
-            },
-        .done =
-            [this](bool) {
-                Q_EMIT traceChecked(QString());
-                Q_EMIT busyChanged();
-            },
-        .failed =
-            [this](const QString& message) {
-                damage_ = message;
-                status_->setText(tr("WARNING: %1 — %2").arg(message, status_->text()));
-                Q_EMIT traceChecked(message);
-                Q_EMIT busyChanged();
-            },
-    });
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message) {
@@ -327,7 +364,7 @@ ViewPage* MainWindow::currentPage() const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isLoading() || importer_->isRunning() || checking_.isRunning() ||
+    return loader_->isLoading() || importer_->isRunning() || checkPending_ || check_->isRunning() ||
            (currentPage() && currentPage()->isBusy());
 }
 

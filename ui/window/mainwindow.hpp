@@ -9,7 +9,6 @@
 
 #include <vector>
 
-#include "jobs/jobtracker.hpp"
 #include "memlife/data/import.hpp"
 #include "window/importtask.hpp"
 
@@ -18,17 +17,21 @@ class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
+class QTimer;
 
 namespace memlife::ui {
 
+class TraceCheck;
 class TraceDocument;
 class TraceLoader;
 class ViewPage;
+class WarningBar;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     static constexpr int kMaxRecentFiles = 8;
+    static constexpr int kDefaultWidth = 1400, kDefaultHeight = 900; // screens permitting
 
     // persistent = false: neither read nor write QSettings (screenshots, tests).
     explicit MainWindow(bool persistent = true, QWidget* parent = nullptr);
@@ -42,7 +45,12 @@ public:
     TraceDocument* document() const { return document_; }
     TraceLoader* loader() const { return loader_; }
     ImportTask* importer() const { return importer_; }
-    bool isBusy() const; // loading, importing, checking, or the current page still fetching
+    // The warnings about the open trace (above the views and in the status bar); cleared
+    // when another trace is opened.
+    WarningBar* warnings() const { return warnings_; }
+    // Loading, importing, the current page still fetching, or the open trace's batches being
+    // checked (once, when nothing else runs).
+    bool isBusy() const;
     QString lastError() const { return lastError_; }
     // What the full check of the open trace found ("" while it runs or when it passed): a
     // trace that opened but whose event batches contradict its summary (TraceReader::verify).
@@ -79,9 +87,11 @@ protected:
     void dropEvent(QDropEvent* event) override;
 
 private:
+    static constexpr int kFrameAllowance = 40; // the window frame, around the geometry
+    void fitToScreen();
     void buildMenus();
+    void checkTraceWhenIdle();
     void onLoaded();
-    void checkLoaded();
     void onFailed(const QString& path, const QString& message);
     void onImported(const QString& trace, const data::ImportStats& stats);
     void onImportFailed(const QString& message);
@@ -102,6 +112,10 @@ private:
     TraceDocument* document_;
     TraceLoader* loader_;
     ImportTask* importer_;
+    TraceCheck* check_;
+    bool checkPending_ = false; // the open trace's batches are still to be checked
+    QTimer* checkRetry_ = nullptr;
+    WarningBar* warnings_;
     QTabWidget* tabs_;
     std::vector<std::pair<QString, ViewPage*>> pages_;
     QMenu* recentMenu_ = nullptr;
@@ -119,7 +133,6 @@ private:
     QString importedTrace_; // the trace an import just wrote, until it is loaded
     QString importSummary_; // its counts, shown with the trace's summary
     QString damage_;
-    JobTracker checking_; // the open trace's full check (last: it waits for its job)
 };
 
 } // namespace memlife::ui

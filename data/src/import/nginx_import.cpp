@@ -109,6 +109,9 @@ struct Connection {
     bool in_request = false;
     bool request_ending = false; // "http close request" seen, its pool frees may follow
     bool closing = false;        // "close http connection" seen, its pool frees may follow
+    // "http alloc large header buffer" seen: the next malloc is a large header buffer, which
+    // nginx takes from the connection's pool (c->pool), not the request's.
+    bool large_header_pending = false;
     std::uint64_t request_pool_size = 0;
     std::uint64_t request_live_blocks = 0; // live blocks of the current request's scope
     std::uint64_t live_bytes = 0;
@@ -133,7 +136,17 @@ struct Worker {
     std::vector<std::uint64_t> finishing;
 };
 
-enum class Activity { Malloc, Memalign, Free, Accept, CloseRequest, CloseConnection, None };
+enum class Activity {
+    Malloc,
+    Memalign,
+    Free,
+    Accept,
+    CloseRequest,
+    CloseConnection,
+    LargeHeaderAlloc, // "http alloc large header buffer": a c->pool buffer follows
+    LargeHeaderDone,  // "http large header alloc/free: ...": it was allocated or reused
+    None
+};
 
 std::string_view activity_name(Activity a) {
     switch (a) {
@@ -149,6 +162,8 @@ std::string_view activity_name(Activity a) {
         return "http close request";
     case Activity::CloseConnection:
         return "close http connection";
+    case Activity::LargeHeaderAlloc:
+    case Activity::LargeHeaderDone:
     case Activity::None:
         break;
     }
@@ -320,6 +335,8 @@ bool NginxImporter::parse_fields(Activity activity, std::string_view rest, Field
     }
     case Activity::CloseRequest:
         return c.at_end();
+    case Activity::LargeHeaderAlloc:
+    case Activity::LargeHeaderDone:
     case Activity::None:
         break;
     }
@@ -377,13 +394,24 @@ void NginxImporter::on_line(const Line& line) {
         if (prefix.has_connection) starts("accept: ", Activity::Accept);
         break;
     case 'h':
-        if (prefix.has_connection) starts("http close request", Activity::CloseRequest);
+        if (!prefix.has_connection) break;
+        starts("http close request", Activity::CloseRequest);
+        if (activity == Activity::None)
+            starts("http alloc large header buffer", Activity::LargeHeaderAlloc);
+        if (activity == Activity::None) starts("http large header ", Activity::LargeHeaderDone);
         break;
     case 'c':
         if (prefix.has_connection) starts("close http connection: ", Activity::CloseConnection);
         break;
     default:
         break;
+    }
+    if (activity == Activity::LargeHeaderAlloc || activity == Activity::LargeHeaderDone) {
+        // Not pool activity (skipped like any other line), but it says who owns the next
+        // malloc of this connection.
+        if (Connection* c = find(worker(prefix.worker), prefix))
+            c->large_header_pending = activity == Activity::LargeHeaderAlloc;
+        activity = Activity::None;
     }
     if (activity == Activity::None) {
         ++stats_.skipped_lines;
@@ -401,6 +429,13 @@ void NginxImporter::on_line(const Line& line) {
         return malformed(line, "malformed " + std::string(name) + " line");
 
     Worker& w = worker(prefix.worker);
+    // ngx_destroy_pool logs every large allocation of the pool, also those ngx_pfree freed
+    // before (their slot reads NULL): such a line frees nothing and is part of the pool's
+    // run of frees, so it neither releases nor ends a request end or a close.
+    if (activity == Activity::Free && fields.address == 0) {
+        ++stats_.skipped_lines;
+        return;
+    }
     if (!w.finishing.empty()) settle_finishing(w, activity, fields);
     switch (activity) {
     case Activity::Malloc:
@@ -414,6 +449,8 @@ void NginxImporter::on_line(const Line& line) {
         return close_request(w, prefix);
     case Activity::CloseConnection:
         return close_connection(w, prefix);
+    case Activity::LargeHeaderAlloc:
+    case Activity::LargeHeaderDone:
     case Activity::None:
         break;
     }
@@ -513,6 +550,12 @@ void NginxImporter::allocate(Worker& w, const Prefix& prefix, Activity activity,
         return;
     }
     Scope scope = c->in_request ? Scope::Request : Scope::Session;
+    if (activity == Activity::Malloc && c->large_header_pending) {
+        // A large header buffer (ngx_http_alloc_large_header_buffer): c->pool memory that
+        // ngx_http_set_keepalive frees after the request (or keeps for a pipelined one).
+        c->large_header_pending = false;
+        scope = Scope::Session;
+    }
     if (activity == Activity::Memalign) {
         // A pool block: the connection pool grows by blocks of its own size; otherwise,
         // between requests, it is the next request's pool.

@@ -105,6 +105,14 @@ struct SeriesPoint {
 
 enum class TailStatus : std::uint8_t { Intact, Corrupted, NotChecked /* noted blocks, live */ };
 
+// What released a block (a leaked block is released by its scope's end, or never).
+enum class ReleasedBy : std::uint8_t {
+    Nothing,      // still live at the end of the trace
+    Free,         // its own Release event (noted blocks)
+    RequestEnd,   // its request's end released the request scope
+    SessionClose, // its session's close released everything still live
+};
+
 struct BlockRow {
     std::uint64_t session = 0;
     std::uint64_t id = 0;
@@ -116,6 +124,7 @@ struct BlockRow {
     std::uint32_t request = 0;
     std::uint64_t alloc_ns = 0;
     std::uint64_t release_ns = 0; // 0 = still live at the end of the trace
+    ReleasedBy released_by = ReleasedBy::Nothing;
     TailStatus tail = TailStatus::Intact;
     bool leaked = false;
     bool outlived = false; // still live after its connection closed (memlife record)
