@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "memlife/data/findings.hpp"
 #include "trace_summary.hpp"
 
 namespace memlife::cli {
@@ -57,7 +58,7 @@ Command add_check(CLI::App& app) {
                                                    s.violations.size(), s.violations[0].message));
                 if (*max_growth >= 0) {
                     for (const auto& row : s.sessions)
-                        if (row.growth_bytes_per_request > *max_growth)
+                        if (data::grows_beyond(row, *max_growth))
                             findings.push_back(fmt::format(
                                 "session {} grows {:.1f} bytes per request (limit {:.1f})", row.id,
                                 row.growth_bytes_per_request, *max_growth));
