@@ -69,7 +69,10 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
     const data::BlockRow& b = *row(index.row());
     const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
     const bool corrupted = b.tail == data::TailStatus::Corrupted;
-    auto since = [first](std::uint64_t ns) { return double(ns - std::min(first, ns)); };
+    const std::uint64_t resolution = trace_ ? trace_->info.time_resolution_ns : 1;
+    auto since = [first, resolution](std::uint64_t ns) {
+        return formatTime(ns, first, resolution);
+    };
 
     switch (role) {
     case SessionIdRole:
@@ -119,9 +122,9 @@ QVariant BlocksModel::data(const QModelIndex& index, int role) const {
         case Request:
             return b.request ? QString::number(b.request) : QStringLiteral("-");
         case AllocatedAt:
-            return formatDuration(since(b.alloc_ns));
+            return since(b.alloc_ns);
         case ReleasedAt:
-            return b.release_ns ? formatDuration(since(b.release_ns)) : tr("live");
+            return b.release_ns ? since(b.release_ns) : tr("live");
         case Tail:
             return tailStatusName(b.tail);
         case Leaked:

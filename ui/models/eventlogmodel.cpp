@@ -210,15 +210,14 @@ int EventLogModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QStringList EventLogModel::rowText(const Event& e, std::uint64_t first) {
-    const double seconds = double(e.time_ns - std::min(first, e.time_ns)) / 1e9;
+QStringList EventLogModel::rowText(const Event& e, std::uint64_t first, std::uint64_t resolution) {
     const bool hasBlock = e.kind == EventKind::Alloc || e.kind == EventKind::Release ||
                           e.kind == EventKind::Corruption || e.kind == EventKind::Leak;
     const bool hasCount = e.kind == EventKind::RequestEnd || e.kind == EventKind::SessionClose;
     QString size;
     if (hasBlock || hasCount || e.kind == EventKind::Drop) size = formatCount(e.size);
     return {QString(),
-            QStringLiteral("%1 s").arg(seconds, 0, 'f', 6),
+            formatTime(e.time_ns, first, resolution),
             QString::number(e.session),
             e.request ? QString::number(e.request) : QStringLiteral("-"),
             eventKindName(e.kind),
@@ -246,7 +245,9 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         if (index.column() == Index) return QString::number(index.row() + 1);
-        return rowText(*event, trace_ ? trace_->firstNs() : 0).at(index.column());
+        return rowText(*event, trace_ ? trace_->firstNs() : 0,
+                       trace_ ? trace_->info.time_resolution_ns : 1)
+            .at(index.column());
     case SessionIdRole:
         return QVariant::fromValue<qulonglong>(event->session);
     case BlockIdRole:
@@ -297,8 +298,9 @@ void EventLogModel::exportCsv(const QString& file) {
         header << headerData(c, Qt::Horizontal).toString();
     exporting_.start<bool>({
         .work =
-            [readers = trace_->readers, first = trace_->firstNs(), session = session_, kind = kind_,
-             file, header](const JobControl& job) {
+            [readers = trace_->readers, first = trace_->firstNs(),
+             resolution = trace_->info.time_resolution_ns, session = session_, kind = kind_, file,
+             header](const JobControl& job) {
                 QSaveFile out(file);
                 if (!out.open(QIODevice::WriteOnly))
                     throw std::runtime_error(
@@ -309,7 +311,7 @@ void EventLogModel::exportCsv(const QString& file) {
                     reader.for_each_event(
                         [&](const Event& event) {
                             if (kind && event.kind != *kind) return !job.canceled();
-                            QStringList fields = rowText(event, first);
+                            QStringList fields = rowText(event, first, resolution);
                             fields[Index] = QString::number(++row);
                             out.write(csvLine(fields).toUtf8());
                             return !job.canceled();

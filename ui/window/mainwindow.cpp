@@ -109,6 +109,10 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         if (!error.isEmpty()) showError(tr("Export failed"), error);
     });
 
+    // The growing count follows the growth limit.
+    connect(document_, &TraceDocument::maxGrowthChanged, this,
+            [this] { status_->setText(traceSummary()); });
+
     buildMenus();
     resize(1400, 900);
     if (persistent_) restoreSettings();
@@ -185,29 +189,38 @@ void MainWindow::hideProgressIfIdle() {
     cancel_->setVisible(false);
 }
 
-void MainWindow::onLoaded() {
-    hideProgressIfIdle();
+QString MainWindow::traceSummary() const {
     const TracePtr& trace = document_->trace();
+    if (!trace) return {};
     const data::TraceInfo& info = trace->info;
     std::uint64_t leaks = 0;
     for (const auto& s : trace->sessions)
         leaks += s.leaks;
-    QString text = tr("%1 — %2 sessions · %3 events · %4 corruptions · %5 leaks · %6")
+    QString text = tr("%1 — %2 sessions · %3 growing > %4/req · %5 corruptions · %6 leaks · "
+                      "%7 events · %8")
                        .arg(QFileInfo(trace->path).fileName())
                        .arg(formatCount(trace->sessions.size()))
-                       .arg(formatCount(info.events))
+                       .arg(formatCount(document_->growingSessions()))
+                       .arg(formatBytes(document_->maxGrowth()))
                        .arg(formatCount(trace->corruptions.size()))
                        .arg(formatCount(leaks))
+                       .arg(formatCount(info.events))
                        .arg(QString::fromStdString(info.source));
     if (info.dropped_events)
         text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
-    if (info.time_resolution_ns > 1)
+    if (const std::uint64_t r = info.time_resolution_ns; r > 1)
         text += tr(" · times to %1: the order is real, times within a step are not")
-                    .arg(formatDuration(double(info.time_resolution_ns)));
-    if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
-        text = importSummary_ + QStringLiteral(" — ") + text;
+                    .arg(formatDuration(double(r), r));
+    return statusPrefix_.isEmpty() ? text : statusPrefix_ + QStringLiteral(" — ") + text;
+}
+
+void MainWindow::onLoaded() {
+    hideProgressIfIdle();
+    const TracePtr& trace = document_->trace();
+    statusPrefix_ =
+        !importedTrace_.isEmpty() && trace->path == importedTrace_ ? importSummary_ : QString();
     importedTrace_.clear();
-    status_->setText(text);
+    status_->setText(traceSummary());
     setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
     addRecent(trace->path);
     Q_EMIT traceLoaded();
@@ -384,6 +397,8 @@ void MainWindow::saveSettings() const {
     settings.setValue(QStringLiteral("windowState"), saveState());
     settings.setValue(QStringLiteral("view"), currentView());
     settings.setValue(QStringLiteral("recentFiles"), recent_);
+    settings.setValue(QStringLiteral("maxGrowth"), document_->maxGrowth());
+    settings.setValue(QStringLiteral("chartSessions"), int(document_->chartChoice()));
     for (const auto& [name, page] : pages_) {
         const QByteArray layout = page->saveLayout();
         if (!layout.isEmpty()) settings.setValue(QStringLiteral("layout/") + name, layout);
@@ -395,6 +410,11 @@ void MainWindow::restoreSettings() {
     restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
     recent_ = settings.value(QStringLiteral("recentFiles")).toStringList();
+    document_->setMaxGrowth(
+        settings.value(QStringLiteral("maxGrowth"), document_->maxGrowth()).toDouble());
+    const int choice = settings.value(QStringLiteral("chartSessions"), 0).toInt();
+    if (choice >= 0 && choice <= int(TraceDocument::ChartChoice::Findings))
+        document_->setChartChoice(TraceDocument::ChartChoice(choice));
     for (const auto& [name, page] : pages_) {
         const QByteArray layout = settings.value(QStringLiteral("layout/") + name).toByteArray();
         if (!layout.isEmpty()) page->restoreLayout(layout);

@@ -76,6 +76,8 @@ protected:
 private:
     void buildMenus();
     void onLoaded();
+    // The status bar's line for the trace: its counts (growing sessions by the current limit).
+    QString traceSummary() const;
     void onFailed(const QString& path, const QString& message);
     void onImported(const QString& trace, const data::ImportStats& stats);
     void onImportFailed(const QString& message);
@@ -112,6 +114,7 @@ private:
     data::ImportStats lastImportStats_;
     QString importedTrace_; // the trace an import just wrote, until it is loaded
     QString importSummary_; // its counts, shown with the trace's summary
+    QString statusPrefix_;  // the import summary of the trace shown, if it was just imported
 };
 
 } // namespace memlife::ui
