@@ -5,7 +5,13 @@
 #include <QEvent>
 #include <QLegend>
 
+#include <algorithm>
+
 namespace memlife::ui {
+
+int yTickCount(double pixels) {
+    return std::clamp(int(pixels / 45), 3, 10);
+}
 
 ChartView::ChartView(QWidget* parent) : QChartView(parent) {
     chart_ = new QChart;

@@ -7,6 +7,9 @@
 
 namespace memlife::ui {
 
+// How many ticks a value axis of this many pixels holds (one per ~45 px, 3 to 10).
+int yTickCount(double pixels);
+
 class ChartView : public QChartView {
     Q_OBJECT
 public:

@@ -54,7 +54,7 @@ struct GrowthDrawing {
 namespace {
 
 GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>& sessions,
-                         std::size_t maxPoints, const JobControl& job) {
+                         std::size_t maxPoints, int yTicks, const JobControl& job) {
     GrowthDrawing drawing;
     std::vector<std::vector<data::RequestRow>> all;
     trace->readers->use([&](const data::TraceReader& reader) {
@@ -73,7 +73,7 @@ GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>
         }
     });
     all.resize(sessions.size());
-    drawing.yAxis = data::byte_axis(drawing.maxBytes * 1.04, 5);
+    drawing.yAxis = data::byte_axis(drawing.maxBytes * 1.04, yTicks);
     const double unit = drawing.yAxis.unit.scale;
     for (const auto& requests : all) {
         drawing.fits.push_back(fitGrowth(requests));
@@ -167,9 +167,12 @@ void GrowthChart::rebuild() {
     setMessage(tr("Reading the requests…"));
     const auto maxPoints =
         static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
+    const int yTicks = yTickCount(chart_->plotArea().height());
     job_.start<GrowthDrawing>({
-        .work = [trace = trace_, sessions = sessions_, maxPoints](
-                    const JobControl& job) { return drawGrowth(trace, sessions, maxPoints, job); },
+        .work =
+            [trace = trace_, sessions = sessions_, maxPoints, yTicks](const JobControl& job) {
+                return drawGrowth(trace, sessions, maxPoints, yTicks, job);
+            },
         .done = [this](GrowthDrawing drawing) { show(std::move(drawing)); },
         .failed =
             [this](const QString& message) {

@@ -37,6 +37,7 @@ struct Window {
     double xMin = 0, xMax = 0;
     data::TimeWindow ns;
     std::size_t maxPoints = 0; // over the whole width
+    int yTicks = 6;            // at most, for the plot's height
 };
 
 // The value a step line holds just before x (a corruption found at a session's close is
@@ -115,6 +116,7 @@ struct TotalDrawing {
     QList<QPointF> points;
     data::ByteAxis axis;
     double maxBytes = 0;
+    bool exact = true; // else the sum of the levels at request ends
 };
 
 namespace {
@@ -197,7 +199,7 @@ LiveBytesDrawing drawSeries(const SeriesQuery& q, const JobControl& job) {
             for (const XBytes& p : lines[i])
                 drawn.maxBytes = std::max(drawn.maxBytes, p.bytes);
         }
-        drawn.yAxis = data::byte_axis(drawn.maxBytes * 1.04);
+        drawn.yAxis = data::byte_axis(drawn.maxBytes * 1.04, q.window.yTicks);
         try {
             markCorruptions(q, reader, lines, drawn);
         } catch (const std::exception& e) {
@@ -220,8 +222,21 @@ LiveBytesDrawing drawSeries(const SeriesQuery& q, const JobControl& job) {
     return drawn;
 }
 
+// A session's live bytes between its requests: 0 at its open, the level after each
+// request end, 0 at its close (the request summaries: no event is decoded).
+Line requestEndLine(const data::TraceReader& reader, const data::SessionRow& s,
+                    const TimeScale& scale) {
+    Line line{{scale.toX(s.open_ns), 0.0}};
+    for (const data::RequestRow& r : reader.requests(s.id))
+        if (r.end_ns) line.push_back({scale.toX(r.end_ns), double(r.live_bytes_at_end)});
+    if (s.closed()) line.push_back({scale.toX(s.close_ns), 0.0});
+    return line;
+}
+
 // The sum of every session's live bytes, sampled at `samples` points across the window
-// (each sample exact at its x: a session's value is the step holding there).
+// (each sample exact at its x: a session's value is the step holding there). Summing means
+// reading every session alive in the window; past kExactTotalEvents events that would take
+// seconds, and the sessions' levels at their request ends are summed instead.
 TotalDrawing drawTotal(const TracePtr& trace, const TimeScale& scale, const Window& window,
                        const JobControl& job) {
     const std::size_t samples = std::max<std::size_t>(2, window.maxPoints);
@@ -229,6 +244,11 @@ TotalDrawing drawTotal(const TracePtr& trace, const TimeScale& scale, const Wind
     const auto sampleX = [&](std::size_t j) {
         return window.xMin + span * double(j) / double(samples - 1);
     };
+    TotalDrawing drawn;
+    std::uint64_t events = 0;
+    for (const data::SessionRow& s : trace->sessions)
+        if (livedIn(&s, window.ns)) events += s.events;
+    drawn.exact = events <= LiveBytesChart::kExactTotalEvents;
     std::vector<double> total(samples, 0.0);
     trace->readers->use([&](const data::TraceReader& reader) {
         for (const data::SessionRow& s : trace->sessions) {
@@ -239,7 +259,9 @@ TotalDrawing drawTotal(const TracePtr& trace, const TimeScale& scale, const Wind
             const double to = std::min(window.xMax, scale.toX(endOf(s, *trace)));
             const auto budget = static_cast<std::size_t>(
                 std::max(4.0, double(samples) * std::max(0.0, to - from) / std::max(span, 1e-12)));
-            const Line line = readLine(reader, s.id, scale, window.xMin, window.xMax, budget);
+            const Line line = drawn.exact
+                                  ? readLine(reader, s.id, scale, window.xMin, window.xMax, budget)
+                                  : requestEndLine(reader, s, scale);
             if (line.empty()) continue;
             // Its samples: from its first point; after the last one its value holds (0 once
             // closed, the close being its last point).
@@ -254,10 +276,9 @@ TotalDrawing drawTotal(const TracePtr& trace, const TimeScale& scale, const Wind
             }
         }
     });
-    TotalDrawing drawn;
     for (double v : total)
         drawn.maxBytes = std::max(drawn.maxBytes, v);
-    drawn.axis = data::byte_axis(drawn.maxBytes * 1.04);
+    drawn.axis = data::byte_axis(drawn.maxBytes * 1.04, window.yTicks);
     drawn.points.reserve(static_cast<qsizetype>(samples));
     for (std::size_t j = 0; j < samples; ++j)
         drawn.points.append(QPointF(sampleX(j), total[j] / drawn.axis.unit.scale));
@@ -322,6 +343,7 @@ QString LiveBytesChart::helpText() {
 
 void LiveBytesChart::setTrace(TracePtr trace) {
     trace_ = std::move(trace);
+    total_.reset();
     choice_ = {};
     requestEnds_.clear();
     readError_.clear();
@@ -446,7 +468,7 @@ void LiveBytesChart::rebuildSeries() {
     corruptionSeries_->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
     corruptionSeries_->setMarkerSize(11);
     originSeries_ = new QScatterSeries;
-    originSeries_->setName(tr("its block's request"));
+    originSeries_->setName(tr("request that allocated it"));
     originSeries_->setMarkerShape(QScatterSeries::MarkerShapeCircle);
     originSeries_->setMarkerSize(11);
     for (QScatterSeries* marks : {originSeries_, corruptionSeries_}) {
@@ -529,6 +551,7 @@ void LiveBytesChart::requery() {
     query.window.ns = visibleWindow();
     query.window.maxPoints =
         static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
+    query.window.yTicks = yTickCount(chart_->plotArea().height());
     seriesJob_.start<LiveBytesDrawing>({
         .work = [query](const JobControl& job) { return drawSeries(query, job); },
         .done = [this](LiveBytesDrawing drawn) { showSeries(std::move(drawn)); },
@@ -539,10 +562,22 @@ void LiveBytesChart::requery() {
             },
     });
     if (!totalSeries_) return;
-    totalJob_.start<TotalDrawing>({
-        .work = [trace = trace_, scale = scale_, window = query.window](
-                    const JobControl& job) { return drawTotal(trace, scale, window, job); },
-        .done = [this](TotalDrawing drawn) { showTotal(std::move(drawn)); },
+    // The total does not depend on the sessions drawn: a new selection over the same
+    // window reuses it.
+    const TotalKey key{trace_.get(), query.window.xMin, query.window.xMax, query.window.maxPoints,
+                       scale_.isOrdered()};
+    if (total_ && key == totalKey_) return showTotal(total_);
+    totalJob_.start<std::shared_ptr<const TotalDrawing>>({
+        .work =
+            [trace = trace_, scale = scale_, window = query.window](const JobControl& job) {
+                return std::make_shared<const TotalDrawing>(drawTotal(trace, scale, window, job));
+            },
+        .done =
+            [this, key](std::shared_ptr<const TotalDrawing> drawn) {
+                total_ = drawn;
+                totalKey_ = key;
+                showTotal(std::move(drawn));
+            },
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readError_ = readErrorText(message));
@@ -576,10 +611,16 @@ void LiveBytesChart::showSeries(LiveBytesDrawing drawn) {
     Q_EMIT requeried();
 }
 
-void LiveBytesChart::showTotal(TotalDrawing drawn) {
+void LiveBytesChart::showTotal(std::shared_ptr<const TotalDrawing> total) {
+    const TotalDrawing& drawn = *total;
     if (!totalSeries_) return;
     totalUnit_ = drawn.axis.unit.scale;
     totalSeries_->replace(drawn.points);
+    totalExact_ = drawn.exact;
+    totalArea_->setName(
+        drawn.exact ? tr("all %1 sessions (right axis)").arg(formatCount(trace_->sessions.size()))
+                    : tr("all %1 sessions, at request ends (right axis)")
+                          .arg(formatCount(trace_->sessions.size())));
     setByteAxis(totalAxis_, drawn.axis);
     totalAxis_->setTitleText(tr("all sessions (%1)").arg(unitText(drawn.axis.unit)));
     viewport()->update();
@@ -663,7 +704,9 @@ QString LiveBytesChart::toolTipAt(const QPoint& viewPos) const {
         const double y = valueAt(totalSeries_->points(), x);
         const double d = std::abs(chart_->mapToPosition(QPointF(x, y), totalArea_).y() - at.y());
         if (d < best)
-            tip = tr("<b>All %1 sessions</b><br>%2: %3 live")
+            tip = (totalExact_ ? tr("<b>All %1 sessions</b><br>%2: %3 live")
+                               : tr("<b>All %1 sessions</b>, at their request ends<br>%2: %3 "
+                                    "live"))
                       .arg(formatCount(trace_->sessions.size()))
                       .arg(scale_.timeText(scale_.toNs(x)))
                       .arg(formatBytes(y * totalUnit_));

@@ -13,6 +13,7 @@
 
 #include <QTimer>
 
+#include <memory>
 #include <vector>
 
 #include "charts/chartview.hpp"
@@ -47,6 +48,9 @@ public:
     static constexpr int kRequeryDelayMs = 60;
     static constexpr std::size_t kMaxDetailedSessions = 32; // request marks for at most these
     static constexpr std::size_t kMaxLegendSessions = 12;   // more: no legend entry each
+    // The total is summed from the events up to this many in the window (about 0.1 s of
+    // decoding); beyond, from the sessions' levels at their request ends.
+    static constexpr std::uint64_t kExactTotalEvents = 250'000;
 
     // The number beside a session's id in the legend.
     enum class LegendKey { Growth, Peak };
@@ -97,6 +101,7 @@ public:
     // Live bytes of the drawn series (before axis scaling) at the last requery.
     double yScale() const { return yUnit_; }
     double totalScale() const { return totalUnit_; }
+    bool totalIsExact() const { return totalExact_; }
 
 Q_SIGNALS:
     void firstPainted(); // the first paint that shows data
@@ -118,7 +123,7 @@ protected:
 private:
     void requery();
     void showSeries(LiveBytesDrawing drawn);
-    void showTotal(TotalDrawing drawn);
+    void showTotal(std::shared_ptr<const TotalDrawing> total);
     void loadMarks();
     void rebuildSeries();
     void updateLegend();
@@ -147,6 +152,17 @@ private:
     double fullMin_ = 0, fullMax_ = 1; // x range of the whole sessions
     double yUnit_ = 1;                 // bytes per y-axis unit
     double totalUnit_ = 1;             // bytes per total-axis unit
+    bool totalExact_ = true;           // summed from the events (else at request ends)
+    // The last total and what it was drawn for.
+    struct TotalKey {
+        const LoadedTrace* trace = nullptr;
+        double xMin = 0, xMax = 0;
+        std::size_t samples = 0;
+        bool ordered = false;
+        bool operator==(const TotalKey&) const = default;
+    };
+    std::shared_ptr<const TotalDrawing> total_;
+    TotalKey totalKey_;
     QTimer requeryTimer_;
     JobTracker seriesJob_;
     JobTracker totalJob_;

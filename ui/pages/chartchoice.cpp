@@ -38,20 +38,22 @@ QComboBox* chartChoiceBox(TraceDocument* document, QWidget* parent) {
 
 QString chartSessionsCaption(const TraceDocument& document) {
     using Choice = TraceDocument::ChartChoice;
-    const auto drawn = int(document.chartSessions().size());
-    if (!document.selection().empty()) return tr("the %n selected session(s)", drawn);
-    const QString of =
-        document.trace() ? formatCount(document.trace()->sessions.size()) : QString();
+    const std::size_t drawn = document.chartSessions().size();
+    const QString sessions = drawn == 1 ? tr("the session") : tr("the %1 sessions").arg(drawn);
+    if (!document.selection().empty())
+        return drawn == 1 ? tr("the selected session") : tr("the %1 selected sessions").arg(drawn);
+    const QString of = document.trace()
+                           ? tr(" (of %1)").arg(formatCount(document.trace()->sessions.size()))
+                           : QString();
     switch (document.chartChoice()) {
     case Choice::TopPeak:
-        return tr("the %n session(s) with the highest peak", drawn) + tr(" (of %1)").arg(of);
+        return tr("%1 with the highest peak").arg(sessions) + of;
     case Choice::Findings:
-        return tr("%n session(s) with findings, fastest growth first", drawn) +
-               tr(" (of %1)").arg(of);
+        return tr("%1 with findings, fastest growth first").arg(sessions) + of;
     case Choice::TopGrowth:
         break;
     }
-    return tr("the %n session(s) growing fastest per request", drawn) + tr(" (of %1)").arg(of);
+    return tr("%1 growing fastest per request").arg(sessions) + of;
 }
 
 QString chartSessionsEmptyText(const TraceDocument& document) {
