@@ -513,8 +513,11 @@ void LiveBytesChart::updateTimeTicks(double min, double max) {
     for (const QString& label : old)
         xAxis_->remove(label);
     xAxis_->setStartValue(min);
-    const int maxTicks = std::clamp(int(chart_->plotArea().width() / 120), 3, 10);
-    for (const TimeTick& tick : scale_.ticks(min, max, maxTicks))
+    const double width = std::max(1.0, chart_->plotArea().width());
+    const int maxTicks = std::clamp(int(width / 120), 3, 10);
+    // No two labels nearer than the widest of them ("12 s #4000").
+    const double labelWidth = fontMetrics().horizontalAdvance(QStringLiteral("000 s #0000"));
+    for (const TimeTick& tick : scale_.ticks(min, max, maxTicks, (max - min) * labelWidth / width))
         if (tick.x > min) xAxis_->append(tick.label, tick.x);
 }
 

@@ -175,9 +175,15 @@ double TimeScale::minSpan() const {
     return steps_ ? 10.0 : 100.0 / unit_.scale;
 }
 
-std::vector<TimeTick> TimeScale::ticks(double min, double max, int maxTicks) const {
+std::vector<TimeTick> TimeScale::ticks(double min, double max, int maxTicks, double minGap) const {
     if (!(max > min)) return {};
-    if (steps_) return orderTicks(min, max, maxTicks);
+    if (steps_) {
+        std::vector<TimeTick> spaced;
+        for (TimeTick& tick : orderTicks(min, max, maxTicks))
+            if (spaced.empty() || tick.x - spaced.back().x >= minGap)
+                spaced.push_back(std::move(tick));
+        return spaced;
+    }
     std::vector<TimeTick> ticks;
     const double step = data::tick_step(max - min, maxTicks);
     const int decimals = data::step_decimals(step);

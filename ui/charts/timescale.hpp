@@ -89,8 +89,9 @@ public:
     // The smallest span a zoom may reach (100 ns, or 10 positions).
     double minSpan() const;
     // Ticks at round values over [min, max], at most about maxTicks: 1-2-5 steps of the
-    // unit; ordered: the seconds, or within a second its order at 1-2-5 steps.
-    std::vector<TimeTick> ticks(double min, double max, int maxTicks) const;
+    // unit; ordered: the seconds, or within a second its order at 1-2-5 steps (seconds are
+    // as wide as their stamps: a tick nearer than minGap to the one before is left out).
+    std::vector<TimeTick> ticks(double min, double max, int maxTicks, double minGap = 0) const;
 
 private:
     std::vector<TimeTick> orderTicks(double min, double max, int maxTicks) const;
