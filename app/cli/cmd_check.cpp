@@ -7,6 +7,7 @@
 
 #include "cli.hpp"
 #include "finding_lines.hpp"
+#include "memlife/data/findings.hpp"
 #include "memlife/data/units.hpp"
 #include "trace_summary.hpp"
 
@@ -79,7 +80,7 @@ Command add_check(CLI::App& app) {
             if (*max_growth >= 0) {
                 std::vector<const data::SessionRow*> growing;
                 for (const auto& row : s.sessions)
-                    if (row.growth_bytes_per_request > *max_growth) growing.push_back(&row);
+                    if (data::grows_beyond(row, *max_growth)) growing.push_back(&row);
                 group(fmt::format("{} session(s) grow more than {:.1f} bytes per request",
                                   growing.size(), *max_growth),
                       growing.size(), [&](std::size_t i) {

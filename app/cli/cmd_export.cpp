@@ -5,19 +5,23 @@
 #include "cli.hpp"
 #include "memlife/data/import.hpp"
 #include "memlife/data/reader.hpp"
+#include "memlife/data/units.hpp"
 
 namespace memlife::cli {
 namespace {
 
+// Times as the trace's clock gave them: a coarse trace's (an nginx import's) stamps cut to
+// the clock's step; `seq` gives the order within a step.
 void write_csv(const data::TraceReader& reader, std::ostream& out) {
+    const std::uint64_t resolution = reader.info().time_resolution_ns;
     out << "seq,time_ns,session,request,kind,scope,notification,block,address,size,flags\n";
     std::uint64_t seq = 0;
     std::string line;
     reader.for_each_event([&](const Event& e) {
-        line =
-            fmt::format("{},{},{},{},{},{},{},{},0x{:x},{},{}\n", seq++, e.time_ns, e.session,
-                        e.request, name(e.kind), e.scope == Scope::Request ? "request" : "session",
-                        name(e.notification), e.block, e.address, e.size, e.flags);
+        line = fmt::format("{},{},{},{},{},{},{},{},0x{:x},{},{}\n", seq++,
+                           data::stamp_ns(e.time_ns, resolution), e.session, e.request,
+                           name(e.kind), e.scope == Scope::Request ? "request" : "session",
+                           name(e.notification), e.block, e.address, e.size, e.flags);
         out << line;
         return static_cast<bool>(out);
     });

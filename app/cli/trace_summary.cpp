@@ -74,6 +74,19 @@ void select_sessions(TraceSummary& s, const std::string& order, std::size_t top)
 
 namespace {
 
+// A time as the trace's clock gave it: for a coarse trace (an nginx import) the stamp cut
+// to the clock's step, with the order within the step beside it ("KEY_order", 1-based);
+// the nanoseconds below a step are not a measurement (trace-format.md).
+void put_time(nlohmann::json& object, const std::string& key, std::uint64_t time_ns,
+              std::uint64_t resolution_ns) {
+    if (time_ns == 0 || resolution_ns <= 1) {
+        object[key + "_ns"] = time_ns;
+        return;
+    }
+    object[key + "_ns"] = data::stamp_ns(time_ns, resolution_ns);
+    object[key + "_order"] = data::order_in_step(time_ns, resolution_ns);
+}
+
 nlohmann::json corruption_json(const data::CorruptionRow& c) {
     auto hex = [](const std::string& bytes) {
         std::string out;
@@ -103,16 +116,20 @@ nlohmann::json corruption_json(const data::CorruptionRow& c) {
 } // namespace
 
 nlohmann::json to_json(const TraceSummary& s) {
+    const std::uint64_t resolution = s.info.time_resolution_ns;
     nlohmann::json sessions = nlohmann::json::array();
     for (const auto& row : s.sessions) {
-        sessions.push_back({
+        nlohmann::json session = {
             {"id", row.id},
             {"peer", row.peer},
             {"requests", row.requests},
-            {"open_ns", row.open_ns},
-            {"close_ns", row.close_ns},
+        };
+        put_time(session, "open", row.open_ns, resolution);
+        put_time(session, "close", row.close_ns, resolution);
+        session.update({
             {"closed", row.closed()},
-            {"duration_ns", row.closed() ? row.close_ns - row.open_ns : 0},
+            {"duration_ns",
+             row.closed() ? data::interval_ns(row.open_ns, row.close_ns, resolution) : 0},
             {"peak_bytes", row.peak_bytes},
             {"released_at_close_bytes", row.released_at_close_bytes},
             {"growth_bytes_per_request", row.growth_bytes_per_request},
@@ -123,18 +140,20 @@ nlohmann::json to_json(const TraceSummary& s) {
             {"outlived_bytes", row.outlived_bytes},
             {"blocks", row.blocks},
         });
+        sessions.push_back(std::move(session));
     }
     nlohmann::json corruptions = nlohmann::json::array();
     for (const auto& c : s.corruptions)
         corruptions.push_back(corruption_json(c));
     nlohmann::json violations = nlohmann::json::array();
     for (const auto& v : s.violations) {
-        violations.push_back({{"position", v.position},
-                              {"time_ns", v.time_ns},
-                              {"session", v.session},
-                              {"request", v.request},
-                              {"rule", v.rule},
-                              {"message", v.message}});
+        nlohmann::json violation = {{"position", v.position}};
+        put_time(violation, "time", v.time_ns, resolution);
+        violation.update({{"session", v.session},
+                          {"request", v.request},
+                          {"rule", v.rule},
+                          {"message", v.message}});
+        violations.push_back(std::move(violation));
     }
     nlohmann::json summary = {
         {"trace", s.path},
@@ -261,9 +280,9 @@ std::string to_text(const TraceSummary& s) {
                        "growth/request", "corrupt", "leaks", outlived ? "  outlived" : "");
     for (std::size_t i = 0; i < s.sessions.size(); ++i) {
         const auto& row = s.sessions[i];
-        const std::string duration = row.closed()
-                                         ? data::format_duration(double(row.close_ns - row.open_ns))
-                                         : std::string("open");
+        const std::string duration = row.closed() ? data::format_interval(row.open_ns, row.close_ns,
+                                                                          s.info.time_resolution_ns)
+                                                  : std::string("open");
         out +=
             fmt::format("{:>8}  {:<{}} {:>8} {:>10} {:>12} {:>12} {:>14} {:>7} {:>6}{}\n", row.id,
                         peers[i], peer_width, row.requests, duration,

@@ -82,6 +82,78 @@ std::string format_duration(double ns, std::uint64_t resolution_ns) {
     return fixed(rounded(value, decimals), decimals, kTimeUnits[unit].symbol, negative);
 }
 
+namespace {
+// A whole number of steps of the clock, in the resolution's own unit: "0 s", "12 s".
+std::string format_steps(std::uint64_t ns, std::uint64_t resolution_ns) {
+    if (ns != 0) return format_duration(double(ns), resolution_ns);
+    const Unit& unit = kTimeUnits[largestAtMost(kTimeUnits, double(resolution_ns))];
+    return fixed(0, decimalsAllowed(unit, resolution_ns), unit.symbol, false);
+}
+} // namespace
+
+std::uint64_t stamp_ns(std::uint64_t time_ns, std::uint64_t resolution_ns) {
+    return resolution_ns > 1 ? time_ns - time_ns % resolution_ns : time_ns;
+}
+
+std::uint64_t order_in_step(std::uint64_t time_ns, std::uint64_t resolution_ns) {
+    return resolution_ns > 1 ? time_ns % resolution_ns + 1 : 1;
+}
+
+std::string format_time(std::uint64_t time_ns, std::uint64_t origin_ns,
+                        std::uint64_t resolution_ns) {
+    if (resolution_ns <= 1)
+        return format_duration(time_ns > origin_ns ? double(time_ns - origin_ns) : 0.0);
+    return format_step(time_ns, origin_ns, resolution_ns) + " #" +
+           std::to_string(order_in_step(time_ns, resolution_ns));
+}
+
+std::string format_step(std::uint64_t time_ns, std::uint64_t origin_ns,
+                        std::uint64_t resolution_ns) {
+    resolution_ns = std::max<std::uint64_t>(1, resolution_ns);
+    const std::uint64_t stamp = stamp_ns(time_ns, resolution_ns);
+    return format_steps(stamp - std::min(stamp, stamp_ns(origin_ns, resolution_ns)), resolution_ns);
+}
+
+std::uint64_t interval_ns(std::uint64_t begin_ns, std::uint64_t end_ns,
+                          std::uint64_t resolution_ns) {
+    if (end_ns <= begin_ns) return 0;
+    return stamp_ns(end_ns, resolution_ns) - stamp_ns(begin_ns, resolution_ns);
+}
+
+std::string format_interval(std::uint64_t begin_ns, std::uint64_t end_ns,
+                            std::uint64_t resolution_ns) {
+    return format_duration(double(interval_ns(begin_ns, end_ns, resolution_ns)), resolution_ns);
+}
+
+double tick_step(double span, int max_ticks, bool whole) {
+    if (!(span > 0) || max_ticks < 1) return 1;
+    const double raw = span / max_ticks;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+    double step = 10 * magnitude;
+    for (double m : {1.0, 2.0, 5.0})
+        if (m * magnitude >= raw * (1 - 1e-9)) {
+            step = m * magnitude;
+            break;
+        }
+    return whole ? std::max(1.0, step) : step;
+}
+
+int step_decimals(double step) {
+    if (!(step > 0)) return 0;
+    return std::clamp(int(std::ceil(-std::log10(step) - 1e-9)), 0, 9);
+}
+
+ByteAxis byte_axis(double max_bytes, int max_ticks) {
+    ByteAxis axis;
+    axis.unit = byte_axis_unit(max_bytes);
+    const double value = std::max(0.0, max_bytes) / axis.unit.scale;
+    const bool bytes = axis.unit.scale == 1;
+    axis.step = tick_step(value, max_ticks, bytes);
+    axis.top = std::max(axis.step, std::ceil(value / axis.step - 1e-9) * axis.step);
+    axis.decimals = bytes ? 0 : step_decimals(axis.step);
+    return axis;
+}
+
 Unit byte_axis_unit(double max_bytes) {
     return kByteUnits[largestAtMost(kByteUnits, std::fabs(max_bytes) / 2)];
 }

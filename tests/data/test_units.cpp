@@ -92,3 +92,89 @@ TEST(Units, TimeAxisKeepsTwoUnitsOfSpan) {
     EXPECT_EQ(time_axis_unit(500, 1'000'000'000).symbol, "s");
     EXPECT_EQ(time_axis_unit(5e9, 1'000).symbol, "s");
 }
+
+TEST(Units, TimesOfAMeasuredTraceAreDurationsSinceItsStart) {
+    EXPECT_EQ(format_time(1'000'000 + 1'234'000, 1'000'000), "1.234 ms");
+    EXPECT_EQ(format_time(500, 500), "0 ns");
+    EXPECT_EQ(format_time(400, 500), "0 ns"); // never before the start
+    EXPECT_EQ(format_interval(100, 1'334), "1.234 \u00b5s");
+    EXPECT_EQ(format_interval(100, 100), "0 ns");
+}
+
+// An nginx import: stamps to the second, the nanoseconds below them are the order of the
+// lines within that second (trace-format.md).
+TEST(Units, TimesOfACoarseTraceAreTheStepAndTheOrderWithinIt) {
+    const std::uint64_t second = 1'000'000'000;
+    const std::uint64_t start = 1'732'000'000 * second; // first stamp of the trace
+    EXPECT_EQ(format_time(start, start, second), "0 s #1");
+    EXPECT_EQ(format_time(start + 368, start, second), "0 s #369");
+    EXPECT_EQ(format_time(start + 12 * second + 2, start, second), "12 s #3");
+    // An origin inside its second (lines before the first event): seconds still count
+    // from the origin's second.
+    EXPECT_EQ(format_time(start + second + 4, start + 7, second), "1 s #5");
+    EXPECT_EQ(format_time(start + 1500 * second, start, second), "1500 s #1");
+    EXPECT_EQ(stamp_ns(start + 42, second), start);
+    EXPECT_EQ(order_in_step(start + 42, second), 43u);
+}
+
+TEST(Units, IntervalsOfACoarseTraceAreWholeSteps) {
+    const std::uint64_t second = 1'000'000'000;
+    const std::uint64_t start = 1'732'000'000 * second;
+    EXPECT_EQ(format_interval(start + 369, start + 709, second), "< 1 s"); // not "340 ns"
+    EXPECT_EQ(interval_ns(start + 369, start + 709, second), 0u);
+    EXPECT_EQ(format_interval(start + 900, start + second + 2, second), "1 s");
+    EXPECT_EQ(format_interval(start + 5, start + 3 * second, second), "3 s");
+    EXPECT_EQ(interval_ns(start + 5, start + 3 * second, second), 3 * second);
+    EXPECT_EQ(format_interval(start + 5, start, second), "< 1 s");
+    EXPECT_EQ(format_interval(start, start + 1'500'000, 1'000'000), "1 ms");
+}
+
+TEST(Units, TickStepsAreOneTwoOrFiveTimesAPowerOfTen) {
+    EXPECT_EQ(tick_step(10, 5), 2);
+    EXPECT_EQ(tick_step(7.2, 5), 2);
+    EXPECT_EQ(tick_step(100, 5), 20);
+    EXPECT_EQ(tick_step(30, 6), 5);
+    EXPECT_DOUBLE_EQ(tick_step(0.9, 5), 0.2);
+    EXPECT_EQ(tick_step(20, 5, true), 5);
+    EXPECT_EQ(tick_step(3, 5, true), 1); // whole: never half a request
+    EXPECT_EQ(tick_step(0, 5), 1);
+    EXPECT_EQ(step_decimals(0.5), 1);
+    EXPECT_EQ(step_decimals(0.2), 1);
+    EXPECT_EQ(step_decimals(0.05), 2);
+    EXPECT_EQ(step_decimals(2), 0);
+    EXPECT_EQ(step_decimals(1), 0);
+}
+
+TEST(Units, ByteAxesTickAtRoundValuesOfABinaryUnit) {
+    // 7.2 KiB: 0, 2, 4, 6, 8 KiB (not 2.4 / 4.8 / 7.2).
+    ByteAxis a = byte_axis(7.2 * 1024, 5);
+    EXPECT_EQ(a.unit.symbol, "KiB");
+    EXPECT_EQ(a.step, 2);
+    EXPECT_EQ(a.top, 8);
+    EXPECT_EQ(a.decimals, 0);
+    // Whole bytes: "400 B", never "400.0 B".
+    a = byte_axis(400, 5);
+    EXPECT_EQ(a.unit.symbol, "B");
+    EXPECT_EQ(a.step, 100);
+    EXPECT_EQ(a.top, 400);
+    EXPECT_EQ(a.decimals, 0);
+    a = byte_axis(3, 6);
+    EXPECT_EQ(a.step, 1);
+    EXPECT_EQ(a.top, 3);
+    // 2.5 KiB: half KiB steps with one decimal.
+    a = byte_axis(2.5 * 1024, 6);
+    EXPECT_EQ(a.unit.symbol, "KiB");
+    EXPECT_DOUBLE_EQ(a.step, 0.5);
+    EXPECT_DOUBLE_EQ(a.top, 2.5);
+    EXPECT_EQ(a.decimals, 1);
+    a = byte_axis(38.8 * 1024, 6);
+    EXPECT_EQ(a.step, 10);
+    EXPECT_EQ(a.top, 40);
+}
+
+TEST(Units, TheStepAloneOfACoarseTime) {
+    const std::uint64_t second = 1'000'000'000;
+    const std::uint64_t start = 1'732'000'000 * second + 5;
+    EXPECT_EQ(format_step(start, start, second), "0 s");
+    EXPECT_EQ(format_step(start + 12 * second, start, second), "12 s");
+}

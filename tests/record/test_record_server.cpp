@@ -109,7 +109,7 @@ TEST(RecordServer, BlocksKeptAfterTheCloseOutliveTheirConnection) {
         }
         const Shell check = shell(std::string(MEMLIFE_CLI) + " check " + trace);
         EXPECT_EQ(check.exit_code, 1);
-        EXPECT_NE(check.out.find("3 block(s) outlived their connection (9999 bytes)"),
+        EXPECT_NE(check.out.find("3 block(s) outlived their connection, 9.76 KiB"),
                   std::string::npos)
             << check.out;
     }

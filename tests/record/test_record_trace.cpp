@@ -117,7 +117,7 @@ TEST(RecordTrace, OutlivedBlocksAreStoredCountedAndFlagged) {
     // report and check show them like leaks.
     const Shell check = shell(std::string(MEMLIFE_CLI) + " check " + path);
     EXPECT_EQ(check.exit_code, 1);
-    EXPECT_NE(check.out.find("3 block(s) outlived their connection (600 bytes)"), std::string::npos)
+    EXPECT_NE(check.out.find("3 block(s) outlived their connection, 600 B"), std::string::npos)
         << check.out;
     const Shell report = shell(std::string(MEMLIFE_CLI) + " report --json " + path);
     ASSERT_EQ(report.exit_code, 0);

@@ -165,7 +165,7 @@ void TestMainWindow::topSessionsWhenNothingSelected() {
     window_->document()->setSelection({});
     requery(chart);
     QCOMPARE(chart->sessions().size(), std::size_t(4));  // all 4 < the top 8
-    QCOMPARE(chart->sessions().front(), ids_.leaky);     // highest peak first
+    QCOMPARE(chart->sessions().front(), ids_.leaky);     // steepest growth first
     QCOMPARE(chart->requestMarkCount(), std::size_t(0)); // marks only for a selection
     QCOMPARE(chart->corruptionMarkerCount(), 1);
 }

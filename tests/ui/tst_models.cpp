@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "memlife/data/findings.hpp"
 #include "models/blocksmodel.hpp"
 #include "models/eventfilter.hpp"
 #include "models/eventlogmodel.hpp"
@@ -130,9 +131,19 @@ void TestModels::sessionsProxy() {
     QVERIFY(rowOf(proxy, ids_.noted) < 0);
     proxy.setText(QString());
 
+    // Findings: the corruption, the leak, and the keep-alive growth (1 KiB per request;
+    // the busy session's 32 B per request is below the default limit of 64 B).
     proxy.setProblemsOnly(true);
-    QCOMPARE(proxy.rowCount(), 2);
+    QCOMPARE(proxy.rowCount(), 3);
     QVERIFY(rowOf(proxy, ids_.corrupt) >= 0 && rowOf(proxy, ids_.noted) >= 0);
+    QVERIFY(rowOf(proxy, ids_.leaky) >= 0);
+    QVERIFY(rowOf(proxy, ids_.busy) < 0);
+    // The limit is a setting: at 16 B per request the busy session grows too.
+    model.setMaxGrowth(16);
+    QCOMPARE(proxy.rowCount(), 4);
+    QVERIFY(rowOf(proxy, ids_.busy) >= 0);
+    model.setMaxGrowth(data::kDefaultMaxGrowth);
+    QCOMPARE(proxy.rowCount(), 3);
     proxy.setProblemsOnly(false);
 
     // Sorted by the raw number, not the formatted text ("24.00 KiB" < "4.00 KiB" as text).

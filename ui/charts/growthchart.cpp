@@ -1,11 +1,15 @@
 #include "charts/growthchart.hpp"
 
+#include <QHelpEvent>
+#include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QToolTip>
 #include <QValueAxis>
 
 #include <algorithm>
 
+#include "memlife/data/units.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
 
@@ -14,9 +18,13 @@ namespace memlife::ui {
 LinearFit fitGrowth(const std::vector<data::RequestRow>& requests) {
     // Centered sums: live bytes can be large and request counts long.
     double n = 0, sx = 0, sy = 0;
-    for (const auto& r : requests)
-        if (r.end_ns) n += 1, sx += r.number, sy += double(r.live_bytes_at_end);
     LinearFit fit;
+    for (const auto& r : requests) {
+        if (!r.end_ns) continue;
+        n += 1, sx += r.number, sy += double(r.live_bytes_at_end);
+        fit.first = fit.first ? std::min(fit.first, r.number) : r.number;
+        fit.last = std::max(fit.last, r.number);
+    }
     fit.points = static_cast<std::size_t>(n);
     if (n < 2) return fit;
     const double mx = sx / n, my = sy / n;
@@ -38,7 +46,7 @@ LinearFit fitGrowth(const std::vector<data::RequestRow>& requests) {
 struct GrowthDrawing {
     std::vector<LinearFit> fits;
     std::vector<QList<QPointF>> points;
-    AxisUnit yUnit;
+    data::ByteAxis yAxis;
     double maxBytes = 0, maxIndex = 1;
     QString error; // the last session that could not be read (it stays empty)
 };
@@ -46,7 +54,7 @@ struct GrowthDrawing {
 namespace {
 
 GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>& sessions,
-                         std::size_t maxPoints, const JobControl& job) {
+                         std::size_t maxPoints, int yTicks, const JobControl& job) {
     GrowthDrawing drawing;
     std::vector<std::vector<data::RequestRow>> all;
     trace->readers->use([&](const data::TraceReader& reader) {
@@ -57,14 +65,16 @@ GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>
                 all.emplace_back();
                 drawing.error = readErrorText(QString::fromUtf8(e.what()));
             }
-            for (const auto& r : all.back())
-                drawing.maxBytes = std::max(drawing.maxBytes, double(r.live_bytes_at_end)),
+            for (const auto& r : all.back()) {
+                if (!r.end_ns) continue;
+                drawing.maxBytes = std::max(drawing.maxBytes, double(r.live_bytes_at_end));
                 drawing.maxIndex = std::max(drawing.maxIndex, double(r.number));
+            }
         }
     });
     all.resize(sessions.size());
-    drawing.yUnit = byteAxisUnit(drawing.maxBytes);
-    const double unit = drawing.yUnit.scale;
+    drawing.yAxis = data::byte_axis(drawing.maxBytes * 1.04, yTicks);
+    const double unit = drawing.yAxis.unit.scale;
     for (const auto& requests : all) {
         drawing.fits.push_back(fitGrowth(requests));
         // Downsampled by index buckets keeping each bucket's min and max.
@@ -91,18 +101,20 @@ GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>
 
 } // namespace
 
-GrowthChart::GrowthChart(QWidget* parent) : QChartView(parent), job_(this) {
-    chart_ = new QChart;
-    chart_->setMargins(QMargins(6, 6, 6, 6));
-    chart_->legend()->setAlignment(Qt::AlignTop);
-    chart_->setAnimationOptions(QChart::NoAnimation);
-    setChart(chart_);
+GrowthChart::GrowthChart(QWidget* parent) : ChartView(parent), job_(this) {
+    chart_->legend()->setAlignment(Qt::AlignRight);
+    chart_->legend()->setShowToolTips(true);
     setRenderHint(QPainter::Antialiasing, true);
     setRubberBand(QChartView::RectangleRubberBand);
+    setMouseTracking(true);
     xAxis_ = new QValueAxis(chart_);
     yAxis_ = new QValueAxis(chart_);
+    for (QValueAxis* axis : {xAxis_, yAxis_}) {
+        axis->setTickType(QValueAxis::TicksDynamic);
+        axis->setTickAnchor(0);
+    }
     xAxis_->setLabelFormat(QStringLiteral("%d"));
-    xAxis_->setTitleText(tr("request index within the connection"));
+    xAxis_->setTitleText(tr("request number within the connection"));
     chart_->addAxis(xAxis_, Qt::AlignBottom);
     chart_->addAxis(yAxis_, Qt::AlignLeft);
     applyPalette();
@@ -115,12 +127,10 @@ void GrowthChart::setTrace(TracePtr trace) {
     rebuild();
 }
 
-void GrowthChart::setSessions(const std::vector<std::uint64_t>& sessions) {
+void GrowthChart::setSessions(const std::vector<std::uint64_t>& sessions,
+                              const QString& emptyText) {
     sessions_ = sessions;
-    if (sessions_.empty() && trace_) {
-        for (std::uint64_t id : trace_->topByGrowth(kTopSessions))
-            if (trace_->session(id)->requests >= 2) sessions_.push_back(id);
-    }
+    emptyText_ = emptyText;
     rebuild();
 }
 
@@ -136,95 +146,150 @@ QLineSeries* GrowthChart::seriesFor(std::uint64_t session) const {
     return nullptr;
 }
 
+QLineSeries* GrowthChart::fitFor(std::uint64_t session) const {
+    for (std::size_t i = 0; i < sessions_.size() && i < fitSeries_.size(); ++i)
+        if (sessions_[i] == session) return fitSeries_[i];
+    return nullptr;
+}
+
 void GrowthChart::rebuild() {
     job_.discard();
     chart_->removeAllSeries();
     series_.clear();
     fitSeries_.clear();
     fits_.clear();
-    if (!trace_ || sessions_.empty()) {
-        chart_->setTitle(trace_ ? tr("No session with two or more requests")
-                                : tr("Open a trace to see growth per request"));
-        return;
-    }
-    chart_->setTitle(tr("Live bytes at each request end: a keep-alive leak is a rising line"));
+    chart_->setTitle(QString());
+    if (!trace_) return setMessage(tr("Open a trace to see growth per request"));
+    if (trace_->sessions.empty())
+        return setMessage(tr("This trace has no sessions: there is nothing to draw."));
+    if (sessions_.empty())
+        return setMessage(emptyText_.isEmpty() ? tr("No session to draw") : emptyText_);
+    setMessage(tr("Reading the requests…"));
     const auto maxPoints =
         static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
+    const int yTicks = yTickCount(chart_->plotArea().height());
     job_.start<GrowthDrawing>({
-        .work = [trace = trace_, sessions = sessions_, maxPoints](
-                    const JobControl& job) { return drawGrowth(trace, sessions, maxPoints, job); },
+        .work =
+            [trace = trace_, sessions = sessions_, maxPoints, yTicks](const JobControl& job) {
+                return drawGrowth(trace, sessions, maxPoints, yTicks, job);
+            },
         .done = [this](GrowthDrawing drawing) { show(std::move(drawing)); },
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readErrorText(message));
+                setMessage(QString());
                 Q_EMIT updated();
             },
     });
 }
 
 void GrowthChart::show(GrowthDrawing drawing) {
-    if (!drawing.error.isEmpty()) chart_->setTitle(drawing.error);
-    const double unit = drawing.yUnit.scale;
+    yUnit_ = drawing.yAxis.unit.scale;
     for (std::size_t i = 0; i < sessions_.size() && i < drawing.fits.size(); ++i) {
         const LinearFit fit = drawing.fits[i];
         fits_.push_back(fit);
-        const QList<QPointF>& points = drawing.points[i];
         auto* series = new QLineSeries;
         const data::SessionRow* s = trace_->session(sessions_[i]);
-        const QString label =
-            tr("#%1 %2").arg(sessions_[i]).arg(s ? QString::fromStdString(s->peer) : QString());
-        series->setName(std::isfinite(fit.slope)
-                            ? tr("%1: %2/request").arg(label, formatBytes(fit.slope))
-                            : label);
-        series->replace(points);
-        series->setPointsVisible(points.size() <= 200);
+        series->setName(
+            std::isfinite(fit.slope)
+                ? tr("#%1 %2").arg(sessions_[i]).arg(formatGrowth(fit.slope))
+                : tr("#%1 (%n request(s))", nullptr, s ? int(s->requests) : 0).arg(sessions_[i]));
+        series->replace(drawing.points[i]);
+        series->setPointsVisible(drawing.points[i].size() <= 200);
         chart_->addSeries(series);
         series->attachAxis(xAxis_);
         series->attachAxis(yAxis_);
         series_.push_back(series);
 
+        QLineSeries* line = nullptr;
         if (std::isfinite(fit.slope)) {
-            auto* line = new QLineSeries;
+            // Over the session's own requests only.
+            line = new QLineSeries;
             line->setName(tr("fit #%1").arg(sessions_[i]));
-            const double x0 = 1, x1 = drawing.maxIndex;
-            line->append(x0, (fit.intercept + fit.slope * x0) / unit);
-            line->append(x1, (fit.intercept + fit.slope * x1) / unit);
+            for (const double x : {double(fit.first), double(fit.last)})
+                line->append(x, (fit.intercept + fit.slope * x) / yUnit_);
             chart_->addSeries(line);
             line->attachAxis(xAxis_);
             line->attachAxis(yAxis_);
-            // The slope is in the session's legend entry; the fit needs none of its own.
-            for (QLegendMarker* marker : chart_->legend()->markers(line))
-                marker->setVisible(false);
-            fitSeries_.push_back(line);
         }
+        fitSeries_.push_back(line);
     }
-    // applyNiceNumbers() starts from the axis' tick count and changes it: from the same count
-    // each time, the axes depend on the data only, not on how often the chart was drawn.
-    for (QValueAxis* axis : {xAxis_, yAxis_})
-        axis->setTickCount(kTickCount);
-    xAxis_->setRange(0, std::max(2.0, drawing.maxIndex + 1));
-    xAxis_->applyNiceNumbers();
-    yAxis_->setRange(0, std::max(1.0, drawing.maxBytes / unit * 1.08));
-    yAxis_->applyNiceNumbers();
-    yAxis_->setTitleText(tr("live bytes at request end (%1)").arg(drawing.yUnit.suffix));
+    chart_->setTitle(drawing.error.isEmpty()
+                         ? tr("Live bytes at each request end: a keep-alive leak is a rising "
+                              "line")
+                         : drawing.error);
+    if (drawing.maxBytes <= 0) {
+        setMessage(tr("Live bytes are 0 at every request end of the sessions shown: none of "
+                      "them keeps memory from one request to the next."));
+    } else {
+        setMessage(QString());
+        // The slope is in the session's legend entry; the fit needs none of its own.
+        for (QLineSeries* line : fitSeries_)
+            if (line)
+                for (QLegendMarker* marker : chart_->legend()->markers(line))
+                    marker->setVisible(false);
+    }
+    // Whole request numbers from 0 to the longest session; bytes at 1-2-5 steps of a
+    // binary unit.
+    const double maxIndex = std::max(2.0, drawing.maxIndex);
+    xAxis_->setTickInterval(data::tick_step(maxIndex, 8, true));
+    xAxis_->setRange(0, maxIndex);
+    yAxis_->setTickInterval(drawing.yAxis.step);
+    yAxis_->setLabelFormat(QStringLiteral("%.%1f").arg(drawing.yAxis.decimals));
+    yAxis_->setRange(0, drawing.yAxis.top);
+    yAxis_->setTitleText(tr("live bytes at request end (%1)")
+                             .arg(QString::fromUtf8(drawing.yAxis.unit.symbol.data(),
+                                                    qsizetype(drawing.yAxis.unit.symbol.size()))));
     applyPalette();
     Q_EMIT updated();
+}
+
+QString GrowthChart::toolTipAt(const QPoint& viewPos) const {
+    const QPointF at = chart_->mapFromScene(mapToScene(viewPos));
+    if (!trace_ || !message().isEmpty() || !chart_->plotArea().contains(at)) return {};
+    constexpr double kNear = 10; // pixels
+    double best = kNear;
+    QString tip;
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+        const QList<QPointF> points = series_[i]->points();
+        for (const QPointF& p : points) {
+            const double d = QLineF(chart_->mapToPosition(p, series_[i]), at).length();
+            if (d >= best) continue;
+            best = d;
+            tip = tr("<b>Session %1</b>, request %2: %3 live at its end")
+                      .arg(sessions_[i])
+                      .arg(qint64(p.x()))
+                      .arg(formatBytes(p.y() * yUnit_));
+        }
+    }
+    return tip;
+}
+
+bool GrowthChart::event(QEvent* event) {
+    if (event->type() == QEvent::ToolTip) {
+        const auto* help = static_cast<QHelpEvent*>(event);
+        const QString tip = toolTipAt(help->pos());
+        if (tip.isEmpty())
+            QToolTip::hideText();
+        else
+            QToolTip::showText(help->globalPos(), tip, this);
+        return true;
+    }
+    return ChartView::event(event);
 }
 
 void GrowthChart::applyPalette() {
     styleChart(chart_, palette(), font(), {xAxis_, yAxis_});
     // Each fit is dashed in its session's colour.
-    for (std::size_t i = 0, f = 0; i < series_.size(); ++i) {
-        series_[i]->setPen(QPen(seriesColor(i), 1.5));
+    for (std::size_t i = 0; i < series_.size(); ++i) {
+        series_[i]->setPen(seriesPen(i));
         series_[i]->setColor(seriesColor(i));
-        if (f < fitSeries_.size() && std::isfinite(fits_[i].slope))
-            fitSeries_[f++]->setPen(QPen(seriesColor(i), 1.5, Qt::DashLine));
+        if (i < fitSeries_.size() && fitSeries_[i]) {
+            QPen dashed = seriesPen(i);
+            dashed.setStyle(Qt::DashLine);
+            fitSeries_[i]->setPen(dashed);
+        }
     }
-}
-
-void GrowthChart::changeEvent(QEvent* event) {
-    QChartView::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange) applyPalette();
 }
 
 } // namespace memlife::ui

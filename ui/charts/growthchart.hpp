@@ -1,13 +1,14 @@
 // The growth chart: live bytes at each request end against the request's index within its
-// connection. A keep-alive leak is a rising line; the least-squares slope is drawn and
-// named in bytes per request.
+// connection. A keep-alive leak is a rising line; the least-squares slope is drawn (over
+// the session's own requests) and named in bytes per request. The x axis runs to the
+// longest session; a trace where nothing is left at any request end gets a sentence, not
+// lines on a 0 B axis.
 #pragma once
-
-#include <QChartView>
 
 #include <cmath>
 #include <vector>
 
+#include "charts/chartview.hpp"
 #include "jobs/jobtracker.hpp"
 #include "window/loadedtrace.hpp"
 
@@ -22,6 +23,7 @@ struct LinearFit {
     double slope = NAN; // bytes per request
     double intercept = NAN;
     std::size_t points = 0;
+    std::uint32_t first = 0, last = 0; // the ended requests it spans
 };
 // Least squares of live bytes at request end over the request number (ended requests).
 LinearFit fitGrowth(const std::vector<data::RequestRow>& requests);
@@ -29,41 +31,45 @@ LinearFit fitGrowth(const std::vector<data::RequestRow>& requests);
 struct GrowthDrawing; // what a query draws
 
 // The requests of the sessions are read in a job; the chart shows them when it ends.
-class GrowthChart : public QChartView {
+class GrowthChart : public ChartView {
     Q_OBJECT
 public:
-    static constexpr std::size_t kTopSessions = 5;
-    static constexpr int kTickCount = 5; // before the axes are made nice
-
     explicit GrowthChart(QWidget* parent = nullptr);
     void setTrace(TracePtr trace);
-    // Empty: the sessions with the steepest growth.
-    void setSessions(const std::vector<std::uint64_t>& sessions);
+    // The sessions drawn (the document's chart sessions); emptyText says why there are none.
+    void setSessions(const std::vector<std::uint64_t>& sessions, const QString& emptyText = {});
     const std::vector<std::uint64_t>& sessions() const { return sessions_; }
 
     LinearFit fit(std::uint64_t session) const;
     QLineSeries* seriesFor(std::uint64_t session) const;
+    QLineSeries* fitFor(std::uint64_t session) const;
+    QValueAxis* xAxis() const { return xAxis_; }
+    QValueAxis* yAxis() const { return yAxis_; }
     bool isPending() const { return job_.isRunning(); } // the requests are being read
+    // What hovering at a point of the view shows: the nearest request end's session, number
+    // and bytes.
+    QString toolTipAt(const QPoint& viewPos) const;
 
 Q_SIGNALS:
     void updated(); // the lines of the sessions are drawn (or why they cannot be)
 
 protected:
-    void changeEvent(QEvent* event) override;
+    bool event(QEvent* event) override;
+    void applyPalette() override;
 
 private:
     void rebuild();
     void show(GrowthDrawing drawing);
-    void applyPalette();
 
     TracePtr trace_;
     std::vector<std::uint64_t> sessions_;
+    QString emptyText_;
     std::vector<LinearFit> fits_;
-    std::vector<QLineSeries*> series_;
-    std::vector<QLineSeries*> fitSeries_;
-    QChart* chart_ = nullptr;
+    std::vector<QLineSeries*> series_;    // parallel to sessions_
+    std::vector<QLineSeries*> fitSeries_; // parallel to sessions_; null without a fit
     QValueAxis* xAxis_ = nullptr;
     QValueAxis* yAxis_ = nullptr;
+    double yUnit_ = 1;
     JobTracker job_;
 };
 

@@ -73,8 +73,8 @@ QString BlocksModel::timeText(std::uint64_t ns) const {
     const std::uint64_t first = trace_ ? trace_->firstNs() : 0;
     const std::uint64_t resolution = trace_ ? trace_->info.time_resolution_ns : 1;
     const double since = double(ns - std::min(first, ns));
-    if (resolution > 1) // a coarse clock: the shared rule for its steps
-        return QString::fromStdString(data::format_duration(since, resolution));
+    if (resolution > 1) // a coarse clock: the step and the order within it
+        return formatTime(ns, first, resolution);
     return QStringLiteral("%1 %2").arg(since / timeScale_, 0, 'f', timeDecimals_).arg(timeSymbol_);
 }
 

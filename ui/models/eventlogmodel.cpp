@@ -230,7 +230,7 @@ int EventLogModel::columnCount(const QModelIndex& parent) const {
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QStringList EventLogModel::rowText(const Event& e, std::uint64_t first) {
+QStringList EventLogModel::rowText(const Event& e, std::uint64_t first, std::uint64_t resolution) {
     const bool hasBlock = e.kind == EventKind::Alloc || e.kind == EventKind::Release ||
                           e.kind == EventKind::Corruption || e.kind == EventKind::Leak;
     // A scope's release: the bytes, and how many blocks they were (not a block id).
@@ -245,7 +245,7 @@ QStringList EventLogModel::rowText(const Event& e, std::uint64_t first) {
     else if (e.kind == EventKind::Drop)
         size = tr("%1 events").arg(formatCount(e.size));
     return {QString(),
-            formatDuration(double(e.time_ns - std::min(first, e.time_ns))),
+            formatTime(e.time_ns, first, resolution),
             QString::number(e.session),
             e.request ? QString::number(e.request) : QStringLiteral("-"),
             eventKindLabel(e.kind),
@@ -271,7 +271,9 @@ QVariant EventLogModel::data(const QModelIndex& index, int role) const {
     switch (role) {
     case Qt::DisplayRole:
         if (index.column() == Index) return QString::number(index.row() + 1);
-        return rowText(*event, trace_ ? trace_->firstNs() : 0).at(index.column());
+        return rowText(*event, trace_ ? trace_->firstNs() : 0,
+                       trace_ ? trace_->info.time_resolution_ns : 1)
+            .at(index.column());
     case SessionIdRole:
         return QVariant::fromValue<qulonglong>(event->session);
     case BlockIdRole:
@@ -322,8 +324,9 @@ void EventLogModel::exportCsv(const QString& file) {
         header << headerData(c, Qt::Horizontal).toString();
     exporting_.start<bool>({
         .work =
-            [readers = trace_->readers, first = trace_->firstNs(), session = session_,
-             filter = filter_, file, header](const JobControl& job) {
+            [readers = trace_->readers, first = trace_->firstNs(),
+             resolution = trace_->info.time_resolution_ns, session = session_, filter = filter_,
+             file, header](const JobControl& job) {
                 QSaveFile out(file);
                 if (!out.open(QIODevice::WriteOnly))
                     throw std::runtime_error(
@@ -334,7 +337,7 @@ void EventLogModel::exportCsv(const QString& file) {
                     reader.for_each_event(
                         [&](const Event& event) {
                             if (!filter->matches(event)) return !job.canceled();
-                            QStringList fields = rowText(event, first);
+                            QStringList fields = rowText(event, first, resolution);
                             fields[Index] = QString::number(++row);
                             out.write(csvLine(fields).toUtf8());
                             return !job.canceled();

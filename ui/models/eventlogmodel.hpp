@@ -80,8 +80,10 @@ private:
     void startFetch(int row);
     void appendCounted(std::uint64_t total);
     void showHead(const std::vector<Event>& head);
-    // The text of every column but Index; firstNs is the trace's start.
-    static QStringList rowText(const Event& event, std::uint64_t firstNs);
+    // The text of every column but Index; firstNs is the trace's start, resolutionNs its
+    // clock's (times are never shown finer).
+    static QStringList rowText(const Event& event, std::uint64_t firstNs,
+                               std::uint64_t resolutionNs);
 
     TracePtr trace_;
     std::optional<std::uint64_t> session_;

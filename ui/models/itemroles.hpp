@@ -10,7 +10,7 @@ namespace memlife::ui {
 enum ItemRole {
     SortRole = Qt::UserRole + 1, // raw value (qulonglong / double / QString)
     SessionIdRole,               // qulonglong session id of the row
-    ProblemRole,                 // bool: the row has a corruption or a leak
+    ProblemRole,                 // bool: the row has a finding (corruption, leak, growth)
     BlockIdRole,                 // qulonglong block id (blocks, events)
 };
 

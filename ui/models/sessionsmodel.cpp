@@ -1,5 +1,6 @@
 #include "models/sessionsmodel.hpp"
 
+#include "memlife/data/units.hpp"
 #include "style/format.hpp"
 
 namespace memlife::ui {
@@ -10,19 +11,33 @@ QVariant number(std::uint64_t n) {
     return QVariant::fromValue<qulonglong>(n);
 }
 
-// Times are shown from the start of the trace.
-double sinceStart(std::uint64_t ns, const LoadedTrace& trace) {
-    return double(ns - std::min(trace.firstNs(), ns));
+// Times are shown from the start of the trace, never finer than its clock.
+QString timeText(std::uint64_t ns, const LoadedTrace& trace) {
+    return formatTime(ns, trace.firstNs(), trace.info.time_resolution_ns);
 }
 
-double duration(const data::SessionRow& s, const LoadedTrace& trace) {
-    const std::uint64_t end = s.closed() ? s.close_ns : trace.lastNs();
-    return end > s.open_ns ? double(end - s.open_ns) : 0.0;
+std::uint64_t end(const data::SessionRow& s, const LoadedTrace& trace) {
+    return s.closed() ? s.close_ns : trace.lastNs();
+}
+
+// As the clock measured it (whole steps of a coarse clock), so that sorting agrees with
+// the text.
+std::uint64_t duration(const data::SessionRow& s, const LoadedTrace& trace) {
+    return data::interval_ns(s.open_ns, end(s, trace), trace.info.time_resolution_ns);
+}
+
+QString durationText(const data::SessionRow& s, const LoadedTrace& trace) {
+    return formatInterval(s.open_ns, end(s, trace), trace.info.time_resolution_ns);
 }
 
 QString tr(const char* text) {
     return SessionTableModel::tr(text);
 }
+
+constexpr const char* kTimeToolTip =
+    QT_TR_NOOP("Time since the start of the trace. A trace stamped to the second (an nginx "
+               "import) shows the second and the order within it: \"12 s #3\" is the third "
+               "stamp in second 12");
 
 // In SessionsModel::Column order.
 std::vector<SessionTableModel::Column> columns() {
@@ -32,18 +47,14 @@ std::vector<SessionTableModel::Column> columns() {
         SessionTableModel::idColumn(QT_TR_NOOP("Session")),
         SessionTableModel::peerColumn(),
         {QT_TR_NOOP("Opened"), [](Row s, Trace) { return number(s.open_ns); },
-         [](Row s, Trace t) { return formatDuration(sinceStart(s.open_ns, t)); },
-         QT_TR_NOOP("Time since the start of the trace")},
+         [](Row s, Trace t) { return timeText(s.open_ns, t); }, kTimeToolTip},
         {QT_TR_NOOP("Closed"),
          [](Row s, Trace) { return number(s.closed() ? s.close_ns : UINT64_MAX); },
+         [](Row s, Trace t) { return s.closed() ? timeText(s.close_ns, t) : tr("open"); },
+         kTimeToolTip},
+        {QT_TR_NOOP("Duration"), [](Row s, Trace t) { return number(duration(s, t)); },
          [](Row s, Trace t) {
-             return s.closed() ? formatDuration(sinceStart(s.close_ns, t)) : tr("open");
-         },
-         QT_TR_NOOP("Time since the start of the trace")},
-        {QT_TR_NOOP("Duration"), [](Row s, Trace t) { return QVariant(duration(s, t)); },
-         [](Row s, Trace t) {
-             return s.closed() ? formatDuration(duration(s, t))
-                               : tr("≥ %1").arg(formatDuration(duration(s, t)));
+             return s.closed() ? durationText(s, t) : tr("≥ %1").arg(durationText(s, t));
          }},
         SessionTableModel::requestsColumn(),
         SessionTableModel::peakColumn(),

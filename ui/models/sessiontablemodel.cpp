@@ -1,5 +1,6 @@
 #include "models/sessiontablemodel.hpp"
 
+#include "memlife/data/findings.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
 
@@ -47,14 +48,37 @@ SessionTableModel::Column SessionTableModel::growthColumn() {
                 return QVariant(s.growth_bytes_per_request);
             },
             [](const data::SessionRow& s, const LoadedTrace&) {
-                return tr("%1/req").arg(formatBytes(s.growth_bytes_per_request));
+                return formatGrowth(s.growth_bytes_per_request);
             },
             QT_TR_NOOP("Least-squares slope of live bytes at request ends: a keep-alive leak "
                        "grows by this much per request")};
 }
 
 SessionTableModel::SessionTableModel(std::vector<Column> columns, Options options, QObject* parent)
-    : QAbstractTableModel(parent), columns_(std::move(columns)), options_(options) {}
+    : QAbstractTableModel(parent), columns_(std::move(columns)), options_(options),
+      maxGrowth_(data::kDefaultMaxGrowth) {}
+
+void SessionTableModel::setMaxGrowth(double bytesPerRequest) {
+    if (bytesPerRequest == maxGrowth_) return;
+    maxGrowth_ = bytesPerRequest;
+    if (!rows_.empty())
+        Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1),
+                           {ProblemRole, Qt::DecorationRole, Qt::BackgroundRole, Qt::ToolTipRole});
+}
+
+QString SessionTableModel::findingsText(const data::SessionRow& s) const {
+    QStringList lines;
+    if (data::grows_beyond(s, maxGrowth_))
+        lines << tr("grows by %1 per request (the limit is %2): memory kept from one "
+                    "keep-alive request to the next")
+                     .arg(formatBytes(s.growth_bytes_per_request), formatBytes(maxGrowth_));
+    if (s.corruptions) lines << tr("%n corruption(s)", nullptr, int(s.corruptions));
+    if (s.leaks)
+        lines << tr("%n leak(s) (%1 leaked)", nullptr, int(s.leaks))
+                     .arg(formatBytes(double(s.leaked_bytes)));
+    if (lines.isEmpty()) return {};
+    return tr("Session %1: %2").arg(s.id).arg(lines.join(QStringLiteral("; ")));
+}
 
 void SessionTableModel::setRows(TracePtr trace, std::vector<const data::SessionRow*> rows) {
     beginResetModel();
@@ -82,11 +106,12 @@ QVariant SessionTableModel::data(const QModelIndex& index, int role) const {
     const data::SessionRow& s = *row(index.row());
     const Column& column = columns_[static_cast<std::size_t>(index.column())];
     const bool corrupted = s.corruptions > 0, leaked = s.leaks > 0;
+    const bool grows = data::grows_beyond(s, maxGrowth_);
     switch (role) {
     case SessionIdRole:
         return number(s.id);
     case ProblemRole:
-        return corrupted || leaked;
+        return corrupted || leaked || grows;
     case SortRole:
         return column.sort(s, *trace_);
     case Qt::DisplayRole:
@@ -95,20 +120,21 @@ QVariant SessionTableModel::data(const QModelIndex& index, int role) const {
         return QVariant(column.alignment | Qt::AlignVCenter);
     case Qt::DecorationRole:
         if (index.column() != 0) return {};
+        // The most serious finding; the tooltip lists them all.
         if (corrupted) return corruptionIcon();
+        if (grows) return growthIcon();
         if (leaked) return leakIcon();
         return {};
     case Qt::BackgroundRole:
         if (corrupted && options_.tintCorruptions) return rowTint(corruptionColor());
+        if (grows) return rowTint(growthColor());
         if (leaked) return rowTint(leakColor());
         return {};
     case Qt::ToolTipRole:
-        if (options_.rowToolTips && (corrupted || leaked))
-            return tr("Session %1: %2 corruption(s), %3 leak(s) (%4 leaked)")
-                .arg(s.id)
-                .arg(s.corruptions)
-                .arg(s.leaks)
-                .arg(formatBytes(double(s.leaked_bytes)));
+        if (options_.rowToolTips || grows) {
+            const QString findings = findingsText(s);
+            if (!findings.isEmpty()) return findings;
+        }
         return {};
     }
     return {};

@@ -1,7 +1,8 @@
 // What every table with one row per session shares (the sessions table, the leak
 // suspects): rows pointing into the loaded trace's sessions, the roles (SessionIdRole,
-// ProblemRole, SortRole on each column), the problem icons, tints and alignment. A model on
-// top says which sessions, in which order, and which columns.
+// ProblemRole, SortRole on each column), the findings' icons, tints and tooltips
+// (corruptions, leaks, growth above the limit) and alignment. A model on top says which
+// sessions, in which order, and which columns.
 #pragma once
 
 #include <QAbstractTableModel>
@@ -33,6 +34,11 @@ public:
 
     const data::SessionRow* row(int row) const;
 
+    // Growth per request above this many bytes is a finding (data::grows_beyond): the
+    // growth icon, tint and tooltip, and ProblemRole. Default data::kDefaultMaxGrowth.
+    void setMaxGrowth(double bytesPerRequest);
+    double maxGrowth() const { return maxGrowth_; }
+
     int rowCount(const QModelIndex& parent = {}) const override;
     int columnCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
@@ -51,10 +57,14 @@ protected:
     const TracePtr& trace() const { return trace_; }
 
 private:
+    // "Session 3: grows by 422 B per request (the limit is 64 B)...; 2 corruption(s)".
+    QString findingsText(const data::SessionRow& s) const;
+
     std::vector<Column> columns_;
     Options options_;
     TracePtr trace_;
     std::vector<const data::SessionRow*> rows_;
+    double maxGrowth_;
 };
 
 } // namespace memlife::ui

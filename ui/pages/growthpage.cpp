@@ -1,9 +1,13 @@
 #include "pages/growthpage.hpp"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QVBoxLayout>
 
 #include "charts/growthchart.hpp"
+#include "pages/chartchoice.hpp"
+#include "pages/pagelayout.hpp"
 #include "window/tracedocument.hpp"
 
 namespace memlife::ui {
@@ -14,15 +18,19 @@ GrowthPage::GrowthPage(TraceDocument* document, QWidget* parent) : ViewPage(docu
     auto* hint = new QLabel(
         tr("Live bytes of a connection at the end of each of its requests. Memory from "
            "AllocMem lives until END_OF_NET_SESSION, so on a keep-alive connection it "
-           "accumulates: the slope of the dashed fit is what each request leaves behind. "
-           "Shows the selected sessions, or those growing fastest."),
+           "accumulates: the slope of the dashed fit is what each request leaves behind."),
         this);
     hint->setWordWrap(true);
     layout->addWidget(hint);
+    auto* row = toolbarRow(layout);
+    row->addWidget(new QLabel(tr("With no session selected, draw"), this));
+    row->addWidget(chartChoiceBox(document, this));
+    row->addStretch(1);
     chart_ = new GrowthChart(this);
     chart_->setObjectName(QStringLiteral("growthChart"));
     layout->addWidget(chart_, 1);
     connect(chart_, &GrowthChart::updated, this, &ViewPage::busyChanged);
+    connect(document, &TraceDocument::chartChoiceChanged, this, &GrowthPage::markStale);
 }
 
 QChartView* GrowthPage::chartView() {
@@ -38,7 +46,8 @@ void GrowthPage::traceChanged() {
 }
 
 void GrowthPage::refresh() {
-    chart_->setSessions(document()->selection());
+    // The same sessions as the overview's chart.
+    chart_->setSessions(document()->chartSessions(), chartSessionsEmptyText(*document()));
     Q_EMIT busyChanged();
 }
 

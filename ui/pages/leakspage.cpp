@@ -57,6 +57,10 @@ LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
         Q_EMIT viewRequested(QStringLiteral("blocks"));
     });
     setRanking(ByGrowth);
+    // Growing sessions carry the growth mark, by the document's rule.
+    model_->setMaxGrowth(document->maxGrowth());
+    connect(document, &TraceDocument::maxGrowthChanged, this,
+            [this] { model_->setMaxGrowth(this->document()->maxGrowth()); });
 }
 
 QAbstractItemModel* LeaksPage::tableModel() {

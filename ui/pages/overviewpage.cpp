@@ -1,9 +1,11 @@
 #include "pages/overviewpage.hpp"
 
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
+#include <QSpinBox>
 #include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
@@ -14,6 +16,7 @@
 #include "models/itemroles.hpp"
 #include "models/sessionsmodel.hpp"
 #include "models/sessionsproxy.hpp"
+#include "pages/chartchoice.hpp"
 #include "pages/pagelayout.hpp"
 #include "style/format.hpp"
 #include "window/tracedocument.hpp"
@@ -31,10 +34,27 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     filter_->setObjectName(QStringLiteral("sessionFilter"));
     filter_->setPlaceholderText(tr("Filter sessions by id or peer"));
     filter_->setClearButtonEnabled(true);
-    problemsOnly_ = new QCheckBox(tr("Only sessions with corruptions or leaks"), this);
+    problemsOnly_ = new QCheckBox(tr("Only sessions with findings"), this);
+    problemsOnly_->setToolTip(tr("Corruptions, leaks, and growth per request above the limit"));
+    maxGrowth_ = new QSpinBox(this);
+    maxGrowth_->setObjectName(QStringLiteral("maxGrowth"));
+    maxGrowth_->setRange(0, 1 << 30);
+    maxGrowth_->setSuffix(tr(" B/req"));
+    maxGrowth_->setValue(int(document->maxGrowth()));
+    const QString growthHelp =
+        tr("A session whose live bytes grow by more than this per request keeps memory from "
+           "one keep-alive request to the next: a finding (the rule of memlife check "
+           "--max-growth)");
+    maxGrowth_->setToolTip(growthHelp);
+    auto* growthLabel = new QLabel(tr("Growth above"), this);
+    growthLabel->setToolTip(growthHelp);
     count_ = new QLabel(this);
     top->addWidget(filter_, 1);
     top->addWidget(problemsOnly_);
+    top->addSpacing(8);
+    top->addWidget(growthLabel);
+    top->addWidget(maxGrowth_);
+    top->addSpacing(8);
     top->addWidget(count_);
 
     splitter_ = new QSplitter(Qt::Vertical, this);
@@ -45,10 +65,18 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     table_->sortByColumn(SessionsModel::Id, Qt::AscendingOrder);
     table_->horizontalHeader()->setStretchLastSection(false);
     table_->horizontalHeader()->setSectionResizeMode(SessionsModel::Peer, QHeaderView::Stretch);
-    chart_ = new LiveBytesChart(splitter_);
+    auto* chartArea = new QWidget(splitter_);
+    auto* chartLayout = new QVBoxLayout(chartArea);
+    chartLayout->setContentsMargins(0, 4, 0, 0);
+    auto* chartRow = toolbarRow(chartLayout);
+    chartRow->addWidget(new QLabel(tr("With no session selected, draw"), chartArea));
+    chartRow->addWidget(chartChoiceBox(document, chartArea));
+    chartRow->addStretch(1);
+    chart_ = new LiveBytesChart(chartArea);
     chart_->setObjectName(QStringLiteral("liveBytesChart"));
+    chartLayout->addWidget(chart_, 1);
     splitter_->addWidget(table_);
-    splitter_->addWidget(chart_);
+    splitter_->addWidget(chartArea);
     splitter_->setStretchFactor(0, 2);
     splitter_->setStretchFactor(1, 3);
     splitter_->setSizes({320, 480}); // the chart gets the larger share; proportions scale
@@ -65,6 +93,15 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &OverviewPage::selectionFromTable);
     connect(document, &TraceDocument::selectionChanged, this, &OverviewPage::selectionToTable);
+    connect(document, &TraceDocument::chartChoiceChanged, this, &OverviewPage::markStale);
+    connect(maxGrowth_, &QSpinBox::valueChanged, document,
+            [document](int bytes) { document->setMaxGrowth(bytes); });
+    connect(document, &TraceDocument::maxGrowthChanged, this, [this] {
+        const QSignalBlocker blocker(maxGrowth_);
+        maxGrowth_->setValue(int(this->document()->maxGrowth()));
+        model_->setMaxGrowth(this->document()->maxGrowth());
+        updateCount();
+    });
     connect(chart_, &LiveBytesChart::requeried, this, &ViewPage::busyChanged);
     connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
 }
@@ -90,6 +127,7 @@ void OverviewPage::restoreLayout(const QByteArray& state) {
 }
 
 void OverviewPage::traceChanged() {
+    model_->setMaxGrowth(document()->maxGrowth());
     model_->setTrace(document()->trace());
     chart_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
@@ -97,7 +135,17 @@ void OverviewPage::traceChanged() {
 }
 
 void OverviewPage::refresh() {
-    chart_->setSessions(document()->chartSessions(), !document()->selection().empty());
+    LiveBytesChart::Choice choice;
+    choice.sessions = document()->chartSessions();
+    choice.detailed = !document()->selection().empty();
+    choice.key =
+        !choice.detailed && document()->chartChoice() == TraceDocument::ChartChoice::TopPeak
+            ? LiveBytesChart::LegendKey::Peak
+            : LiveBytesChart::LegendKey::Growth;
+    const QString caption = chartSessionsCaption(*document());
+    choice.title = tr("Live bytes of %1").arg(caption);
+    choice.emptyText = chartSessionsEmptyText(*document());
+    chart_->setSessions(std::move(choice));
 }
 
 void OverviewPage::updateCount() {

@@ -1,5 +1,5 @@
-// The overview: the sessions table (filter, problems only) over the live-bytes chart of the
-// selected sessions (or of those with the highest peak).
+// The overview: the sessions table (filter, findings only, the growth limit) over the
+// live-bytes chart of the selected sessions (or of those the chart choice picks).
 #pragma once
 
 #include "pages/viewpage.hpp"
@@ -7,6 +7,7 @@
 class QCheckBox;
 class QLabel;
 class QLineEdit;
+class QSpinBox;
 class QSplitter;
 class QTableView;
 
@@ -44,6 +45,7 @@ private:
     SessionsProxy* proxy_;
     QLineEdit* filter_;
     QCheckBox* problemsOnly_;
+    QSpinBox* maxGrowth_;
     QLabel* count_;
     QTableView* table_;
     LiveBytesChart* chart_;

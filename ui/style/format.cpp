@@ -16,16 +16,28 @@ QString formatBytes(double bytes) {
     return QString::fromStdString(data::format_bytes(bytes));
 }
 
-QString formatDuration(double ns) {
-    return QString::fromStdString(data::format_duration(ns));
+QString formatDuration(double ns, std::uint64_t resolutionNs) {
+    return QString::fromStdString(data::format_duration(ns, resolutionNs));
+}
+
+QString formatTime(std::uint64_t ns, std::uint64_t originNs, std::uint64_t resolutionNs) {
+    return QString::fromStdString(data::format_time(ns, originNs, resolutionNs));
+}
+
+QString formatInterval(std::uint64_t beginNs, std::uint64_t endNs, std::uint64_t resolutionNs) {
+    return QString::fromStdString(data::format_interval(beginNs, endNs, resolutionNs));
+}
+
+QString formatGrowth(double bytesPerRequest) {
+    return QCoreApplication::translate("memlife::ui", "%1/req").arg(formatBytes(bytesPerRequest));
 }
 
 AxisUnit byteAxisUnit(double maxBytes) {
     return axisUnit(data::byte_axis_unit(maxBytes));
 }
 
-AxisUnit timeAxisUnit(double spanNs) {
-    return axisUnit(data::time_axis_unit(spanNs));
+AxisUnit timeAxisUnit(double spanNs, std::uint64_t resolutionNs) {
+    return axisUnit(data::time_axis_unit(spanNs, resolutionNs));
 }
 
 QString formatCount(std::uint64_t n) {

@@ -11,19 +11,26 @@
 
 namespace memlife::ui {
 
-QString formatBytes(double bytes);           // "1.50 KiB", "512 B"
-QString formatDuration(double ns);           // "1.234 ms", "12.0 s"
-QString formatCount(std::uint64_t n);        // "1,234,567"
-QString formatAddress(std::uint64_t a);      // "0x7f12..."
-QString formatHex(const std::string& bytes); // "ab 01 ff"
+QString formatBytes(double bytes); // "1.50 KiB", "512 B"
+// "1.234 ms", "12.0 s"; never finer than the trace's clock (resolutionNs > 1: "< 1 s", "3 s").
+QString formatDuration(double ns, std::uint64_t resolutionNs = 1);
+// A time of a trace since its start (originNs): "1.234 ms"; for a coarse clock the step and
+// the order within it: "12 s #3".
+QString formatTime(std::uint64_t ns, std::uint64_t originNs, std::uint64_t resolutionNs);
+// The time between two stamps: "1.234 ms"; for a coarse clock whole steps or "< 1 s".
+QString formatInterval(std::uint64_t beginNs, std::uint64_t endNs, std::uint64_t resolutionNs);
+QString formatCount(std::uint64_t n);         // "1,234,567"
+QString formatAddress(std::uint64_t a);       // "0x7f12..."
+QString formatHex(const std::string& bytes);  // "ab 01 ff"
+QString formatGrowth(double bytesPerRequest); // "422 B/req"
 
 // The unit of an axis: raw value (bytes, ns) = axis value * scale.
 struct AxisUnit {
     double scale = 1;
     QString suffix;
 };
-AxisUnit byteAxisUnit(double maxBytes); // B, KiB, MiB, GiB, TiB
-AxisUnit timeAxisUnit(double spanNs);   // ns, µs, ms, s
+AxisUnit byteAxisUnit(double maxBytes);                               // B, KiB, MiB, GiB, TiB
+AxisUnit timeAxisUnit(double spanNs, std::uint64_t resolutionNs = 1); // ns, µs, ms, s
 
 QString notificationName(Notification n);
 QString scopeName(Scope s);

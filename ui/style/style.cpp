@@ -4,7 +4,9 @@
 #include <QApplication>
 #include <QChart>
 #include <QLegend>
+#include <QPainter>
 #include <QPalette>
+#include <QPixmap>
 #include <QStyle>
 #include <QStyleFactory>
 
@@ -83,10 +85,48 @@ QIcon corruptionIcon() {
     return QApplication::style()->standardIcon(QStyle::SP_MessageBoxCritical);
 }
 
+QColor growthColor() {
+    return QColor(0x8e, 0x44, 0xad);
+}
+
+QIcon growthIcon() {
+    // A rising staircase: what a keep-alive leak looks like in the live-bytes chart.
+    QIcon icon;
+    for (int size : {16, 32}) {
+        QPixmap pixmap(size, size);
+        pixmap.fill(Qt::transparent);
+        QPainter painter(&pixmap);
+        painter.setRenderHint(QPainter::Antialiasing);
+        const double u = size / 16.0;
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(growthColor());
+        painter.drawRoundedRect(QRectF(0.5 * u, 0.5 * u, 15 * u, 15 * u), 3 * u, 3 * u);
+        painter.setPen(QPen(Qt::white, 1.8 * u, Qt::SolidLine, Qt::FlatCap, Qt::MiterJoin));
+        painter.setBrush(Qt::NoBrush);
+        const QPointF steps[] = {{3 * u, 13 * u},  {3 * u, 10 * u}, {6.5 * u, 10 * u},
+                                 {6.5 * u, 7 * u}, {10 * u, 7 * u}, {10 * u, 4 * u},
+                                 {13 * u, 4 * u}};
+        painter.drawPolyline(steps, 7);
+        painter.end();
+        icon.addPixmap(pixmap);
+    }
+    return icon;
+}
+
+std::size_t seriesColorCount() {
+    return kSeriesColors.size();
+}
+
 QColor seriesColor(std::size_t index) {
-    static const QRgb colors[] = {0x4e79a7, 0x59a14f, 0xb07aa1, 0x17becf, 0x9c755f,
-                                  0xbcbd22, 0xff9da7, 0x76b7b2, 0x8c8cd9, 0x7f7f7f};
-    return QColor(colors[index % (sizeof colors / sizeof colors[0])]);
+    return QColor(kSeriesColors[index % kSeriesColors.size()]);
+}
+
+QPen seriesPen(std::size_t index, double width) {
+    // Past the palette the hues repeat, dashed, then dotted.
+    static const Qt::PenStyle styles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine};
+    QPen pen(seriesColor(index), width);
+    pen.setStyle(styles[(index / kSeriesColors.size()) % 3]);
+    return pen;
 }
 
 QIcon leakIcon() {

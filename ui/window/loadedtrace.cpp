@@ -36,11 +36,12 @@ std::uint64_t LoadedTrace::lastNs() const {
 namespace {
 template <class Key>
 std::vector<std::uint64_t> topBy(const std::vector<data::SessionRow>& sessions, std::size_t n,
-                                 Key key) {
+                                 Key key,
+                                 const std::function<bool(const data::SessionRow&)>& only = {}) {
     std::vector<const data::SessionRow*> rows;
     rows.reserve(sessions.size());
     for (const auto& s : sessions)
-        rows.push_back(&s);
+        if (!only || only(s)) rows.push_back(&s);
     n = std::min(n, rows.size());
     std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
                       [&](const data::SessionRow* a, const data::SessionRow* b) {
@@ -58,8 +59,11 @@ std::vector<std::uint64_t> LoadedTrace::topByPeak(std::size_t n) const {
     return topBy(sessions, n, [](const data::SessionRow& s) { return double(s.peak_bytes); });
 }
 
-std::vector<std::uint64_t> LoadedTrace::topByGrowth(std::size_t n) const {
-    return topBy(sessions, n, [](const data::SessionRow& s) { return s.growth_bytes_per_request; });
+std::vector<std::uint64_t>
+LoadedTrace::topByGrowth(std::size_t n,
+                         const std::function<bool(const data::SessionRow&)>& only) const {
+    return topBy(
+        sessions, n, [](const data::SessionRow& s) { return s.growth_bytes_per_request; }, only);
 }
 
 } // namespace memlife::ui

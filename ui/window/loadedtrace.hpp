@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -16,6 +17,8 @@
 
 namespace memlife::ui {
 
+class StepIndex;
+
 struct LoadedTrace {
     QString path;
     // For jobs only (jobs/jobtracker.hpp): a reader serves one thread at a time.
@@ -24,6 +27,9 @@ struct LoadedTrace {
     std::vector<data::SessionRow> sessions;
     std::vector<data::CorruptionRow> corruptions;
     std::vector<data::LeakRow> leaks;
+    // A coarse trace's seconds, for charts drawn against event order (charts/timescale.hpp);
+    // null for a measured trace.
+    std::shared_ptr<const StepIndex> steps;
 
     // Builds the id -> row index and the time span; called after filling sessions.
     void index();
@@ -33,8 +39,11 @@ struct LoadedTrace {
     std::uint64_t lastNs() const;
     // Ids of the n sessions with the highest peak bytes, highest first.
     std::vector<std::uint64_t> topByPeak(std::size_t n) const;
-    // Ids of the n sessions with the steepest growth per request, steepest first.
-    std::vector<std::uint64_t> topByGrowth(std::size_t n) const;
+    // Ids of the n sessions with the steepest growth per request, steepest first (of those
+    // `only` accepts, if given).
+    std::vector<std::uint64_t>
+    topByGrowth(std::size_t n,
+                const std::function<bool(const data::SessionRow&)>& only = nullptr) const;
 
 private:
     std::unordered_map<std::uint64_t, std::size_t> byId_;

@@ -101,7 +101,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
                               tr("%1. The views show what can be read; what lies in the "
                                  "damaged part is missing from them.")
                                   .arg(message));
-        status_->setText(tr("WARNING: %1 — %2").arg(message, status_->text()));
+        status_->setText(traceSummary());
     });
     connect(check_, &TraceCheck::finished, this, [this] {
         Q_EMIT traceChecked(damage_);
@@ -147,6 +147,10 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     connect(this, &MainWindow::tableExported, this, [this](const QString&, const QString& error) {
         if (!error.isEmpty()) showError(tr("Export failed"), error);
     });
+
+    // The growing count follows the growth limit.
+    connect(document_, &TraceDocument::maxGrowthChanged, this,
+            [this] { status_->setText(traceSummary()); });
 
     buildMenus();
     fitToScreen();
@@ -246,39 +250,51 @@ void MainWindow::hideProgressIfIdle() {
     cancel_->setVisible(false);
 }
 
-void MainWindow::onLoaded() {
-    hideProgressIfIdle();
+QString MainWindow::traceSummary() const {
     const TracePtr& trace = document_->trace();
+    if (!trace) return {};
     const data::TraceInfo& info = trace->info;
     std::uint64_t leaks = 0, outlived = 0;
     for (const auto& s : trace->sessions) {
         leaks += s.leaks;
         outlived += s.outlived;
     }
-    QString text = tr("%1 — %2 sessions · %3 events · %4 corruptions · %5 leaks · %6")
+    QString text = tr("%1 — %2 sessions · %3 growing > %4/req · %5 corruptions · %6 leaks · "
+                      "%7 events · %8")
                        .arg(QFileInfo(trace->path).fileName())
                        .arg(formatCount(trace->sessions.size()))
-                       .arg(formatCount(info.events))
+                       .arg(formatCount(document_->growingSessions()))
+                       .arg(formatBytes(document_->maxGrowth()))
                        .arg(formatCount(trace->corruptions.size()))
                        .arg(formatCount(leaks))
+                       .arg(formatCount(info.events))
                        .arg(QString::fromStdString(info.source));
     if (outlived != 0) // memlife record
         text += tr(" · %1 blocks outlived their connection").arg(formatCount(outlived));
     if (info.dropped_events)
         text += tr(" · %1 events DROPPED by the recorder").arg(formatCount(info.dropped_events));
-    if (info.time_resolution_ns > 1)
+    if (const std::uint64_t r = info.time_resolution_ns; r > 1)
         text += tr(" · times to %1: the order is real, times within a step are not")
-                    .arg(formatDuration(double(info.time_resolution_ns)));
-    if (!importedTrace_.isEmpty() && trace->path == importedTrace_)
-        text = importSummary_ + QStringLiteral(" — ") + text;
-    importedTrace_.clear();
-    // A recording that did not finish (killed, failed, still recording) says so first.
-    if (const std::string note = data::completeness_note(info); !note.empty()) {
+                    .arg(formatDuration(double(r), r));
+    if (!statusPrefix_.isEmpty()) text = statusPrefix_ + QStringLiteral(" — ") + text;
+    // What is wrong with the trace comes first: a recording that did not finish (killed,
+    // failed, still recording), then damage the full check found.
+    if (const std::string note = data::completeness_note(info); !note.empty())
         text = tr("WARNING: %1 — %2").arg(QString::fromStdString(note), text);
+    if (!damage_.isEmpty()) text = tr("WARNING: %1 — %2").arg(damage_, text);
+    return text;
+}
+
+void MainWindow::onLoaded() {
+    hideProgressIfIdle();
+    const TracePtr& trace = document_->trace();
+    statusPrefix_ =
+        !importedTrace_.isEmpty() && trace->path == importedTrace_ ? importSummary_ : QString();
+    importedTrace_.clear();
+    if (const std::string note = data::completeness_note(trace->info); !note.empty())
         warnings_->setWarning(QStringLiteral("incomplete"), tr("Incomplete recording"),
                               QString::fromStdString(note));
-    }
-    status_->setText(text);
+    status_->setText(traceSummary());
     setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
     addRecent(trace->path);
     Q_EMIT traceLoaded();
@@ -455,6 +471,8 @@ void MainWindow::saveSettings() const {
     settings.setValue(QStringLiteral("windowState"), saveState());
     settings.setValue(QStringLiteral("view"), currentView());
     settings.setValue(QStringLiteral("recentFiles"), recent_);
+    settings.setValue(QStringLiteral("maxGrowth"), document_->maxGrowth());
+    settings.setValue(QStringLiteral("chartSessions"), int(document_->chartChoice()));
     for (const auto& [name, page] : pages_) {
         const QByteArray layout = page->saveLayout();
         if (!layout.isEmpty()) settings.setValue(QStringLiteral("layout/") + name, layout);
@@ -466,6 +484,11 @@ void MainWindow::restoreSettings() {
     restoreGeometry(settings.value(QStringLiteral("geometry")).toByteArray());
     restoreState(settings.value(QStringLiteral("windowState")).toByteArray());
     recent_ = settings.value(QStringLiteral("recentFiles")).toStringList();
+    document_->setMaxGrowth(
+        settings.value(QStringLiteral("maxGrowth"), document_->maxGrowth()).toDouble());
+    const int choice = settings.value(QStringLiteral("chartSessions"), 0).toInt();
+    if (choice >= 0 && choice <= int(TraceDocument::ChartChoice::Findings))
+        document_->setChartChoice(TraceDocument::ChartChoice(choice));
     for (const auto& [name, page] : pages_) {
         const QByteArray layout = settings.value(QStringLiteral("layout/") + name).toByteArray();
         if (!layout.isEmpty()) page->restoreLayout(layout);

@@ -92,6 +92,8 @@ private:
     void buildMenus();
     void checkTraceWhenIdle();
     void onLoaded();
+    // The status bar's line for the trace: its counts (growing sessions by the current limit).
+    QString traceSummary() const;
     void onFailed(const QString& path, const QString& message);
     void onImported(const QString& trace, const data::ImportStats& stats);
     void onImportFailed(const QString& message);
@@ -133,6 +135,7 @@ private:
     QString importedTrace_; // the trace an import just wrote, until it is loaded
     QString importSummary_; // its counts, shown with the trace's summary
     QString damage_;
+    QString statusPrefix_; // the import summary of the trace shown, if it was just imported
 };
 
 } // namespace memlife::ui

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "memlife/data/findings.hpp"
+
 namespace memlife::ui {
 
-TraceDocument::TraceDocument(QObject* parent) : QObject(parent) {}
+TraceDocument::TraceDocument(QObject* parent)
+    : QObject(parent), maxGrowth_(data::kDefaultMaxGrowth) {}
 
 void TraceDocument::setTrace(TracePtr trace) {
     trace_ = std::move(trace);
@@ -19,9 +22,47 @@ void TraceDocument::setSelection(std::vector<std::uint64_t> sessions) {
     Q_EMIT selectionChanged();
 }
 
+void TraceDocument::setChartChoice(ChartChoice choice) {
+    if (choice == chartChoice_) return;
+    chartChoice_ = choice;
+    Q_EMIT chartChoiceChanged();
+}
+
+void TraceDocument::setMaxGrowth(double bytesPerRequest) {
+    if (!(bytesPerRequest >= 0) || bytesPerRequest == maxGrowth_) return;
+    maxGrowth_ = bytesPerRequest;
+    Q_EMIT maxGrowthChanged();
+    if (chartChoice_ == ChartChoice::Findings) Q_EMIT chartChoiceChanged(); // other sessions
+}
+
+bool TraceDocument::grows(const data::SessionRow& session) const {
+    return data::grows_beyond(session, maxGrowth_);
+}
+
+bool TraceDocument::hasFinding(const data::SessionRow& session) const {
+    return session.corruptions > 0 || session.leaks > 0 || grows(session);
+}
+
+std::size_t TraceDocument::growingSessions() const {
+    if (!trace_) return 0;
+    return static_cast<std::size_t>(
+        std::count_if(trace_->sessions.begin(), trace_->sessions.end(),
+                      [this](const data::SessionRow& s) { return grows(s); }));
+}
+
 std::vector<std::uint64_t> TraceDocument::chartSessions() const {
     if (!selection_.empty()) return selection_;
-    return trace_ ? trace_->topByPeak(kTopSessions) : std::vector<std::uint64_t>{};
+    if (!trace_) return {};
+    switch (chartChoice_) {
+    case ChartChoice::TopPeak:
+        return trace_->topByPeak(kTopSessions);
+    case ChartChoice::Findings:
+        return trace_->topByGrowth(kTopSessions,
+                                   [this](const data::SessionRow& s) { return hasFinding(s); });
+    case ChartChoice::TopGrowth:
+        break;
+    }
+    return trace_->topByGrowth(kTopSessions);
 }
 
 std::uint64_t TraceDocument::focusSession() const {

@@ -1,5 +1,6 @@
-// The state the pages share: the loaded trace and the selected sessions. Pages read it and
-// react to its signals; none of them talks to another page directly.
+// The state the pages share: the loaded trace, the selected sessions, which sessions the
+// charts draw when none is selected, and the rule that makes growth a finding. Pages read
+// it and react to its signals; none of them talks to another page directly.
 #pragma once
 
 #include <QList>
@@ -15,7 +16,15 @@ namespace memlife::ui {
 class TraceDocument : public QObject {
     Q_OBJECT
 public:
-    static constexpr std::size_t kTopSessions = 8; // shown when nothing is selected
+    static constexpr std::size_t kTopSessions = 8; // drawn when nothing is selected
+
+    // Which sessions the charts draw when nothing is selected (the overview and the growth
+    // view draw the same).
+    enum class ChartChoice {
+        TopGrowth, // the steepest growth per request
+        TopPeak,   // the highest peak
+        Findings,  // sessions with a finding, steepest growth first
+    };
 
     explicit TraceDocument(QObject* parent = nullptr);
 
@@ -25,19 +34,34 @@ public:
     const std::vector<std::uint64_t>& selection() const { return selection_; }
     void setSelection(std::vector<std::uint64_t> sessions);
 
-    // The selection, or the top sessions by peak bytes when nothing is selected.
+    ChartChoice chartChoice() const { return chartChoice_; }
+    void setChartChoice(ChartChoice choice);
+    // The selection, or the top kTopSessions of the chart choice when nothing is selected.
     std::vector<std::uint64_t> chartSessions() const;
     // One session to detail (blocks): the first selected, else the first with a
     // corruption, else the one with the highest peak; 0 without a trace.
     std::uint64_t focusSession() const;
 
+    // Growth per request above this many bytes is a finding (data::grows_beyond, the rule
+    // of `memlife check --max-growth`).
+    double maxGrowth() const { return maxGrowth_; }
+    void setMaxGrowth(double bytesPerRequest);
+    bool grows(const data::SessionRow& session) const;
+    // A corruption, a leak or growth above the limit.
+    bool hasFinding(const data::SessionRow& session) const;
+    std::size_t growingSessions() const;
+
 Q_SIGNALS:
     void traceChanged();
     void selectionChanged();
+    void chartChoiceChanged();
+    void maxGrowthChanged();
 
 private:
     TracePtr trace_;
     std::vector<std::uint64_t> selection_;
+    ChartChoice chartChoice_ = ChartChoice::TopGrowth;
+    double maxGrowth_;
 };
 
 } // namespace memlife::ui

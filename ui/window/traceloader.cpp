@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "charts/timescale.hpp"
+
 namespace memlife::ui {
 
 TraceLoader::TraceLoader(QObject* parent) : BackgroundTask(parent) {}
@@ -35,6 +37,9 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     if (canceled) return nullptr;
     progress(93);
     trace->leaks = reader->leaks();
+    // A coarse clock (an nginx import): the charts draw its events in order, per second.
+    if (const std::uint64_t r = trace->info.time_resolution_ns; r > 1)
+        trace->steps = std::make_shared<const StepIndex>(StepIndex::scan(*reader, r, canceled));
     progress(100);
     if (canceled) return nullptr;
     trace->readers = std::make_shared<ReaderPool>(path);
