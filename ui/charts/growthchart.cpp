@@ -234,9 +234,7 @@ void GrowthChart::show(GrowthDrawing drawing) {
     const double maxIndex = std::max(2.0, drawing.maxIndex);
     xAxis_->setTickInterval(data::tick_step(maxIndex, 8, true));
     xAxis_->setRange(0, maxIndex);
-    yAxis_->setTickInterval(drawing.yAxis.step);
-    yAxis_->setLabelFormat(QStringLiteral("%.%1f").arg(drawing.yAxis.decimals));
-    yAxis_->setRange(0, drawing.yAxis.top);
+    setByteAxis(yAxis_, drawing.yAxis);
     yAxis_->setTitleText(tr("live bytes at request end (%1)")
                              .arg(QString::fromUtf8(drawing.yAxis.unit.symbol.data(),
                                                     qsizetype(drawing.yAxis.unit.symbol.size()))));

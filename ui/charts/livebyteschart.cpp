@@ -289,13 +289,6 @@ QString unitText(const data::Unit& unit) {
     return QString::fromUtf8(unit.symbol.data(), qsizetype(unit.symbol.size()));
 }
 
-void setByteAxis(QValueAxis* axis, const data::ByteAxis& bytes) {
-    // The step first: the axis lays out its ticks inside setRange.
-    axis->setTickInterval(bytes.step);
-    axis->setLabelFormat(QStringLiteral("%.%1f").arg(bytes.decimals));
-    axis->setRange(0, bytes.top);
-}
-
 } // namespace
 
 LiveBytesChart::LiveBytesChart(QWidget* parent)

@@ -32,10 +32,6 @@ QString formatGrowth(double bytesPerRequest) {
     return QCoreApplication::translate("memlife::ui", "%1/req").arg(formatBytes(bytesPerRequest));
 }
 
-AxisUnit byteAxisUnit(double maxBytes) {
-    return axisUnit(data::byte_axis_unit(maxBytes));
-}
-
 AxisUnit timeAxisUnit(double spanNs, std::uint64_t resolutionNs) {
     return axisUnit(data::time_axis_unit(spanNs, resolutionNs));
 }

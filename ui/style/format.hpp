@@ -29,7 +29,6 @@ struct AxisUnit {
     double scale = 1;
     QString suffix;
 };
-AxisUnit byteAxisUnit(double maxBytes);                               // B, KiB, MiB, GiB, TiB
 AxisUnit timeAxisUnit(double spanNs, std::uint64_t resolutionNs = 1); // ns, µs, ms, s
 
 QString notificationName(Notification n);

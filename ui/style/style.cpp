@@ -9,6 +9,7 @@
 #include <QPixmap>
 #include <QStyle>
 #include <QStyleFactory>
+#include <QValueAxis>
 
 namespace memlife::ui {
 
@@ -153,6 +154,15 @@ void styleChart(QChart* chart, const QPalette& pal, const QFont& font,
         axis->setGridLineColor(pal.color(QPalette::Mid));
         axis->setLinePenColor(pal.color(QPalette::Mid));
     }
+}
+
+void setByteAxis(QValueAxis* axis, const data::ByteAxis& bytes) {
+    axis->setTickType(QValueAxis::TicksDynamic);
+    axis->setTickAnchor(0);
+    // The step first: the axis lays out its ticks inside setRange.
+    axis->setTickInterval(bytes.step);
+    axis->setLabelFormat(QStringLiteral("%.%1f").arg(bytes.decimals));
+    axis->setRange(0, bytes.top);
 }
 
 } // namespace memlife::ui

@@ -5,6 +5,8 @@
 // and the chart styling.
 #pragma once
 
+#include "memlife/data/units.hpp"
+
 #include <QColor>
 #include <QFont>
 #include <QIcon>
@@ -16,6 +18,8 @@
 
 class QAbstractAxis;
 class QChart;
+
+class QValueAxis;
 
 namespace memlife::ui {
 
@@ -48,5 +52,9 @@ QPen seriesPen(std::size_t index, double width = 1.5);
 // series colours that read on the background; the rest follows the palette).
 void styleChart(QChart* chart, const QPalette& palette, const QFont& font,
                 std::initializer_list<QAbstractAxis*> axes);
+
+// Lays out a byte axis from 0 (data::byte_axis: 1-2-5 steps of a binary unit, whole bytes):
+// ticks every `bytes.step` from 0, labels with just the decimals the step needs.
+void setByteAxis(QValueAxis* axis, const data::ByteAxis& bytes);
 
 } // namespace memlife::ui

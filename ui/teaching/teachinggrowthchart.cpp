@@ -43,8 +43,9 @@ void TeachingGrowthChart::setLines(const std::vector<std::uint64_t>& sessionMemo
     for (const auto* values : {&sessionMemory, &requestMemory})
         for (std::uint64_t v : *values)
             maxBytes = std::max(maxBytes, double(v));
-    const auto [unit, unitName] = byteAxisUnit(maxBytes);
-    auto fill = [unit = unit](QLineSeries* line, const std::vector<std::uint64_t>& values) {
+    const data::ByteAxis bytes = data::byte_axis(maxBytes * 1.05);
+    auto fill = [unit = bytes.unit.scale](QLineSeries* line,
+                                          const std::vector<std::uint64_t>& values) {
         QList<QPointF> points;
         for (std::size_t i = 0; i < values.size(); ++i)
             points.append(QPointF(double(i + 1), double(values[i]) / unit));
@@ -66,9 +67,10 @@ void TeachingGrowthChart::setLines(const std::vector<std::uint64_t>& sessionMemo
     const auto n = double(std::max(sessionMemory.size(), requestMemory.size()));
     xAxis_->setRange(0, std::max(2.0, n + 1));
     xAxis_->setTickCount(int(std::max(2.0, n + 1)) + 1);
-    yAxis_->setRange(0, maxBytes / unit * 1.1);
-    yAxis_->applyNiceNumbers();
-    yAxis_->setTitleText(tr("live bytes (%1)").arg(unitName));
+    setByteAxis(yAxis_, bytes);
+    yAxis_->setTitleText(
+        tr("live bytes (%1)")
+            .arg(QString::fromUtf8(bytes.unit.symbol.data(), qsizetype(bytes.unit.symbol.size()))));
 }
 
 void TeachingGrowthChart::applyPalette() {

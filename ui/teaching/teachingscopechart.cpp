@@ -58,11 +58,10 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
         highest = std::max(highest, double(step->liveBytes()));
     for (const TeachingStep& step : script.steps)
         if (highest == 0) highest = std::max(highest, double(step.liveBytes()));
-    const auto [unit, unitName] = byteAxisUnit(highest);
-    unit_ = unit;
-    yAxis_->setRange(0, std::max(1.0, highest / unit_ * 1.1));
-    yAxis_->applyNiceNumbers();
-    top_ = yAxis_->max();
+    const data::ByteAxis bytes = data::byte_axis(std::max(1.0, highest * 1.05));
+    unit_ = bytes.unit.scale;
+    setByteAxis(yAxis_, bytes);
+    top_ = bytes.top;
     // Bars sit at x = 0 .. n-1; the axis names where each request starts rather than
     // numbering tens of steps.
     for (const QString& label : xAxis_->categoriesLabels())
@@ -98,8 +97,9 @@ void TeachingScopeChart::setScript(const TeachingScript& script) {
     const QList<qreal> zeros(n, 0.0);
     session_->append(zeros);
     request_->append(zeros);
-    yAxis_->setLabelFormat(unit_ == 1.0 ? QStringLiteral("%.0f") : QStringLiteral("%.1f"));
-    yAxis_->setTitleText(tr("live bytes (%1)").arg(unitName));
+    yAxis_->setTitleText(
+        tr("live bytes (%1)")
+            .arg(QString::fromUtf8(bytes.unit.symbol.data(), qsizetype(bytes.unit.symbol.size()))));
     shown_ = -1;
 }
 
