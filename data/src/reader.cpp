@@ -7,16 +7,14 @@
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
+#include "live_marker.hpp"
+#include "rows.hpp"
 #include "store.hpp"
 #include "validate.hpp"
 
 namespace memlife::data {
 
 namespace {
-
-Notification notification_of_flag(std::uint32_t flag) {
-    return notification_from_flag(flag).value_or(Notification::None);
-}
 
 using store::kSessionColumns;
 
@@ -149,6 +147,7 @@ private:
 struct TraceReader::Impl {
     std::string path;
     store::Database db;
+    live::FileIdentity identity; // the file opened, for the live marker's probe
     // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
     // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
     bool batch_live_bytes = false;
@@ -157,9 +156,12 @@ struct TraceReader::Impl {
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
     ReaderStats stats;
     TraceInfo info; // checked at open (validate::check_summary)
+    // What session rows are checked against: `info`, but for a trace being recorded at open
+    // without its end (events and times beyond those of the open are the recording's news).
+    TraceInfo row_bounds;
 
     SessionRow session_from(const store::Statement& s) const {
-        return validate::session_row(s, info, path);
+        return validate::session_row(s, row_bounds, path);
     }
     // A row of sessions_sql(): the session and its outlived blocks.
     SessionRow session_with_outlived(const store::Statement& s) const {
@@ -258,15 +260,32 @@ struct TraceReader::Impl {
 TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->db = store::open_trace(path);
+    impl_->identity = live::FileIdentity::of(path);
+    // Readers of a trace being recorded get SQLITE_BUSY only in brief moments (the recorder
+    // folding its WAL back at the end, a WAL recovery): wait them out.
+    sqlite3_busy_timeout(impl_->db.get(), 2000);
+    const bool writer_active = live::writer_active(path, impl_->identity); // before the read
     impl_->guarded([&] {
         sqlite3* db = impl_->db.get();
         impl_->batch_live_bytes = store::has_column(db, "event_batches", "live_bytes_at_start");
         impl_->has_outlived = store::has_table(db, "outlived");
+        // One read transaction around the checks, so that a recorder's commit in between
+        // does not make meta and sessions disagree (held open: a trace connection runs no
+        // BEGIN, store::open_trace).
+        store::Statement snapshot(db, "SELECT count(*) FROM meta");
+        snapshot.step();
         impl_->info = validate::check_summary(db, path).info;
         store::Statement version(db, "PRAGMA user_version");
         impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
         version.reset();
+        snapshot.reset();
     });
+    impl_->info.recording = rows::recording_state(impl_->info.complete, writer_active);
+    impl_->row_bounds = impl_->info;
+    if (impl_->info.recording == RecordingState::Live) {
+        impl_->row_bounds.events = INT64_MAX;
+        impl_->row_bounds.last_ns = UINT64_MAX;
+    }
 }
 
 TraceReader::~TraceReader() = default;
@@ -278,17 +297,22 @@ const std::string& TraceReader::path() const {
 }
 
 TraceInfo TraceReader::info() const {
-    return impl_->info;
+    if (impl_->row_bounds.recording != RecordingState::Live) return impl_->info;
+    // Being recorded when opened: as of now.
+    const bool writer_active = live::writer_active(impl_->path, impl_->identity);
+    return impl_->guarded([&] { return rows::info(impl_->db.get(), impl_->path, writer_active); });
 }
 
 void TraceReader::verify() const {
-    impl_->guarded([&] { validate::check_batches(impl_->db.get(), impl_->path, impl_->info); });
+    impl_->guarded([&] { validate::check_batches(impl_->db.get(), impl_->path, info()); });
 }
 
 std::string completeness_note(const TraceInfo& info) {
     if (info.complete) return {};
-    return "incomplete recording (meta.complete = 0: the writer was killed, failed to write, or "
-           "is still recording; the end may be missing)";
+    if (info.recording == RecordingState::Live)
+        return "incomplete recording (still being recorded: what was committed so far)";
+    return "incomplete recording (meta.complete = 0: the recording stopped unexpectedly, its "
+           "writer was killed or failed to write; the end may be missing)";
 }
 
 std::vector<SessionRow> TraceReader::sessions() const {
@@ -524,25 +548,6 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions, leaks and outlived blocks share.
-template <const auto& c, class Row> void read_finding_columns(const store::Statement& s, Row& r) {
-    r.session = s.u64(c["session"]);
-    r.request = s.u32(c["request"]);
-    r.alloc_request = s.u32(c["alloc_request"]);
-    r.block = s.u64(c["block"]);
-    r.address = s.u64(c["address"]);
-    r.size = s.u64(c["size"]);
-    r.time_ns = s.u64(c["time_ns"]);
-    r.message = s.text(c["message"]);
-}
-
-// ... and those only corruptions and leaks have.
-template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
-    read_finding_columns<c>(s, r);
-    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
-}
-
 // "WHERE session = ?" when a session is given, in id order.
 std::string of_session(std::optional<std::uint64_t> session) {
     return std::string(session ? " WHERE session = ?" : "") + " ORDER BY id";
@@ -556,17 +561,8 @@ std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t>
         std::vector<CorruptionRow> out;
         store::Statement s(impl_->db.get(), c.select("corruptions") + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            CorruptionRow r;
-            read_report_columns<c>(s, r);
-            r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
-            r.first_offset = s.u32(c["first_offset"]);
-            r.modified_count = s.u32(c["modified_count"]);
-            r.expected = s.blob(c["expected"]);
-            r.found = s.blob(c["found"]);
-            r.fault_address = s.u64(c["fault_address"]);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::corruption(s));
         return out;
     });
 }
@@ -578,11 +574,8 @@ std::vector<OutlivedRow> TraceReader::outlived(std::optional<std::uint64_t> sess
         if (!impl_->has_outlived) return out;
         store::Statement s(impl_->db.get(), c.select("outlived") + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            OutlivedRow r;
-            read_finding_columns<c>(s, r);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::outlived(s));
         return out;
     });
 }
@@ -593,11 +586,8 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
         store::Statement s(impl_->db.get(),
                            store::kLeakColumns.select("leaks") + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            LeakRow r;
-            read_report_columns<store::kLeakColumns>(s, r);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::leak(s));
         return out;
     });
 }
