@@ -34,6 +34,7 @@ Command add_export(CLI::App& app);
 Command add_import(CLI::App& app);
 Command add_sql(CLI::App& app);
 Command add_record(CLI::App& app);
+Command add_top(CLI::App& app);
 
 // Prints "memlife COMMAND: message" on stderr and returns `code`.
 int error(const std::string& command, const std::string& message, int code);
