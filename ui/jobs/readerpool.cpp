@@ -28,8 +28,24 @@ std::unique_ptr<data::TraceReader> ReaderPool::take() {
 
 void ReaderPool::give(std::unique_ptr<data::TraceReader> reader) {
     if (!reader) return;
+    std::unique_ptr<data::TraceReader> closing; // closed outside the lock
     const std::lock_guard lock(mutex_);
-    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(reader));
+    if (idle_.size() < kMaxIdle && keeps())
+        idle_.push_back(std::move(reader));
+    else
+        closing = std::move(reader);
+}
+
+bool ReaderPool::keeps() const {
+    if (std::chrono::steady_clock::now() >= lettingGoUntil_) return true;
+    return !QFile::exists(QFile::decodeName(QByteArray::fromStdString(path_ + "-wal")));
+}
+
+void ReaderPool::letGo() {
+    std::vector<std::unique_ptr<data::TraceReader>> closing;
+    const std::lock_guard lock(mutex_);
+    lettingGoUntil_ = std::chrono::steady_clock::now() + kLetGoFor;
+    closing.swap(idle_);
 }
 
 std::uint64_t ReaderPool::guiThreadUses() {

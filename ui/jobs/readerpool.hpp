@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,13 @@ public:
     // Adds a reader already open (the loader's), for later jobs.
     void give(std::unique_ptr<data::TraceReader> reader);
 
+    // The recording of this trace just ended: closes the idle readers, and closes each one
+    // given back instead of keeping it until the recorder has folded its WAL back (the
+    // TRACE-wal file is gone) or kLetGoFor has passed. Folding needs every other connection
+    // to the trace closed (docs/trace-format.md, "Following a trace being recorded").
+    static constexpr std::chrono::milliseconds kLetGoFor{5000};
+    void letGo();
+
     // How many times a reader was taken on the GUI thread, since the process started.
     static std::uint64_t guiThreadUses();
 
@@ -46,9 +54,12 @@ private:
     };
     std::unique_ptr<data::TraceReader> take();
 
+    bool keeps() const; // under mutex_
+
     std::string path_;
     std::mutex mutex_;
     std::vector<std::unique_ptr<data::TraceReader>> idle_;
+    std::chrono::steady_clock::time_point lettingGoUntil_{}; // past: readers are kept
 };
 
 } // namespace memlife::ui

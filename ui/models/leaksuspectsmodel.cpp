@@ -42,7 +42,7 @@ LeakSuspectsModel::LeakSuspectsModel(QObject* parent)
           columns(), {.tintCorruptions = false, .rowToolTips = false, .rankHeader = true}, parent) {
 }
 
-void LeakSuspectsModel::setTrace(TracePtr trace) {
+void LeakSuspectsModel::setTrace(TracePtr trace, bool inPlace) {
     std::vector<const data::SessionRow*> rows;
     if (trace) {
         for (const auto& s : trace->sessions)
@@ -52,7 +52,7 @@ void LeakSuspectsModel::setTrace(TracePtr trace) {
             return a->growth_bytes_per_request > b->growth_bytes_per_request;
         });
     }
-    setRows(std::move(trace), std::move(rows));
+    setRows(std::move(trace), std::move(rows), inPlace);
 }
 
 } // namespace memlife::ui

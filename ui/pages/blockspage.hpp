@@ -2,6 +2,8 @@
 // the tail inspector for a corrupted block.
 #pragma once
 
+#include <optional>
+
 #include <QPointer>
 
 #include "pages/tailinspector.hpp"
@@ -31,6 +33,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override;
 
     // Why the page shows this session (selected, else the first corrupted, else the highest
@@ -48,6 +51,8 @@ private:
     QPushButton* inspectButton_;
     QTableView* table_;
     QPointer<TailInspector> inspector_;
+    // The block that was current when a followed trace's update re-read the blocks.
+    std::optional<std::uint64_t> keptBlock_;
 };
 
 } // namespace memlife::ui

@@ -45,6 +45,10 @@ void GrowthPage::traceChanged() {
     chart_->setTrace(document()->trace());
 }
 
+void GrowthPage::traceUpdated(const TraceUpdate&) {
+    chart_->updateTrace(document()->trace());
+}
+
 void GrowthPage::refresh() {
     // The same sessions as the overview's chart.
     chart_->setSessions(document()->chartSessions(), chartSessionsEmptyText(*document()));

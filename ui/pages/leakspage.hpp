@@ -26,9 +26,11 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override {}
 
 private:
+    void showSummary();
     LeakSuspectsModel* model_;
     RankedProxy* proxy_;
     QComboBox* ranking_;

@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <utility>
 
 #include "charts/livebyteschart.hpp"
 #include "models/itemroles.hpp"
@@ -128,9 +129,17 @@ void OverviewPage::restoreLayout(const QByteArray& state) {
 
 void OverviewPage::traceChanged() {
     model_->setMaxGrowth(document()->maxGrowth());
+    followed_ = false;
     model_->setTrace(document()->trace());
     chart_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
+    updateCount();
+}
+
+void OverviewPage::traceUpdated(const TraceUpdate&) {
+    model_->setTrace(document()->trace(), true);
+    chart_->updateTrace(document()->trace());
+    followed_ = true;
     updateCount();
 }
 
@@ -145,7 +154,7 @@ void OverviewPage::refresh() {
     const QString caption = chartSessionsCaption(*document());
     choice.title = tr("Live bytes of %1").arg(caption);
     choice.emptyText = chartSessionsEmptyText(*document());
-    chart_->setSessions(std::move(choice));
+    chart_->setSessions(std::move(choice), std::exchange(followed_, false));
 }
 
 void OverviewPage::updateCount() {

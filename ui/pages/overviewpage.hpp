@@ -34,6 +34,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override;
 
 private:
@@ -51,6 +52,7 @@ private:
     LiveBytesChart* chart_;
     QSplitter* splitter_;
     bool syncing_ = false;
+    bool followed_ = false; // the last change was a followed trace's update: keep the zoom
 };
 
 } // namespace memlife::ui

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "follow/traceupdate.hpp"
 #include "memlife/data/findings.hpp"
 
 namespace memlife::ui {
@@ -14,6 +15,11 @@ void TraceDocument::setTrace(TracePtr trace) {
     selection_.clear();
     Q_EMIT traceChanged();
     Q_EMIT selectionChanged();
+}
+
+void TraceDocument::updateTrace(TracePtr trace, const TraceUpdate& update) {
+    trace_ = std::move(trace);
+    Q_EMIT traceUpdated(update);
 }
 
 void TraceDocument::setSelection(std::vector<std::uint64_t> sessions) {

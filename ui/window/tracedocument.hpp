@@ -13,6 +13,8 @@
 
 namespace memlife::ui {
 
+struct TraceUpdate;
+
 class TraceDocument : public QObject {
     Q_OBJECT
 public:
@@ -30,6 +32,9 @@ public:
 
     const TracePtr& trace() const { return trace_; }
     void setTrace(TracePtr trace); // clears the selection
+    // The next state of the same trace, followed while it is recorded (follow/): the
+    // selection stays (its sessions never leave a trace); traceUpdated() says what moved.
+    void updateTrace(TracePtr trace, const TraceUpdate& update);
 
     const std::vector<std::uint64_t>& selection() const { return selection_; }
     void setSelection(std::vector<std::uint64_t> sessions);
@@ -52,7 +57,8 @@ public:
     std::size_t growingSessions() const;
 
 Q_SIGNALS:
-    void traceChanged();
+    void traceChanged(); // another trace (or none)
+    void traceUpdated(const memlife::ui::TraceUpdate& update);
     void selectionChanged();
     void chartChoiceChanged();
     void maxGrowthChanged();

@@ -18,6 +18,22 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     trace->info = reader->info();
     progress(10);
     if (canceled) return nullptr;
+    if (trace->info.recording == data::RecordingState::Live) {
+        // Being recorded: the summary tables in one read with the cursor that following
+        // starts from (follow/followcontroller.hpp).
+        data::TraceChanges all =
+            data::TraceFollower(path.toStdString()).changes_since(std::nullopt);
+        trace->info = all.info;
+        trace->sessions = std::move(all.sessions);
+        trace->corruptions = std::move(all.corruptions);
+        trace->leaks = std::move(all.leaks);
+        trace->cursor = all.cursor;
+        trace->index();
+        progress(100);
+        trace->readers = std::make_shared<ReaderPool>(path);
+        trace->readers->give(std::move(reader));
+        return trace;
+    }
 
     const std::uint64_t expected = std::max<std::uint64_t>(trace->info.sessions, 1);
     trace->sessions.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(expected, 1u << 24)));
