@@ -92,31 +92,17 @@ std::string GroupBy::key(std::string_view peer) const {
 
 namespace {
 
-struct Outlived {
-    std::uint64_t blocks = 0, bytes = 0;
-};
-
-// Blocks that outlived their connection, per session; nullopt when the trace has no
-// `outlived` table (only `memlife record` writes one).
-std::optional<std::unordered_map<std::uint64_t, Outlived>> read_outlived(const TraceReader& r) {
-    bool has_table = false;
-    run_sql(r.path(),
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'outlived'",
-            [&](const auto&, const auto& values) { has_table = values[0] && *values[0] != "0"; });
-    if (!has_table) return std::nullopt;
-    std::unordered_map<std::uint64_t, Outlived> out;
-    run_sql(r.path(), "SELECT session, count(*), total(size) FROM outlived GROUP BY session",
-            [&](const auto&, const auto& values) {
-                Outlived& o = out[std::stoull(values[0].value_or("0"))];
-                o.blocks = std::stoull(values[1].value_or("0"));
-                o.bytes = static_cast<std::uint64_t>(std::stod(values[2].value_or("0")));
-            });
-    return out;
+// Whether a trace can show blocks that outlived their connection: only `memlife record`
+// looks for them (its preload library sees the process keep memory after a close). Every
+// trace of schema version 2 has the `outlived` table, but only a recording can fill it: in
+// any other trace its zero is not a finding, so the figure is not compared.
+bool finds_outlived(const TraceInfo& info, const std::vector<SessionRow>& sessions) {
+    return info.source == "record" ||
+           std::any_of(sessions.begin(), sessions.end(),
+                       [](const SessionRow& row) { return row.outlived != 0; });
 }
 
-using OutlivedMap = std::optional<std::unordered_map<std::uint64_t, Outlived>>;
-
-SessionFigures figures_of(const std::vector<const SessionRow*>& rows, const OutlivedMap& outlived) {
+SessionFigures figures_of(const std::vector<const SessionRow*>& rows, bool outlived) {
     SessionFigures f;
     std::vector<double> requests, peaks, released, growth;
     for (const SessionRow* row : rows) {
@@ -139,10 +125,8 @@ SessionFigures figures_of(const std::vector<const SessionRow*>& rows, const Outl
         f.outlived_blocks = 0;
         f.outlived_bytes = 0;
         for (const SessionRow* row : rows) {
-            if (const auto it = outlived->find(row->id); it != outlived->end()) {
-                *f.outlived_blocks += it->second.blocks;
-                *f.outlived_bytes += it->second.bytes;
-            }
+            *f.outlived_blocks += row->outlived;
+            *f.outlived_bytes += row->outlived_bytes;
         }
     }
     return f;
@@ -274,7 +258,7 @@ TraceProfile profile_trace(const TraceReader& reader, const ProfileOptions& opti
     profile.path = reader.path();
     profile.info = reader.info();
     const std::vector<SessionRow> sessions = reader.sessions();
-    const OutlivedMap outlived = read_outlived(reader);
+    const bool outlived = finds_outlived(profile.info, sessions);
 
     std::vector<const SessionRow*> all;
     std::map<std::string, std::vector<const SessionRow*>> groups;

@@ -32,8 +32,8 @@ struct Spread {
 };
 Spread spread_of(std::vector<double> values);
 
-// What a set of sessions shows, from the `sessions` table (and the `outlived` table when
-// the trace has one).
+// What a set of sessions shows, from the `sessions` table (with its outlived blocks when the
+// trace can show them).
 struct SessionFigures {
     std::uint64_t sessions = 0;
     std::uint64_t open_sessions = 0; // not closed in the trace
@@ -45,7 +45,7 @@ struct SessionFigures {
     Spread growth_bytes_per_request;
     std::uint64_t leaks = 0, leaked_bytes = 0, corruptions = 0;
     // Blocks still live after their connection closed (memlife record); nullopt: the
-    // trace cannot have them (no `outlived` table).
+    // trace cannot have them (not a `memlife record` trace, and none found).
     std::optional<std::uint64_t> outlived_blocks, outlived_bytes;
 };
 
