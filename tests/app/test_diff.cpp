@@ -25,6 +25,19 @@ std::string simulate(const std::string& scenario, const TempDir& dir) {
     return trace;
 }
 
+// `memlife import KIND tests/fixtures/FIXTURE` into a trace named after KIND.
+std::string import_fixture(const std::string& kind, const std::string& fixture,
+                           const TempDir& dir) {
+    const std::string trace = dir / (kind + ".mltrace");
+    const auto r =
+        run_memlife("import " + kind + " " +
+                        quote(std::string(MEMLIFE_SOURCE_DIR) + "/tests/fixtures/" + fixture) +
+                        " -o " + quote(trace),
+                    dir);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return trace;
+}
+
 json diff_json(const std::string& base, const std::string& next, const TempDir& dir,
                const std::string& extra = "") {
     const auto r = run_memlife("diff --json " + quote(base) + " " + quote(next) + extra, dir);
@@ -78,6 +91,12 @@ TEST(Diff, TheGrowthPerRequestFallsToZero) {
     EXPECT_EQ(url_map["notification"], "URL_MAP");
     EXPECT_EQ(metric(url_map["metrics"], "kept_bytes_per_request")["verdict"], "better");
     EXPECT_EQ(metric(url_map["metrics"], "bytes_per_request")["verdict"], "same");
+    // Nothing else moved: the fix changed where the filter's memory lives, not how much.
+    for (const json& m : url_map["metrics"]) {
+        if (m["key"] != "kept_bytes_per_request") {
+            EXPECT_EQ(m["verdict"], "same") << m.dump();
+        }
+    }
     EXPECT_TRUE(has_line(j["not_compared"], "outlived blocks: not in either trace"));
     EXPECT_TRUE(has_line(j["not_compared"], "allocation sites: not in either trace"));
 
@@ -167,13 +186,7 @@ TEST(Diff, UnusableInputIsExitTwoWithOneLine) {
 // An nginx import against a recording: compared on what both have; what not is said.
 TEST(Diff, TracesOfOtherKindsCompareOnWhatBothHave) {
     TempDir dir;
-    const std::string nginx = dir / "nginx.mltrace";
-    const auto imported = run_memlife(
-        "import nginx " +
-            quote(std::string(MEMLIFE_SOURCE_DIR) + "/tests/fixtures/nginx-debug-keepalive.log") +
-            " -o " + quote(nginx),
-        dir);
-    ASSERT_EQ(imported.exit_code, 0) << imported.err;
+    const std::string nginx = import_fixture("nginx", "nginx-debug-keepalive.log", dir);
     const std::string recorded = simulate("keepalive-leak", dir);
     const json j = diff_json(nginx, recorded, dir);
     EXPECT_EQ(j["base"]["source"], "nginx");
@@ -191,6 +204,22 @@ TEST(Diff, TracesOfOtherKindsCompareOnWhatBothHave) {
     EXPECT_EQ(outlived["why_not"], "not in either trace (only `memlife record` finds them)");
     EXPECT_EQ(
         run_memlife("check --baseline " + quote(recorded) + " " + quote(nginx), dir).exit_code, 0);
+
+    // A JSON-lines import (notifications, an order violation) against the nginx import (no
+    // notifications): the same rules, whichever side lacks what.
+    const std::string jsonl = import_fixture("jsonl", "teaching-violation.jsonl", dir);
+    const json k = diff_json(jsonl, nginx, dir);
+    EXPECT_EQ(k["base"]["source"], "jsonl");
+    EXPECT_EQ(k["new"]["source"], "nginx");
+    EXPECT_TRUE(has_line(k["not_compared"],
+                         "by notification: NEW records no notifications; compared as a whole"))
+        << k["not_compared"].dump();
+    EXPECT_TRUE(has_line(k["notes"], "BASE comes from jsonl, NEW from nginx")) << k["notes"];
+    EXPECT_EQ(metric(k["totals"], "order_violations")["base"], 1) << k["totals"].dump();
+    EXPECT_EQ(metric(k["totals"], "sessions")["verdict"], "changed");
+    const auto text = run_memlife("diff " + quote(jsonl) + " " + quote(nginx), dir);
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_NE(text.out.find("not compared"), std::string::npos) << text.out;
 }
 
 TEST(Diff, GroupsOfSessionsByPeerAddressOrGlob) {
