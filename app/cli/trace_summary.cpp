@@ -210,10 +210,12 @@ std::size_t printable_sequence(std::string_view s) {
     return 0;
 }
 
+} // namespace
+
 // Text from the trace as one terminal-safe line: control characters, invalid UTF-8 and C1
 // controls become \n, \t, \r or \xNN; at most `max_chars` characters (an escape counts as its
 // length), cut between characters.
-std::string escape_for_terminal(std::string_view text, std::size_t max_chars = SIZE_MAX) {
+std::string escape_for_terminal(std::string_view text, std::size_t max_chars) {
     std::string out;
     std::size_t chars = 0;
     for (std::size_t i = 0; i < text.size();) {
@@ -235,8 +237,6 @@ std::string escape_for_terminal(std::string_view text, std::size_t max_chars = S
     }
     return out;
 }
-
-} // namespace
 
 std::string to_text(const TraceSummary& s) {
     std::string out = fmt::format("{} ({} trace, {} events", escape_for_terminal(s.path),

@@ -1,5 +1,6 @@
 // The overview: the sessions table (filter, findings only, the growth limit) over the
-// live-bytes chart of the selected sessions (or of those the chart choice picks).
+// live-bytes chart of the selected sessions (or of those the chart choice picks). In compare
+// mode the comparison with the base trace (compare/comparepanel.hpp) is on top.
 #pragma once
 
 #include "pages/viewpage.hpp"
@@ -13,6 +14,7 @@ class QTableView;
 
 namespace memlife::ui {
 
+class ComparePanel;
 class LiveBytesChart;
 class SessionsModel;
 class SessionsProxy;
@@ -28,12 +30,14 @@ public:
     void restoreLayout(const QByteArray& state) override;
 
     LiveBytesChart* chart() const { return chart_; }
+    ComparePanel* comparePanel() const { return compare_; }
     QTableView* table() const { return table_; }
     SessionsModel* model() const { return model_; }
     SessionsProxy* proxy() const { return proxy_; }
 
 protected:
     void traceChanged() override;
+    void baseChanged() override;
     void refresh() override;
 
 private:
@@ -49,6 +53,8 @@ private:
     QLabel* count_;
     QTableView* table_;
     LiveBytesChart* chart_;
+    ComparePanel* compare_;
+    bool compareStale_ = false; // the trace or the base changed since the panel computed
     QSplitter* splitter_;
     bool syncing_ = false;
 };

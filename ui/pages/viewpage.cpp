@@ -13,6 +13,10 @@ ViewPage::ViewPage(TraceDocument* document, QWidget* parent)
         traceChanged();
         markStale();
     });
+    connect(document_, &TraceDocument::baseChanged, this, [this] {
+        baseChanged();
+        markStale();
+    });
     connect(document_, &TraceDocument::selectionChanged, this, &ViewPage::markStale);
 }
 

@@ -39,6 +39,8 @@ Q_SIGNALS:
 protected:
     // A new trace: reset what is cheap (models), at once, visible or not.
     virtual void traceChanged() {}
+    // Compare mode began, ended or took another base (TraceDocument::baseTrace()).
+    virtual void baseChanged() {}
     // Bring expensive content (charts, scans) up to date; called only while visible.
     virtual void refresh() = 0;
     void showEvent(QShowEvent* event) override;

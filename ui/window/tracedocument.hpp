@@ -31,6 +31,11 @@ public:
     const TracePtr& trace() const { return trace_; }
     void setTrace(TracePtr trace); // clears the selection
 
+    // Compare mode: the trace this one is compared with (File > Compare with...), null when
+    // not comparing. It stays when another trace is opened.
+    const TracePtr& baseTrace() const { return base_; }
+    void setBaseTrace(TracePtr base);
+
     const std::vector<std::uint64_t>& selection() const { return selection_; }
     void setSelection(std::vector<std::uint64_t> sessions);
 
@@ -56,9 +61,11 @@ Q_SIGNALS:
     void selectionChanged();
     void chartChoiceChanged();
     void maxGrowthChanged();
+    void baseChanged();
 
 private:
     TracePtr trace_;
+    TracePtr base_;
     std::vector<std::uint64_t> selection_;
     ChartChoice chartChoice_ = ChartChoice::TopGrowth;
     double maxGrowth_;
