@@ -26,6 +26,18 @@ done
 "$gui" --palette light --view blocks --screenshot-size 1024x768 \
     --screenshot "$images/blocks-1024.png" "$work/nginx.memlife"
 
+# Compare mode: a keep-alive leak (the base) against the same server fixed.
+for scenario in keepalive-leak per-request; do
+    "$cli" simulate --scenario "$scenario" -o "$work/$scenario.memlife" --connections 40 \
+        --requests-per-connection 30 --seed 7 >/dev/null
+done
+"$gui" --palette light --compare "$work/keepalive-leak.memlife" \
+    --screenshot "$images/compare.png" "$work/per-request.memlife"
+"$gui" --palette dark --compare "$work/keepalive-leak.memlife" \
+    --screenshot "$images/compare-dark.png" "$work/per-request.memlife"
+"$gui" --palette dark --compare "$work/keepalive-leak.memlife" --view growth \
+    --screenshot "$images/compare-growth-dark.png" "$work/per-request.memlife"
+
 "$gui" --palette light --view teaching --screenshot "$images/teaching.png"
 "$gui" --palette light --view teaching --teaching-what-if \
     --screenshot "$images/teaching-what-if.png"

@@ -30,6 +30,7 @@ Command add_simulate(CLI::App& app);
 Command add_serve(CLI::App& app);
 Command add_report(CLI::App& app);
 Command add_check(CLI::App& app);
+Command add_diff(CLI::App& app);
 Command add_export(CLI::App& app);
 Command add_import(CLI::App& app);
 Command add_sql(CLI::App& app);

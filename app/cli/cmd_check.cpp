@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "compare_cli.hpp"
 #include "finding_lines.hpp"
 #include "memlife/data/findings.hpp"
 #include "memlife/data/units.hpp"
@@ -46,8 +47,23 @@ Command add_check(CLI::App& app) {
                     "Largest allowed growth per request of any session, in bytes")
         ->check(kByteLimit);
     cmd->add_flag("-q,--quiet", *quiet, "Print nothing; the exit code tells");
+    // --baseline BASE: a separate gate, against an earlier trace (compare_cli.cpp).
+    auto baseline = std::make_shared<std::string>();
+    auto tolerance = std::make_shared<double>(5);
+    auto* baseline_option =
+        cmd->add_option("--baseline", *baseline,
+                        "Instead: exit 1 when growth per request (p95), leaked bytes or "
+                        "corruptions rose above this earlier trace's");
+    cmd->add_option("--tolerance", *tolerance,
+                    "With --baseline: the rise allowed, in percent of the baseline's value")
+        ->check(kPercent)
+        ->needs(baseline_option)
+        ->capture_default_str();
+    baseline_option->excludes("--max-growth");
     return {
-        cmd, [trace, max_growth, quiet]() -> int {
+        cmd, [trace, max_growth, quiet, baseline, tolerance]() -> int {
+            if (!baseline->empty())
+                return check_against_baseline(*baseline, *trace, *tolerance, *quiet);
             TraceSummary s;
             try {
                 s = summarize(*trace);

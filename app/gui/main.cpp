@@ -1,11 +1,11 @@
-// memlife-gui [--view NAME] [--palette NAME] [--screenshot FILE [--screenshot-size WxH]]
-// [TRACE | --follow TRACE]
+// memlife-gui [--view NAME] [--palette NAME] [--compare BASE]
+// [--screenshot FILE [--screenshot-size WxH]] [TRACE | --follow TRACE]
 // Opens the trace explorer; a trace being recorded is followed (--follow also waits for a
-// trace that does not exist yet: a recorder starting); with --screenshot, renders the window at
-// 1400x900 (or WxH) with the view in front, saves a PNG and exits (0; 2 when the trace cannot be
-// opened, the reason on stderr). The batch modes (--screenshot, --report-first-paint) and --help,
-// --version need no display: they run on Qt's offscreen platform unless QT_QPA_PLATFORM names
-// another.
+// trace that does not exist yet: a recorder starting); --compare opens it in compare mode
+// (File > Compare with...) against BASE. With --screenshot, renders the window at 1400x900 (or
+// WxH) with the view in front, saves a PNG and exits (0; 2 when a trace cannot be opened, the
+// reason on stderr). The batch modes (--screenshot, --report-first-paint) and --help, --version
+// need no display: they run on Qt's offscreen platform unless QT_QPA_PLATFORM names another.
 // --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the milliseconds from
 // process start to the first paint of the main chart, and peak_rss_mb=M, then exits. With
 // --report-zoom (hidden too) it then zooms the chart to the last millisecond of the longest session
@@ -174,6 +174,11 @@ int main(int argc, char** argv) {
     QCommandLineOption paletteOption(QStringLiteral("palette"),
                                      QStringLiteral("Colour palette: system, light or dark."),
                                      QStringLiteral("NAME"));
+    QCommandLineOption compareOption(
+        QStringLiteral("compare"),
+        QStringLiteral("Compare TRACE with BASE (the trace before a fix), as File > Compare "
+                       "with... does."),
+        QStringLiteral("BASE"));
     QCommandLineOption firstPaintOption(QStringLiteral("report-first-paint"));
     firstPaintOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption zoomOption(QStringLiteral("report-zoom"));
@@ -186,8 +191,8 @@ int main(int argc, char** argv) {
     QCommandLineOption inspectTailOption(QStringLiteral("inspect-tail"));
     inspectTailOption.setFlags(QCommandLineOption::HiddenFromHelp);
     parser.addOptions({viewOption, screenshotOption, screenshotSizeOption, followOption,
-                       paletteOption, firstPaintOption, zoomOption, teachingStepOption,
-                       teachingWhatIfOption, inspectTailOption});
+                       paletteOption, compareOption, firstPaintOption, zoomOption,
+                       teachingStepOption, teachingWhatIfOption, inspectTailOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
 
@@ -209,6 +214,11 @@ int main(int argc, char** argv) {
         return kExitBadInput;
     }
     const QString trace = follow ? parser.value(followOption) : positional.value(0);
+    const QString base = parser.value(compareOption);
+    if (!base.isEmpty() && trace.isEmpty()) {
+        fail(QStringLiteral("memlife-gui: --compare BASE needs a TRACE to compare"));
+        return kExitBadInput;
+    }
     const QString view = parser.value(viewOption);
     if (!view.isEmpty() && !viewNames.contains(view)) {
         fail(QStringLiteral("memlife-gui: unknown view '%1' (views: %2)")
@@ -252,10 +262,11 @@ int main(int argc, char** argv) {
 
     if (!screenshot.isEmpty() || reportFirstPaint) {
         // Fail fast with the reader's one-line message; no dialog waits for a click.
-        QObject::connect(&window, &MainWindow::traceFailed, &app, [](const QString& message) {
-            fail(message);
-            QApplication::exit(kExitBadInput);
-        });
+        for (auto failed : {&MainWindow::traceFailed, &MainWindow::baseFailed})
+            QObject::connect(&window, failed, &app, [](const QString& message) {
+                fail(message);
+                QApplication::exit(kExitBadInput);
+            });
     }
 
     QElapsedTimer zoomClock;
@@ -311,8 +322,9 @@ int main(int argc, char** argv) {
                 QApplication::exit(1);
                 return;
             }
-            const bool waiting =
-                window.isBusy() || (!trace.isEmpty() && !window.document()->trace());
+            const bool waiting = window.isBusy() ||
+                                 (!trace.isEmpty() && !window.document()->trace()) ||
+                                 (!base.isEmpty() && !window.document()->baseTrace());
             quietPolls = waiting ? 0 : quietPolls + 1;
             if (quietPolls < 3) return;
             settle.stop();
@@ -343,5 +355,6 @@ int main(int argc, char** argv) {
         window.followTrace(trace);
     else if (!trace.isEmpty())
         window.openTrace(trace);
+    if (!base.isEmpty()) window.compareWith(base);
     return QApplication::exec();
 }

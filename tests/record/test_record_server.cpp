@@ -4,6 +4,7 @@
 // labelled with the client's port, with the requests that client sent; and a server that
 // keeps one block per connection after the close has exactly those blocks flagged
 // "outlived its connection".
+#include "memlife/data/compare.hpp"
 #include "record_fixture.hpp"
 
 using namespace memlife;
@@ -113,4 +114,41 @@ TEST(RecordServer, BlocksKeptAfterTheCloseOutliveTheirConnection) {
                   std::string::npos)
             << check.out;
     }
+}
+
+// Issue 17: two recordings of one program, the second with the kept block fixed. The
+// comparison names what the fix changed (the blocks that outlived their connection, and the
+// peak they added) and nothing else moves.
+TEST(RecordServer, DiffOfTheFixNamesWhatItChangedAndNothingElse) {
+    TempDir dir;
+    const std::string before = dir / "before.mltrace", after = dir / "after.mltrace";
+    expect_agreement(before, record_server(dir, before, {"--keep", "3333"}));
+    expect_agreement(after, record_server(dir, after, {}));
+    const auto profile = [](const std::string& path) {
+        return data::profile_trace(data::TraceReader(path));
+    };
+    const data::Comparison c = data::compare(profile(before), profile(after));
+    const data::MetricDelta* outlived = c.find("outlived_bytes");
+    ASSERT_NE(outlived, nullptr);
+    EXPECT_EQ(*outlived->base, 3 * 3333);
+    EXPECT_EQ(*outlived->next, 0);
+    EXPECT_EQ(outlived->verdict, data::Verdict::Better);
+    EXPECT_EQ(c.find("outlived_blocks")->verdict, data::Verdict::Better);
+    // The kept block was part of its connection's live bytes: the peak fell with it.
+    const std::set<std::string> moved{"outlived_bytes", "outlived_blocks", "peak_bytes.median",
+                                      "peak_bytes.p95", "peak_bytes.max"};
+    for (const data::MetricDelta& m : c.totals) {
+        if (moved.count(m.key) == 0) {
+            EXPECT_EQ(m.verdict, data::Verdict::Same) << m.key << ": " << data::format_change(m);
+        }
+    }
+    EXPECT_TRUE(data::regressions(c).empty());
+
+    const Shell diff = shell(std::string(MEMLIFE_CLI) + " diff " + before + " " + after);
+    ASSERT_EQ(diff.exit_code, 0) << diff.out;
+    const std::size_t row = diff.out.find("\noutlived bytes ");
+    ASSERT_NE(row, std::string::npos) << diff.out;
+    const std::string line = diff.out.substr(row + 1, diff.out.find('\n', row + 1) - row - 1);
+    EXPECT_NE(line.find("-9.76 KiB (-100.0%)"), std::string::npos) << line;
+    EXPECT_TRUE(line.ends_with("better")) << line;
 }

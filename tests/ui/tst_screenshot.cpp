@@ -21,6 +21,7 @@ private Q_SLOTS:
     void headless_data();
     void headless();
     void screenshotSize();
+    void compareMode();
 
 private:
     struct Result {
@@ -96,6 +97,33 @@ void TestScreenshot::unknownView() {
              dir_.filePath(QStringLiteral("x.png")), trace_});
     QCOMPARE(result.exitCode, 2);
     QVERIFY(result.stderrText.contains(QStringLiteral("unknown view 'nope'")));
+}
+
+// --compare BASE: the window in compare mode, waited for; a base that cannot be opened is
+// exit 2 and one line, as a trace is; --compare alone has nothing to compare.
+void TestScreenshot::compareMode() {
+    const QString png = dir_.filePath(QStringLiteral("compare.png"));
+    const QString base = dir_.filePath(QStringLiteral("base.memlife"));
+    memlife::test::writeKeepAliveTrace(base.toStdString(), 100);
+    Result result = run({QStringLiteral("--compare"), base, QStringLiteral("--view"),
+                         QStringLiteral("growth"), QStringLiteral("--screenshot"), png, trace_});
+    QVERIFY2(result.exitCode == 0, qPrintable(result.stderrText));
+    QCOMPARE(QImage(png).size(), QSize(1400, 900));
+
+    const QString missing = dir_.filePath(QStringLiteral("missing-base.memlife"));
+    const QString none = dir_.filePath(QStringLiteral("none.png"));
+    result =
+        run({QStringLiteral("--compare"), missing, QStringLiteral("--screenshot"), none, trace_});
+    QCOMPARE(result.exitCode, 2);
+    const QStringList lines = result.stderrText.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 1);
+    QVERIFY2(lines.front().startsWith(missing), qPrintable(result.stderrText));
+    QVERIFY(!QFile::exists(none));
+
+    result = run({QStringLiteral("--compare"), base, QStringLiteral("--screenshot"), none});
+    QCOMPARE(result.exitCode, 2);
+    QVERIFY2(result.stderrText.contains(QStringLiteral("needs a TRACE")),
+             qPrintable(result.stderrText));
 }
 
 void TestScreenshot::headless_data() {

@@ -1,5 +1,6 @@
 #include "charts/growthchart.hpp"
 
+#include <QFileInfo>
 #include <QHelpEvent>
 #include <QLegend>
 #include <QLegendMarker>
@@ -42,10 +43,10 @@ LinearFit fitGrowth(const std::vector<data::RequestRow>& requests) {
 }
 
 // What a growth query draws, computed in the job: per session its fit and its live bytes at
-// request ends (downsampled, in the y unit).
+// request ends (downsampled, in the y unit); in compare mode the same for the base's sessions.
 struct GrowthDrawing {
-    std::vector<LinearFit> fits;
-    std::vector<QList<QPointF>> points;
+    std::vector<LinearFit> fits, baseFits;
+    std::vector<QList<QPointF>> points, basePoints;
     data::ByteAxis yAxis;
     double maxBytes = 0, maxIndex = 1;
     QString error; // the last session that could not be read (it stays empty)
@@ -53,15 +54,18 @@ struct GrowthDrawing {
 
 namespace {
 
-GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>& sessions,
-                         std::size_t maxPoints, int yTicks, const JobControl& job) {
-    GrowthDrawing drawing;
+// The requests of each session; one that cannot be read (a damaged batch) stays empty and
+// the drawing's error says why. Widens the drawing's ranges.
+std::vector<std::vector<data::RequestRow>> readRequests(const LoadedTrace& trace,
+                                                        const std::vector<std::uint64_t>& sessions,
+                                                        const JobControl& job,
+                                                        GrowthDrawing& drawing) {
     std::vector<std::vector<data::RequestRow>> all;
-    trace->readers->use([&](const data::TraceReader& reader) {
+    trace.readers->use([&](const data::TraceReader& reader) {
         for (std::size_t i = 0; i < sessions.size() && !job.canceled(); ++i) {
             try {
                 all.push_back(reader.requests(sessions[i]));
-            } catch (const std::exception& e) { // a damaged batch: this session stays empty
+            } catch (const std::exception& e) {
                 all.emplace_back();
                 drawing.error = readErrorText(QString::fromUtf8(e.what()));
             }
@@ -73,30 +77,64 @@ GrowthDrawing drawGrowth(const TracePtr& trace, const std::vector<std::uint64_t>
         }
     });
     all.resize(sessions.size());
-    drawing.yAxis = data::byte_axis(drawing.maxBytes * 1.04, yTicks);
+    return all;
+}
+
+// Downsampled by index buckets keeping each bucket's min and max.
+QList<QPointF> downsample(const std::vector<data::RequestRow>& requests, std::size_t maxPoints,
+                          double unit) {
+    QList<QPointF> points;
+    const std::size_t stride = std::max<std::size_t>(1, requests.size() * 2 / maxPoints);
+    for (std::size_t b = 0; b < requests.size(); b += stride) {
+        const data::RequestRow *lo = nullptr, *hi = nullptr;
+        for (std::size_t k = b; k < std::min(requests.size(), b + stride); ++k) {
+            const auto& r = requests[k];
+            if (!r.end_ns) continue;
+            if (!lo || r.live_bytes_at_end < lo->live_bytes_at_end) lo = &r;
+            if (!hi || r.live_bytes_at_end > hi->live_bytes_at_end) hi = &r;
+        }
+        if (!lo) continue;
+        const data::RequestRow* firstOne = lo->number <= hi->number ? lo : hi;
+        const data::RequestRow* second = firstOne == lo ? hi : lo;
+        points.append(QPointF(firstOne->number, double(firstOne->live_bytes_at_end) / unit));
+        if (second != firstOne)
+            points.append(QPointF(second->number, double(second->live_bytes_at_end) / unit));
+    }
+    return points;
+}
+
+struct GrowthQuery {
+    TracePtr trace, base; // base: compare mode only
+    std::vector<std::uint64_t> sessions, baseSessions;
+    std::size_t maxPoints = 0;
+    int yTicks = 0;
+};
+
+GrowthDrawing drawGrowth(const GrowthQuery& query, const JobControl& job) {
+    GrowthDrawing drawing;
+    const auto all = readRequests(*query.trace, query.sessions, job, drawing);
+    std::vector<std::vector<data::RequestRow>> baseAll;
+    if (query.base) baseAll = readRequests(*query.base, query.baseSessions, job, drawing);
+    drawing.yAxis = data::byte_axis(drawing.maxBytes * 1.04, query.yTicks);
     const double unit = drawing.yAxis.unit.scale;
     for (const auto& requests : all) {
         drawing.fits.push_back(fitGrowth(requests));
-        // Downsampled by index buckets keeping each bucket's min and max.
-        QList<QPointF>& points = drawing.points.emplace_back();
-        const std::size_t stride = std::max<std::size_t>(1, requests.size() * 2 / maxPoints);
-        for (std::size_t b = 0; b < requests.size(); b += stride) {
-            const data::RequestRow *lo = nullptr, *hi = nullptr;
-            for (std::size_t k = b; k < std::min(requests.size(), b + stride); ++k) {
-                const auto& r = requests[k];
-                if (!r.end_ns) continue;
-                if (!lo || r.live_bytes_at_end < lo->live_bytes_at_end) lo = &r;
-                if (!hi || r.live_bytes_at_end > hi->live_bytes_at_end) hi = &r;
-            }
-            if (!lo) continue;
-            const data::RequestRow* firstOne = lo->number <= hi->number ? lo : hi;
-            const data::RequestRow* second = firstOne == lo ? hi : lo;
-            points.append(QPointF(firstOne->number, double(firstOne->live_bytes_at_end) / unit));
-            if (second != firstOne)
-                points.append(QPointF(second->number, double(second->live_bytes_at_end) / unit));
-        }
+        drawing.points.push_back(downsample(requests, query.maxPoints, unit));
+    }
+    for (const auto& requests : baseAll) {
+        drawing.baseFits.push_back(fitGrowth(requests));
+        drawing.basePoints.push_back(downsample(requests, query.maxPoints, unit));
     }
     return drawing;
+}
+
+// The entry of `session` in a list parallel to `sessions` (T{} when absent).
+template <class T>
+T atSession(const std::vector<std::uint64_t>& sessions, const std::vector<T>& values,
+            std::uint64_t session) {
+    for (std::size_t i = 0; i < sessions.size() && i < values.size(); ++i)
+        if (sessions[i] == session) return values[i];
+    return T{};
 }
 
 } // namespace
@@ -134,22 +172,32 @@ void GrowthChart::setSessions(const std::vector<std::uint64_t>& sessions,
     rebuild();
 }
 
+void GrowthChart::setBaseTrace(TracePtr base) {
+    base_ = std::move(base);
+    baseSessions_.clear();
+    if (base_)
+        baseSessions_ = base_->topByGrowth(
+            kBaseSessions, [](const data::SessionRow& s) { return s.requests >= 2; });
+}
+
 LinearFit GrowthChart::fit(std::uint64_t session) const {
-    for (std::size_t i = 0; i < sessions_.size() && i < fits_.size(); ++i)
-        if (sessions_[i] == session) return fits_[i];
-    return {};
+    return atSession(sessions_, fits_, session);
+}
+
+LinearFit GrowthChart::baseFit(std::uint64_t session) const {
+    return atSession(baseSessions_, baseFits_, session);
 }
 
 QLineSeries* GrowthChart::seriesFor(std::uint64_t session) const {
-    for (std::size_t i = 0; i < sessions_.size() && i < series_.size(); ++i)
-        if (sessions_[i] == session) return series_[i];
-    return nullptr;
+    return atSession(sessions_, series_, session);
 }
 
 QLineSeries* GrowthChart::fitFor(std::uint64_t session) const {
-    for (std::size_t i = 0; i < sessions_.size() && i < fitSeries_.size(); ++i)
-        if (sessions_[i] == session) return fitSeries_[i];
-    return nullptr;
+    return atSession(sessions_, fitSeries_, session);
+}
+
+QLineSeries* GrowthChart::baseSeriesFor(std::uint64_t session) const {
+    return atSession(baseSessions_, baseSeries_, session);
 }
 
 void GrowthChart::rebuild() {
@@ -158,6 +206,8 @@ void GrowthChart::rebuild() {
     series_.clear();
     fitSeries_.clear();
     fits_.clear();
+    baseSeries_.clear();
+    baseFits_.clear();
     chart_->setTitle(QString());
     if (!trace_) return setMessage(tr("Open a trace to see growth per request"));
     if (trace_->sessions.empty())
@@ -168,11 +218,10 @@ void GrowthChart::rebuild() {
     const auto maxPoints =
         static_cast<std::size_t>(2 * std::max(100.0, chart_->plotArea().width()));
     const int yTicks = yTickCount(chart_->plotArea().height());
+    GrowthQuery query{trace_, base_, sessions_, baseSessions_, maxPoints, yTicks};
     job_.start<GrowthDrawing>({
-        .work =
-            [trace = trace_, sessions = sessions_, maxPoints, yTicks](const JobControl& job) {
-                return drawGrowth(trace, sessions, maxPoints, yTicks, job);
-            },
+        .work = [query =
+                     std::move(query)](const JobControl& job) { return drawGrowth(query, job); },
         .done = [this](GrowthDrawing drawing) { show(std::move(drawing)); },
         .failed =
             [this](const QString& message) {
@@ -214,10 +263,24 @@ void GrowthChart::show(GrowthDrawing drawing) {
         }
         fitSeries_.push_back(line);
     }
-    chart_->setTitle(drawing.error.isEmpty()
-                         ? tr("Live bytes at each request end: a keep-alive leak is a rising "
-                              "line")
-                         : drawing.error);
+    for (std::size_t i = 0; i < baseSessions_.size() && i < drawing.baseFits.size(); ++i) {
+        const LinearFit fit = drawing.baseFits[i];
+        baseFits_.push_back(fit);
+        auto* series = new QLineSeries;
+        series->setName(std::isfinite(fit.slope)
+                            ? tr("base #%1 %2").arg(baseSessions_[i]).arg(formatGrowth(fit.slope))
+                            : tr("base #%1").arg(baseSessions_[i]));
+        series->replace(drawing.basePoints[i]);
+        chart_->addSeries(series);
+        series->attachAxis(xAxis_);
+        series->attachAxis(yAxis_);
+        baseSeries_.push_back(series);
+    }
+    const QString title =
+        base_ ? tr("Live bytes at each request end: this trace solid, the base (%1) dashed")
+                    .arg(QFileInfo(base_->path).fileName())
+              : tr("Live bytes at each request end: a keep-alive leak is a rising line");
+    chart_->setTitle(drawing.error.isEmpty() ? title : drawing.error);
     if (drawing.maxBytes <= 0) {
         setMessage(tr("Live bytes are 0 at every request end of the sessions shown: none of "
                       "them keeps memory from one request to the next."));
@@ -278,15 +341,21 @@ bool GrowthChart::event(QEvent* event) {
 
 void GrowthChart::applyPalette() {
     styleChart(chart_, palette(), font(), {xAxis_, yAxis_});
-    // Each fit is dashed in its session's colour.
+    // Each fit is dashed in its session's colour; in compare mode dotted, as the base's
+    // sessions are dashed, in a muted colour of their own (they are other connections).
     for (std::size_t i = 0; i < series_.size(); ++i) {
         series_[i]->setPen(seriesPen(i));
         series_[i]->setColor(seriesColor(i));
         if (i < fitSeries_.size() && fitSeries_[i]) {
-            QPen dashed = seriesPen(i);
-            dashed.setStyle(Qt::DashLine);
-            fitSeries_[i]->setPen(dashed);
+            QPen fitPen = seriesPen(i);
+            fitPen.setStyle(base_ ? Qt::DotLine : Qt::DashLine);
+            fitSeries_[i]->setPen(fitPen);
         }
+    }
+    for (QLineSeries* series : baseSeries_) {
+        QPen dashed(baseColor(palette()), seriesPen(0).widthF(), Qt::DashLine);
+        series->setPen(dashed);
+        series->setColor(dashed.color());
     }
 }
 

@@ -2,7 +2,8 @@
 // connection. A keep-alive leak is a rising line; the least-squares slope is drawn (over
 // the session's own requests) and named in bytes per request. The x axis runs to the
 // longest session; a trace where nothing is left at any request end gets a sentence, not
-// lines on a 0 B axis.
+// lines on a 0 B axis. In compare mode the base trace's steepest sessions are overlaid,
+// dashed and muted, their slopes in the legend (and this trace's fits dotted).
 #pragma once
 
 #include <cmath>
@@ -41,6 +42,13 @@ public:
     // The sessions drawn (the document's chart sessions); emptyText says why there are none.
     void setSessions(const std::vector<std::uint64_t>& sessions, const QString& emptyText = {});
     const std::vector<std::uint64_t>& sessions() const { return sessions_; }
+    // Compare mode: the base trace whose steepest sessions are overlaid (null: none), drawn
+    // from the next setSessions() on.
+    static constexpr std::size_t kBaseSessions = 3;
+    void setBaseTrace(TracePtr base);
+    const std::vector<std::uint64_t>& baseSessions() const { return baseSessions_; }
+    QLineSeries* baseSeriesFor(std::uint64_t session) const;
+    LinearFit baseFit(std::uint64_t session) const;
 
     LinearFit fit(std::uint64_t session) const;
     QLineSeries* seriesFor(std::uint64_t session) const;
@@ -63,12 +71,13 @@ private:
     void rebuild();
     void show(GrowthDrawing drawing);
 
-    TracePtr trace_;
-    std::vector<std::uint64_t> sessions_;
+    TracePtr trace_, base_;
+    std::vector<std::uint64_t> sessions_, baseSessions_;
     QString emptyText_;
-    std::vector<LinearFit> fits_;
-    std::vector<QLineSeries*> series_;    // parallel to sessions_
-    std::vector<QLineSeries*> fitSeries_; // parallel to sessions_; null without a fit
+    std::vector<LinearFit> fits_, baseFits_;
+    std::vector<QLineSeries*> series_;     // parallel to sessions_
+    std::vector<QLineSeries*> fitSeries_;  // parallel to sessions_; null without a fit
+    std::vector<QLineSeries*> baseSeries_; // parallel to baseSessions_
     QValueAxis* xAxis_ = nullptr;
     QValueAxis* yAxis_ = nullptr;
     double yUnit_ = 1;

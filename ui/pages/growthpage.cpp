@@ -15,13 +15,9 @@ namespace memlife::ui {
 GrowthPage::GrowthPage(TraceDocument* document, QWidget* parent) : ViewPage(document, parent) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
-    auto* hint = new QLabel(
-        tr("Live bytes of a connection at the end of each of its requests. Memory from "
-           "AllocMem lives until END_OF_NET_SESSION, so on a keep-alive connection it "
-           "accumulates: the slope of the dashed fit is what each request leaves behind."),
-        this);
-    hint->setWordWrap(true);
-    layout->addWidget(hint);
+    hint_ = new QLabel(this);
+    hint_->setWordWrap(true);
+    layout->addWidget(hint_);
     auto* row = toolbarRow(layout);
     row->addWidget(new QLabel(tr("With no session selected, draw"), this));
     row->addWidget(chartChoiceBox(document, this));
@@ -31,6 +27,7 @@ GrowthPage::GrowthPage(TraceDocument* document, QWidget* parent) : ViewPage(docu
     layout->addWidget(chart_, 1);
     connect(chart_, &GrowthChart::updated, this, &ViewPage::busyChanged);
     connect(document, &TraceDocument::chartChoiceChanged, this, &GrowthPage::markStale);
+    baseChanged();
 }
 
 QChartView* GrowthPage::chartView() {
@@ -47,6 +44,21 @@ void GrowthPage::traceChanged() {
 
 void GrowthPage::traceUpdated(const TraceUpdate&) {
     chart_->updateTrace(document()->trace());
+}
+
+void GrowthPage::baseChanged() {
+    chart_->setBaseTrace(document()->baseTrace());
+    const QString what =
+        tr("Live bytes of a connection at the end of each of its requests. Memory from "
+           "AllocMem lives until END_OF_NET_SESSION, so on a keep-alive connection it "
+           "accumulates: the slope of the %1 fit is what each request leaves behind.");
+    if (document()->baseTrace())
+        hint_->setText(what.arg(tr("dotted")) + QLatin1Char(' ') +
+                       tr("Dashed: the %1 steepest connections of the base trace, with their "
+                          "slopes in the legend; a fix that worked leaves the solid lines flat.")
+                           .arg(GrowthChart::kBaseSessions));
+    else
+        hint_->setText(what.arg(tr("dashed")));
 }
 
 void GrowthPage::refresh() {

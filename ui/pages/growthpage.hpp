@@ -1,7 +1,10 @@
-// The growth view: live bytes at each request end per connection, with the fitted slope.
+// The growth view: live bytes at each request end per connection, with the fitted slope; in
+// compare mode with the base trace's steepest connections overlaid, dashed.
 #pragma once
 
 #include "pages/viewpage.hpp"
+
+class QLabel;
 
 namespace memlife::ui {
 
@@ -18,9 +21,11 @@ public:
 protected:
     void traceChanged() override;
     void traceUpdated(const TraceUpdate& update) override;
+    void baseChanged() override;
     void refresh() override;
 
 private:
+    QLabel* hint_;
     GrowthChart* chart_;
 };
 

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "charts/livebyteschart.hpp"
+#include "compare/comparepanel.hpp"
 #include "models/itemroles.hpp"
 #include "models/sessionsmodel.hpp"
 #include "models/sessionsproxy.hpp"
@@ -59,6 +60,9 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     top->addWidget(count_);
 
     splitter_ = new QSplitter(Qt::Vertical, this);
+    compare_ = new ComparePanel(splitter_);
+    compare_->setObjectName(QStringLiteral("comparePanel"));
+    compare_->setVisible(false);
     table_ = makeTable(splitter_, true);
     table_->setObjectName(QStringLiteral("sessionsTable"));
     table_->setModel(proxy_);
@@ -76,11 +80,15 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     chart_ = new LiveBytesChart(chartArea);
     chart_->setObjectName(QStringLiteral("liveBytesChart"));
     chartLayout->addWidget(chart_, 1);
+    splitter_->addWidget(compare_);
     splitter_->addWidget(table_);
     splitter_->addWidget(chartArea);
-    splitter_->setStretchFactor(0, 2);
-    splitter_->setStretchFactor(1, 3);
-    splitter_->setSizes({320, 480}); // the chart gets the larger share; proportions scale
+    splitter_->setStretchFactor(0, 3);
+    splitter_->setStretchFactor(1, 2);
+    splitter_->setStretchFactor(2, 3);
+    // The chart gets the larger share; proportions scale. The compare panel, hidden until
+    // compare mode, takes its share from both.
+    splitter_->setSizes({330, 320, 480});
     layout->addWidget(splitter_, 1);
 
     connect(filter_, &QLineEdit::textChanged, this, [this](const QString& text) {
@@ -105,6 +113,10 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
     });
     connect(chart_, &LiveBytesChart::requeried, this, &ViewPage::busyChanged);
     connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
+    connect(compare_, &ComparePanel::updated, this, [this] {
+        if (isVisible()) updateComparison(); // what a followed trace recorded meanwhile
+        Q_EMIT busyChanged();
+    });
 }
 
 QChartView* OverviewPage::chartView() {
@@ -116,7 +128,7 @@ QAbstractItemModel* OverviewPage::tableModel() {
 }
 
 bool OverviewPage::isBusy() const {
-    return chart_->isPending();
+    return chart_->isPending() || compare_->isPending();
 }
 
 QByteArray OverviewPage::saveLayout() const {
@@ -134,16 +146,44 @@ void OverviewPage::traceChanged() {
     chart_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
     updateCount();
+    baseChanged();
+}
+
+void OverviewPage::baseChanged() {
+    const bool comparing = document()->baseTrace() && document()->trace();
+    const bool appearing = comparing && compare_->isHidden();
+    compare_->setVisible(comparing);
+    if (appearing) {
+        // Room for the box plots and the table; the sessions table gives the most.
+        const int height = std::max(splitter_->height(), 600);
+        splitter_->setSizes({height * 42 / 100, height * 22 / 100, height * 36 / 100});
+    }
+    if (comparing) {
+        compareStale_ = true; // computed when the page is shown (an event pass of each)
+    } else {
+        compare_->setTraces(nullptr, nullptr);
+        compareStale_ = compareBehind_ = false;
+    }
 }
 
 void OverviewPage::traceUpdated(const TraceUpdate&) {
     model_->setTrace(document()->trace(), true);
     chart_->updateTrace(document()->trace());
     followed_ = true;
+    if (document()->baseTrace()) compareBehind_ = true;
     updateCount();
 }
 
+void OverviewPage::updateComparison() {
+    // A followed trace is compared again once the running comparison (an event pass of each
+    // trace) is done, not on every update: restarting it each time would never finish.
+    if (!compareStale_ && (!compareBehind_ || compare_->isPending())) return;
+    compareStale_ = compareBehind_ = false;
+    compare_->setTraces(document()->baseTrace(), document()->trace());
+}
+
 void OverviewPage::refresh() {
+    updateComparison();
     LiveBytesChart::Choice choice;
     choice.sessions = document()->chartSessions();
     choice.detailed = !document()->selection().empty();

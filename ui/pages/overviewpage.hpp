@@ -1,5 +1,6 @@
 // The overview: the sessions table (filter, findings only, the growth limit) over the
-// live-bytes chart of the selected sessions (or of those the chart choice picks).
+// live-bytes chart of the selected sessions (or of those the chart choice picks). In compare
+// mode the comparison with the base trace (compare/comparepanel.hpp) is on top.
 #pragma once
 
 #include "pages/viewpage.hpp"
@@ -13,6 +14,7 @@ class QTableView;
 
 namespace memlife::ui {
 
+class ComparePanel;
 class LiveBytesChart;
 class SessionsModel;
 class SessionsProxy;
@@ -28,6 +30,7 @@ public:
     void restoreLayout(const QByteArray& state) override;
 
     LiveBytesChart* chart() const { return chart_; }
+    ComparePanel* comparePanel() const { return compare_; }
     QTableView* table() const { return table_; }
     SessionsModel* model() const { return model_; }
     SessionsProxy* proxy() const { return proxy_; }
@@ -35,12 +38,14 @@ public:
 protected:
     void traceChanged() override;
     void traceUpdated(const TraceUpdate& update) override;
+    void baseChanged() override;
     void refresh() override;
 
 private:
     void selectionFromTable();
     void selectionToTable();
     void updateCount();
+    void updateComparison();
 
     SessionsModel* model_;
     SessionsProxy* proxy_;
@@ -50,6 +55,9 @@ private:
     QLabel* count_;
     QTableView* table_;
     LiveBytesChart* chart_;
+    ComparePanel* compare_;
+    bool compareStale_ = false;  // the trace or the base changed since the panel computed
+    bool compareBehind_ = false; // a followed trace grew since the panel's comparison began
     QSplitter* splitter_;
     bool syncing_ = false;
     bool followed_ = false; // the last change was a followed trace's update: keep the zoom

@@ -17,6 +17,10 @@ ViewPage::ViewPage(TraceDocument* document, QWidget* parent)
         traceUpdated(update);
         markStale();
     });
+    connect(document_, &TraceDocument::baseChanged, this, [this] {
+        baseChanged();
+        markStale();
+    });
     connect(document_, &TraceDocument::selectionChanged, this, &ViewPage::markStale);
 }
 

@@ -43,6 +43,8 @@ protected:
     // The same trace grew (it is followed while recorded): update in place, keeping the
     // selection, sorting, filters and zoom. By default the page is refreshed (when visible).
     virtual void traceUpdated(const TraceUpdate&) {}
+    // Compare mode began, ended or took another base (TraceDocument::baseTrace()).
+    virtual void baseChanged() {}
     // Bring expensive content (charts, scans) up to date; called only while visible.
     virtual void refresh() = 0;
     void showEvent(QShowEvent* event) override;

@@ -76,6 +76,16 @@ QColor leakColor() {
     return QColor(0xf0, 0x8c, 0x00);
 }
 
+QColor improvementColor() {
+    return QColor(0x2e, 0xa0, 0x4f);
+}
+
+QColor baseColor(const QPalette& palette) {
+    QColor color = palette.color(QPalette::Text);
+    color.setAlpha(190);
+    return color;
+}
+
 QColor rowTint(const QColor& color) {
     QColor tint = color;
     tint.setAlpha(56);

@@ -29,6 +29,12 @@ QString currentPaletteName();
 
 QColor corruptionColor();
 QColor leakColor();
+// Compare mode: a change for the better (less memory, fewer findings); a change for the
+// worse takes corruptionColor(). Always beside the change's sign and verdict in words.
+QColor improvementColor();
+// Compare mode: the base trace's lines and boxes (dashed wherever drawn), the palette's text
+// colour slightly muted, so they read on either palette and never look like a series.
+QColor baseColor(const QPalette& palette);
 // A translucent version for row backgrounds (readable text on either palette).
 QColor rowTint(const QColor& color);
 QIcon corruptionIcon();

@@ -39,8 +39,9 @@ namespace memlife::ui {
 
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
-      loader_(new TraceLoader(this)), importer_(new ImportTask(this)), check_(new TraceCheck(this)),
-      warnings_(new WarningBar), follow_(new FollowController(this)) {
+      loader_(new TraceLoader(this)), baseLoader_(new TraceLoader(this)),
+      importer_(new ImportTask(this)), check_(new TraceCheck(this)), warnings_(new WarningBar),
+      follow_(new FollowController(this)) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
     auto* central = new QWidget(this);
@@ -93,6 +94,7 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     cancel_->setObjectName(QStringLiteral("cancelButton"));
     connect(cancel_, &QPushButton::clicked, this, [this] {
         loader_->cancel();
+        baseLoader_->cancel();
         importer_->cancel();
     });
 
@@ -140,6 +142,33 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
         hideProgressIfIdle();
         status_->setText(tr("Loading %1 canceled.").arg(path));
+        Q_EMIT busyChanged();
+    });
+
+    connect(baseLoader_, &TraceLoader::started, this, [this](const QString& path) {
+        showProgress(tr("Loading %1 to compare with…").arg(path));
+    });
+    connect(baseLoader_, &TraceLoader::progressChanged, progress_, &QProgressBar::setValue);
+    connect(baseLoader_, &TraceLoader::loaded, this, [this](const TracePtr& base) {
+        hideProgressIfIdle();
+        document_->setBaseTrace(base);
+        status_->setText(tr("Comparing with %1 (the base): the overview shows both, the growth "
+                            "view overlays the base dashed.")
+                             .arg(QFileInfo(base->path).fileName()));
+        updateTitle();
+        updateActions();
+        Q_EMIT baseLoaded();
+        Q_EMIT busyChanged();
+    });
+    connect(baseLoader_, &TraceLoader::failed, this,
+            [this](const QString&, const QString& message) {
+                reportFailure(tr("Cannot compare"), message);
+                Q_EMIT baseFailed(message);
+                Q_EMIT busyChanged();
+            });
+    connect(baseLoader_, &TraceLoader::canceled, this, [this](const QString& path) {
+        hideProgressIfIdle();
+        status_->setText(tr("Loading %1 to compare with canceled.").arg(path));
         Q_EMIT busyChanged();
     });
 
@@ -216,6 +245,12 @@ void MainWindow::buildMenus() {
     });
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
+    compareAction_ = file->addAction(tr("Compare &with…"), this, &MainWindow::chooseAndCompare);
+    compareAction_->setObjectName(QStringLiteral("compareAction"));
+    compareAction_->setToolTip(tr("Compare the open trace with another one (the base), e.g. "
+                                  "the server before a fix"));
+    stopComparingAction_ = file->addAction(tr("&Stop Comparing"), this, &MainWindow::stopComparing);
+    stopComparingAction_->setObjectName(QStringLiteral("stopComparingAction"));
     QMenu* import = file->addMenu(tr("&Import"));
     importActions_ << import->addAction(tr("&nginx debug log…"), this,
                                         [this] { chooseAndImport(ImportKind::NginxLog); });
@@ -339,6 +374,31 @@ void MainWindow::onRecordingEnded(data::RecordingState state) {
     showFollowState();
 }
 
+void MainWindow::compareWith(const QString& path) {
+    lastError_.clear();
+    baseLoader_->load(path);
+}
+
+void MainWindow::stopComparing() {
+    if (baseLoader_->isLoading()) baseLoader_->cancel();
+    document_->setBaseTrace(nullptr);
+    updateTitle();
+    updateActions();
+}
+
+void MainWindow::updateTitle() {
+    const TracePtr& trace = document_->trace();
+    const TracePtr& base = document_->baseTrace();
+    if (!trace)
+        setWindowTitle(tr("memlife"));
+    else if (!base)
+        setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
+    else
+        setWindowTitle(
+            tr("%1 compared with %2 — memlife")
+                .arg(QFileInfo(trace->path).fileName(), QFileInfo(base->path).fileName()));
+}
+
 void MainWindow::showProgress(const QString& text) {
     status_->setText(text);
     progress_->setRange(0, 100);
@@ -350,7 +410,7 @@ void MainWindow::showProgress(const QString& text) {
 
 void MainWindow::hideProgressIfIdle() {
     // A load and an import may overlap (an import's result is opened while a trace loads).
-    if (loader_->isLoading() || importer_->isRunning()) return;
+    if (loader_->isLoading() || baseLoader_->isLoading() || importer_->isRunning()) return;
     progress_->setVisible(false);
     cancel_->setVisible(false);
 }
@@ -408,7 +468,8 @@ void MainWindow::onLoaded() {
         warnings_->setWarning(QStringLiteral("incomplete"), tr("Incomplete recording"),
                               QString::fromStdString(note));
     status_->setText(traceSummary());
-    setWindowTitle(tr("%1 — memlife").arg(QFileInfo(trace->path).fileName()));
+    updateTitle();
+    updateActions();
     addRecent(trace->path);
     Q_EMIT traceLoaded();
     Q_EMIT busyChanged();
@@ -450,13 +511,17 @@ void MainWindow::onImported(const QString& trace, const data::ImportStats& stats
 }
 
 void MainWindow::onImportFailed(const QString& message) {
-    hideProgressIfIdle();
     updateActions();
-    lastError_ = message;
-    status_->setText(message);
-    showError(tr("Cannot import"), message);
+    reportFailure(tr("Cannot import"), message);
     Q_EMIT importFailed(message);
     Q_EMIT busyChanged();
+}
+
+void MainWindow::reportFailure(const QString& title, const QString& message) {
+    hideProgressIfIdle();
+    lastError_ = message;
+    status_->setText(message);
+    showError(title, message);
 }
 
 void MainWindow::showError(const QString& title, const QString& message) {
@@ -493,8 +558,8 @@ ViewPage* MainWindow::currentPage() const {
 }
 
 bool MainWindow::isBusy() const {
-    return loader_->isLoading() || importer_->isRunning() || checkPending_ || check_->isRunning() ||
-           (currentPage() && currentPage()->isBusy());
+    return loader_->isLoading() || baseLoader_->isLoading() || importer_->isRunning() ||
+           checkPending_ || check_->isRunning() || (currentPage() && currentPage()->isBusy());
 }
 
 QStringList MainWindow::recentFiles() const {
@@ -523,6 +588,8 @@ void MainWindow::updateActions() {
     exportTableAction_->setEnabled(page && page->tableModel());
     for (QAction* action : importActions_)
         action->setEnabled(!importer_->isRunning());
+    compareAction_->setEnabled(document_->trace() != nullptr);
+    stopComparingAction_->setEnabled(document_->baseTrace() != nullptr);
 }
 
 bool MainWindow::exportChart(const QString& file, QString* error) {
@@ -546,6 +613,14 @@ void MainWindow::chooseAndOpen() {
         this, tr("Open trace"), recent_.isEmpty() ? QString() : QFileInfo(recent_.front()).path(),
         tr("memlife traces (*.memlife *.trace *.db *.sqlite);;All files (*)"));
     if (!path.isEmpty()) openTrace(path);
+}
+
+void MainWindow::chooseAndCompare() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Compare with (the base trace, e.g. before the fix)"),
+        document_->trace() ? QFileInfo(document_->trace()->path).path() : QString(),
+        tr("memlife traces (*.memlife *.trace *.mltrace *.db *.sqlite);;All files (*)"));
+    if (!path.isEmpty()) compareWith(path);
 }
 
 void MainWindow::chooseAndImport(ImportKind kind) {

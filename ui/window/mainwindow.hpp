@@ -1,7 +1,8 @@
 // The main window: one tab per registered view over a shared TraceDocument, File menu
-// (open, follow, recent, import, drag and drop, exports), the loader's and the importer's
-// progress and Cancel in the status bar, following a trace being recorded (the state and
-// Pause/Resume in the status bar), and the layout in QSettings.
+// The main window: one tab per registered view over a shared TraceDocument, File menu
+// (open, follow, recent, compare with, import, drag and drop, exports), the loaders' and the
+// importer's progress and Cancel in the status bar, following a trace being recorded (the
+// state and Pause/Resume in the status bar), and the layout in QSettings.
 #pragma once
 
 #include <QMainWindow>
@@ -51,18 +52,23 @@ public:
     // "following", "following (paused)", "recording finished", "recording stopped
     // unexpectedly", or "" for a trace that was never followed.
     QString followState() const;
+    // Compare mode (File > Compare with...): loads `path` in a job as the base the open trace
+    // is compared with; baseLoaded() or baseFailed() follows. stopComparing() leaves it.
+    void compareWith(const QString& path);
+    void stopComparing();
     bool setCurrentView(const QString& name);
     QString currentView() const;
     ViewPage* page(const QString& name) const;
     ViewPage* currentPage() const;
     TraceDocument* document() const { return document_; }
     TraceLoader* loader() const { return loader_; }
+    TraceLoader* baseLoader() const { return baseLoader_; }
     ImportTask* importer() const { return importer_; }
     // The warnings about the open trace (above the views and in the status bar); cleared
     // when another trace is opened.
     WarningBar* warnings() const { return warnings_; }
-    // Loading, importing, the current page still fetching, or the open trace's batches being
-    // checked (once, when nothing else runs).
+    // Loading (a trace or compare mode's base), importing, the current page still fetching, or the
+    // open trace's batches being checked (once, when nothing else runs).
     bool isBusy() const;
     QString lastError() const { return lastError_; }
     // What the full check of the open trace found ("" while it runs or when it passed): a
@@ -87,6 +93,8 @@ public:
 Q_SIGNALS:
     void traceLoaded();
     void traceFailed(const QString& message);
+    void baseLoaded();
+    void baseFailed(const QString& message);
     void traceChecked(const QString& damage); // the full check ended ("" = consistent)
     void busyChanged();
     void importFinished(const QString& trace); // the trace is being opened next
@@ -123,14 +131,19 @@ private:
     void saveSettings() const;
     void restoreSettings();
     void chooseAndOpen();
+    void chooseAndCompare();
+    void updateTitle();
     void chooseAndImport(ImportKind kind);
     void chooseAndExportChart();
     void chooseAndExportTable();
     void showError(const QString& title, const QString& message);
+    // A failed load or import: the progress goes, the message in the status bar and a dialog.
+    void reportFailure(const QString& title, const QString& message);
 
     bool persistent_;
     TraceDocument* document_;
     TraceLoader* loader_;
+    TraceLoader* baseLoader_; // compare mode's base
     ImportTask* importer_;
     TraceCheck* check_;
     bool checkPending_ = false; // the open trace's batches are still to be checked
@@ -141,6 +154,8 @@ private:
     QMenu* recentMenu_ = nullptr;
     QAction* exportChartAction_ = nullptr;
     QAction* exportTableAction_ = nullptr;
+    QAction* compareAction_ = nullptr;
+    QAction* stopComparingAction_ = nullptr;
     QList<QAction*> importActions_;
     QAction* lenientImportAction_ = nullptr;
     QLabel* status_;

@@ -22,6 +22,12 @@ void TraceDocument::updateTrace(TracePtr trace, const TraceUpdate& update) {
     Q_EMIT traceUpdated(update);
 }
 
+void TraceDocument::setBaseTrace(TracePtr base) {
+    if (base == base_) return;
+    base_ = std::move(base);
+    Q_EMIT baseChanged();
+}
+
 void TraceDocument::setSelection(std::vector<std::uint64_t> sessions) {
     if (sessions == selection_) return;
     selection_ = std::move(sessions);

@@ -36,6 +36,11 @@ public:
     // selection stays (its sessions never leave a trace); traceUpdated() says what moved.
     void updateTrace(TracePtr trace, const TraceUpdate& update);
 
+    // Compare mode: the trace this one is compared with (File > Compare with...), null when
+    // not comparing. It stays when another trace is opened.
+    const TracePtr& baseTrace() const { return base_; }
+    void setBaseTrace(TracePtr base);
+
     const std::vector<std::uint64_t>& selection() const { return selection_; }
     void setSelection(std::vector<std::uint64_t> sessions);
 
@@ -62,9 +67,11 @@ Q_SIGNALS:
     void selectionChanged();
     void chartChoiceChanged();
     void maxGrowthChanged();
+    void baseChanged();
 
 private:
     TracePtr trace_;
+    TracePtr base_;
     std::vector<std::uint64_t> selection_;
     ChartChoice chartChoice_ = ChartChoice::TopGrowth;
     double maxGrowth_;
