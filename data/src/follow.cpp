@@ -3,7 +3,6 @@
 #include "live_marker.hpp"
 #include "rows.hpp"
 #include "store.hpp"
-#include "validate.hpp"
 
 namespace memlife::data {
 
@@ -15,11 +14,15 @@ constexpr store::Columns kBatchInfoColumns{"id",       "session", "first_seq", "
 // The largest row ids of the append-only tables; held open (stepped to its row, not reset)
 // it keeps one read transaction around every other statement of a changes_since(): they
 // all see the same commit. A transaction without BEGIN: a reader's connection runs
-// reading statements only (store::open_trace).
-constexpr store::Columns kLastIdsColumns{"batch", "corruption", "leak"};
-constexpr const char* kLastIdsSql = "SELECT (SELECT max(id) FROM event_batches) AS batch, "
-                                    "(SELECT max(id) FROM corruptions) AS corruption, "
-                                    "(SELECT max(id) FROM leaks) AS leak";
+// reading statements only (store::open_trace). A trace without the table `outlived`
+// (written before memlife record) reads 0 for it.
+constexpr store::Columns kLastIdsColumns{"batch", "corruption", "leak", "outlived"};
+std::string last_ids_sql(bool has_outlived) {
+    return std::string("SELECT (SELECT max(id) FROM event_batches) AS batch, "
+                       "(SELECT max(id) FROM corruptions) AS corruption, "
+                       "(SELECT max(id) FROM leaks) AS leak, ") +
+           (has_outlived ? "(SELECT max(id) FROM outlived)" : "0") + " AS outlived";
+}
 
 } // namespace
 
@@ -30,6 +33,7 @@ struct TraceFollower::Impl {
     std::optional<std::int64_t> data_version; // as of the last poll(); none after opening
     RecordingState state = RecordingState::Live;
     bool state_known = false;
+    bool has_outlived = false; // the table `outlived` exists
 
     template <typename Fn> auto guarded(Fn&& fn) -> decltype(fn()) {
         try {
@@ -44,6 +48,7 @@ struct TraceFollower::Impl {
         db = store::open_trace(path);
         sqlite3_busy_timeout(db.get(), 2000);
         if (!identity.known) identity = live::FileIdentity::of(path);
+        has_outlived = guarded([&] { return store::has_table(db.get(), "outlived"); });
         data_version.reset();
     }
 
@@ -59,10 +64,14 @@ struct TraceFollower::Impl {
                         : RecordingState::Interrupted;
     }
 
-    void read_all(TraceChanges& out) {
-        store::Statement s(db.get(), store::kSessionColumns.select("sessions") + " ORDER BY id");
+    void read_sessions(store::Statement& s, TraceChanges& out) {
         while (s.step())
-            out.sessions.push_back(validate::session_row(s, out.info, path));
+            out.sessions.push_back(rows::session_with_outlived(s, out.info, path));
+    }
+
+    void read_all(TraceChanges& out) {
+        store::Statement s(db.get(), rows::sessions_sql(has_outlived, " ORDER BY sessions.id"));
+        read_sessions(s, out);
         store::Statement c(db.get(),
                            store::kCorruptionColumns.select("corruptions") + " ORDER BY id");
         while (c.step())
@@ -87,13 +96,20 @@ struct TraceFollower::Impl {
             i.last_ns = batches.u64(b["last_ns"]);
             i.count = batches.u32(b["count"]);
         }
-        if (!out.batches.empty()) {
-            store::Statement s(db.get(), store::kSessionColumns.select("sessions") +
-                                             " WHERE id IN (SELECT session FROM event_batches "
-                                             "WHERE id > ?1 AND id <= ?2) ORDER BY id");
+        // A session row changes with an event of the session; its outlived count with a
+        // row of `outlived`, which comes after the session closed (its close window ended).
+        const bool outlived = has_outlived && out.cursor.outlived > since.outlived;
+        if (!out.batches.empty() || outlived) {
+            std::string where = " WHERE sessions.id IN (SELECT session FROM event_batches "
+                                "WHERE id > ?1 AND id <= ?2)";
+            if (outlived)
+                where += " OR sessions.id IN (SELECT session FROM outlived "
+                         "WHERE id > ?3 AND id <= ?4)";
+            store::Statement s(db.get(),
+                               rows::sessions_sql(has_outlived, where + " ORDER BY sessions.id"));
             s.bind(1, since.batch).bind(2, out.cursor.batch);
-            while (s.step())
-                out.sessions.push_back(validate::session_row(s, out.info, path));
+            if (outlived) s.bind(3, since.outlived).bind(4, out.cursor.outlived);
+            read_sessions(s, out);
         }
         const auto since_id = [](store::Statement& s, std::int64_t after, std::int64_t upto) {
             s.bind(1, after).bind(2, upto);
@@ -153,12 +169,13 @@ TraceChanges TraceFollower::changes_since(const std::optional<TraceCursor>& sinc
         TraceChanges out;
         // Before the snapshot (rows::info says why).
         const bool active = live::writer_active(im.path, im.identity);
-        store::Statement snapshot(im.db.get(), kLastIdsSql);
+        store::Statement snapshot(im.db.get(), last_ids_sql(im.has_outlived));
         if (snapshot.step()) {
             constexpr const auto& c = kLastIdsColumns;
             out.cursor.batch = snapshot.i64(c["batch"]);
             out.cursor.corruption = snapshot.i64(c["corruption"]);
             out.cursor.leak = snapshot.i64(c["leak"]);
+            out.cursor.outlived = snapshot.i64(c["outlived"]);
         }
         out.info = rows::info(im.db.get(), im.path, active);
         out.cursor.events = out.info.events;

@@ -16,8 +16,6 @@ namespace memlife::data {
 
 namespace {
 
-using store::kSessionColumns;
-
 // Min/max reduction of a step series into at most max_points points.
 class SeriesReducer {
 public:
@@ -160,22 +158,9 @@ struct TraceReader::Impl {
     // without its end (events and times beyond those of the open are the recording's news).
     TraceInfo row_bounds;
 
-    SessionRow session_from(const store::Statement& s) const {
-        return validate::session_row(s, row_bounds, path);
-    }
-    // A row of sessions_sql(): the session and its outlived blocks.
+    // A row of rows::sessions_sql(): the session and its outlived blocks.
     SessionRow session_with_outlived(const store::Statement& s) const {
-        SessionRow r = session_from(s);
-        constexpr int extra = static_cast<int>(kSessionColumns.size());
-        // Sizes are summed as doubles (no wrap); a hostile negative or huge sum is refused, not
-        // cast (a cast out of range is undefined).
-        const double bytes = s.real(extra + 1);
-        if (!(bytes >= 0 && bytes < 9.2e18))
-            throw TraceError(TraceError::Kind::Damaged, path,
-                             "outlived sizes of session " + std::to_string(r.id) + " out of range");
-        r.outlived = s.u64(extra);
-        r.outlived_bytes = static_cast<std::uint64_t>(bytes);
-        return r;
+        return rows::session_with_outlived(s, row_bounds, path);
     }
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
@@ -324,26 +309,10 @@ std::vector<SessionRow> TraceReader::sessions() const {
     return rows;
 }
 
-namespace {
-
-// The sessions with their outlived blocks counted (without the table: 0).
-std::string sessions_sql(bool has_outlived, std::string_view where) {
-    std::string sql = "SELECT " + kSessionColumns.names();
-    if (has_outlived)
-        sql += ", coalesce(o.outlived_blocks, 0), coalesce(o.outlived_bytes, 0) FROM sessions "
-               "LEFT JOIN (SELECT session, count(*) AS outlived_blocks, total(size) AS "
-               "outlived_bytes FROM outlived GROUP BY session) AS o ON o.session = sessions.id";
-    else
-        sql += ", 0, 0 FROM sessions";
-    return sql + std::string(where);
-}
-
-} // namespace
-
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
         store::Statement s(impl_->db.get(),
-                           sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
+                           rows::sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
         while (s.step())
             if (!fn(impl_->session_with_outlived(s))) break;
         s.reset();
@@ -353,7 +322,7 @@ void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>&
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
         store::Statement s(impl_->db.get(),
-                           sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
+                           rows::sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
         SessionRow r = impl_->session_with_outlived(s);

@@ -74,4 +74,30 @@ TraceInfo info(sqlite3* db, const std::string& path, bool writer_active) {
     return info;
 }
 
+std::string sessions_sql(bool has_outlived, std::string_view where) {
+    std::string sql = "SELECT " + store::kSessionColumns.names();
+    if (has_outlived)
+        sql += ", coalesce(o.outlived_blocks, 0), coalesce(o.outlived_bytes, 0) FROM sessions "
+               "LEFT JOIN (SELECT session, count(*) AS outlived_blocks, total(size) AS "
+               "outlived_bytes FROM outlived GROUP BY session) AS o ON o.session = sessions.id";
+    else
+        sql += ", 0, 0 FROM sessions";
+    return sql + std::string(where);
+}
+
+SessionRow session_with_outlived(const store::Statement& s, const TraceInfo& bounds,
+                                 const std::string& path) {
+    SessionRow r = validate::session_row(s, bounds, path);
+    constexpr int extra = static_cast<int>(store::kSessionColumns.size());
+    // Sizes are summed as doubles (no wrap); a hostile negative or huge sum is refused, not
+    // cast (a cast out of range is undefined).
+    const double bytes = s.real(extra + 1);
+    if (!(bytes >= 0 && bytes < 9.2e18))
+        throw TraceError(TraceError::Kind::Damaged, path,
+                         "outlived sizes of session " + std::to_string(r.id) + " out of range");
+    r.outlived = s.u64(extra);
+    r.outlived_bytes = static_cast<std::uint64_t>(bytes);
+    return r;
+}
+
 } // namespace memlife::data::rows

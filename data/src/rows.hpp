@@ -2,6 +2,9 @@
 // the reader (reader.cpp) and the follower (follow.cpp). Session rows: validate::session_row.
 #pragma once
 
+#include <string>
+#include <string_view>
+
 #include "memlife/data/trace.hpp"
 #include "store.hpp"
 
@@ -12,6 +15,14 @@ CorruptionRow corruption(const store::Statement& s);
 LeakRow leak(const store::Statement& s);
 // A statement over store::kOutlivedColumns.
 OutlivedRow outlived(const store::Statement& s);
+
+// The sessions with their outlived blocks counted (without the table `outlived`: 0), then
+// `where` (e.g. " WHERE sessions.id = ?"); a row of it is read by session_with_outlived().
+std::string sessions_sql(bool has_outlived, std::string_view where);
+// A row of sessions_sql(): the session (checked against `bounds`: validate::session_row) and
+// its outlived blocks. Throws TraceError(Damaged).
+SessionRow session_with_outlived(const store::Statement& s, const TraceInfo& bounds,
+                                 const std::string& path);
 
 // The meta table (checked: validate::check_meta), the schema version and the session count.
 // `writer_active`: the live marker was held when the caller probed it, before this read

@@ -334,6 +334,44 @@ TEST(Follow, AnOpenSessionShowsItsLiveBytes) {
     rt.close(s);
 }
 
+// Outlived blocks come after their session closed (when its close window ended, memlife
+// record): the follower brings the session again with the count, as TraceReader counts it.
+TEST(Follow, ASessionsOutlivedBlocksArriveAfterItClosed) {
+    TempDir dir;
+    const std::string path = dir.file("outlived.trace");
+    Recorder recorder(path);
+    Runtime rt(Config{}, &recorder);
+    run_session(rt, 1);
+    run_session(rt, 2);
+    ml_report report{};
+    report.kind = ML_REPORT_OUTLIVED;
+    report.session_id = 1;
+    report.block_id = 9;
+    report.address = 0x4000;
+    report.size = 64;
+    recorder.on_report(report);
+    recorder.flush();
+    TraceFollower follower(path);
+    const TraceChanges all = follower.changes_since(std::nullopt);
+    ASSERT_EQ(all.sessions.size(), 2u);
+    EXPECT_EQ(all.sessions[0].outlived, 1u);
+    EXPECT_EQ(all.sessions[0].outlived_bytes, 64u);
+    EXPECT_EQ(all.sessions[1].outlived, 0u);
+    report.session_id = 2;
+    report.size = 100;
+    recorder.on_report(report); // no event of session 2 comes with it
+    recorder.flush();
+    ASSERT_TRUE(follower.poll());
+    const TraceChanges later = follower.changes_since(all.cursor);
+    EXPECT_TRUE(later.batches.empty());
+    ASSERT_EQ(later.sessions.size(), 1u);
+    EXPECT_EQ(later.sessions[0].id, 2u);
+    EXPECT_EQ(later.sessions[0].outlived, 1u);
+    EXPECT_EQ(later.sessions[0].outlived_bytes, 100u);
+    EXPECT_GT(later.cursor.outlived, all.cursor.outlived);
+    EXPECT_TRUE(follower.changes_since(later.cursor).empty());
+}
+
 // A follower that lets go when it sees the trace finished: the recorder folds the WAL back
 // (one self-contained file). One that never lets go: the recorder still finishes, in WAL
 // mode with everything checkpointed into the main file.

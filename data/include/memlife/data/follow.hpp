@@ -34,12 +34,14 @@
 namespace memlife::data {
 
 // A point in a trace's history: everything committed up to it has been seen. Rows are only
-// ever appended to event_batches, corruptions and leaks, so their largest row ids mark it.
+// ever appended to event_batches, corruptions, leaks and outlived, so their largest row ids
+// mark it.
 struct TraceCursor {
     std::uint64_t events = 0; // meta events at that point
     std::int64_t batch = 0;   // largest event_batches.id
     std::int64_t corruption = 0;
     std::int64_t leak = 0;
+    std::int64_t outlived = 0; // 0 also in a trace without the table
     bool operator==(const TraceCursor&) const = default;
 };
 
@@ -55,8 +57,9 @@ struct BatchInfo {
 struct TraceChanges {
     TraceInfo info;   // as of `cursor`, with the recording state
     bool all = false; // changes since nothing: `sessions` is every session, `batches` empty
-    // Sessions that are new or whose row changed (every change to a session row comes with
-    // an event of the session, so these are the sessions of `batches`), by id.
+    // Sessions that are new or whose row changed, with their outlived blocks counted (every
+    // change to a session row comes with an event of the session, so these are the sessions
+    // of `batches`, and those with new rows of `outlived`), by id.
     std::vector<SessionRow> sessions;
     std::vector<CorruptionRow> corruptions; // new ones, in the order they were found
     std::vector<LeakRow> leaks;
