@@ -422,12 +422,16 @@ std::uint64_t TraceReader::event_count(std::optional<std::uint64_t> session) con
         s.step();
         const double total = s.real(0); // total(): 0.0 on no rows, and no integer overflow
         // More than meta.events (checked against the file's size at open) is made up, and
-        // would size a view's rows.
-        if (total > static_cast<double>(impl_->info.events))
+        // would size a view's rows. A trace being recorded when opened has grown since: its
+        // meta as of now, read while `s` holds the same read transaction.
+        const std::uint64_t events = impl_->row_bounds.recording == RecordingState::Live
+                                         ? info().events
+                                         : impl_->info.events;
+        if (total > static_cast<double>(events))
             throw TraceError(TraceError::Kind::Damaged, impl_->path,
                              "damaged trace (the event batches claim more events than the "
                              "trace's " +
-                                 std::to_string(impl_->info.events) + ")");
+                                 std::to_string(events) + ")");
         return total > 0 ? static_cast<std::uint64_t>(total) : std::uint64_t{0};
     });
 }

@@ -372,6 +372,25 @@ TEST(Follow, ASessionsOutlivedBlocksArriveAfterItClosed) {
     EXPECT_TRUE(follower.changes_since(later.cursor).empty());
 }
 
+// A reader opened while the trace is recorded counts the events recorded since (the GUI's
+// readers outlive many commits: compare mode profiles a followed trace with one).
+TEST(Follow, AReaderOpenedWhileRecordingCountsWhatCameLater) {
+    TempDir dir;
+    const std::string path = dir.file("later.trace");
+    Recorder recorder(path);
+    Runtime rt(Config{}, &recorder);
+    run_session(rt, 1);
+    recorder.flush();
+    const TraceReader reader(path);
+    ASSERT_EQ(reader.info().recording, RecordingState::Live);
+    const std::uint64_t before = reader.event_count();
+    for (std::uint64_t id = 2; id <= 5; ++id)
+        run_session(rt, id);
+    recorder.flush();
+    EXPECT_GT(reader.event_count(), before);
+    EXPECT_EQ(reader.event_count(), reader.info().events);
+}
+
 // A follower that lets go when it sees the trace finished: the recorder folds the WAL back
 // (one self-contained file). One that never lets go: the recorder still finishes, in WAL
 // mode with everything checkpointed into the main file.
