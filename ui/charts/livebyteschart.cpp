@@ -622,7 +622,7 @@ void LiveBytesChart::requery() {
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readError_ = readErrorText(message));
-                Q_EMIT requeried();
+                emitIfDrawn();
             },
     });
     if (!totalSeries_) return;
@@ -645,7 +645,7 @@ void LiveBytesChart::requery() {
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readError_ = readErrorText(message));
-                Q_EMIT requeried();
+                emitIfDrawn();
             },
     });
 }
@@ -672,7 +672,7 @@ void LiveBytesChart::showSeries(LiveBytesDrawing drawn) {
         setMessage(QString());
     updateLegend();
     viewport()->update();
-    Q_EMIT requeried();
+    emitIfDrawn();
 }
 
 void LiveBytesChart::showTotal(std::shared_ptr<const TotalDrawing> total) {
@@ -688,7 +688,12 @@ void LiveBytesChart::showTotal(std::shared_ptr<const TotalDrawing> total) {
     setByteAxis(totalAxis_, drawn.axis);
     totalAxis_->setTitleText(tr("all sessions (%1)").arg(unitText(drawn.axis.unit)));
     viewport()->update();
-    Q_EMIT requeried();
+    emitIfDrawn();
+}
+
+void LiveBytesChart::emitIfDrawn() {
+    // The series and the total are two jobs; whichever ends first has not drawn everything.
+    if (!seriesJob_.isRunning() && !totalJob_.isRunning()) Q_EMIT requeried();
 }
 
 QLineSeries* LiveBytesChart::seriesFor(std::uint64_t session) const {

@@ -116,8 +116,10 @@ public:
 
 Q_SIGNALS:
     void firstPainted(); // the first paint that shows data
-    void requeried();    // the series (or the total) of the visible window are drawn
-    void marksLoaded();  // the request-end marks of a selection are drawn
+    // The series and the total of the visible window are drawn (both queries ended; a read
+    // error is in the title).
+    void requeried();
+    void marksLoaded(); // the request-end marks of a selection are drawn
 
 protected:
     bool event(QEvent* event) override;
@@ -136,6 +138,7 @@ private:
     void requeryFollowed(); // a followed trace grew
     void showSeries(LiveBytesDrawing drawn);
     void showTotal(std::shared_ptr<const TotalDrawing> total);
+    void emitIfDrawn(); // requeried() once neither query runs
     void loadMarks();
     void rebuildSeries(bool keepZoom = false);
     void computeRange(); // scale_, fullMin_, fullMax_ of trace_ and the sessions
