@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "charts/livebyteschart.hpp"
+#include "compare/comparepanel.hpp"
 #include "follow/followcontroller.hpp"
 #include "follow/traceupdate.hpp"
 #include "memlife/data/recorder.hpp"
@@ -162,6 +163,7 @@ private Q_SLOTS:
     void aRecordingThatStopsUnexpectedlySaysSo();
     void theWindowFollowsKeepingZoomSelectionSortAndFilter();
     void aWholeRangeViewKeepsTheLatestPartInView();
+    void compareModeFollowsTheTrace();
 };
 
 void TestFollow::everyCommitReachesTheGuiWithinASecond() {
@@ -448,6 +450,48 @@ void TestFollow::aWholeRangeViewKeepsTheLatestPartInView() {
     QVERIFY(chart->visibleWindow().end_ns > endBefore);
     QVERIFY(chart->visibleWindow().end_ns >= trace->session(1)->close_ns);
     QVERIFY(chart->seriesFor(1) && chart->seriesFor(1)->count() > 0);
+}
+
+// Compare mode while following: the comparison is made again as the trace grows (once the
+// running one is done), and the last one compares the finished trace with the base.
+void TestFollow::compareModeFollowsTheTrace() {
+    QTemporaryDir dir;
+    const QString basePath = dir.filePath(QStringLiteral("base.trace"));
+    RecordingThread(basePath, 2, 3, 0ms).join();
+    const QString path = dir.filePath(QStringLiteral("compared.trace"));
+    RecordingThread recording(path, 40, 5, 50ms);
+    QTRY_VERIFY_WITH_TIMEOUT(!recording.commits().empty(), 10000);
+
+    MainWindow window(false);
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.setCurrentView(QStringLiteral("overview"));
+    window.openTrace(path);
+    QTRY_VERIFY_WITH_TIMEOUT(window.follower()->isFollowing(), 10000);
+    QSignalSpy baseLoaded(&window, &MainWindow::baseLoaded);
+    window.compareWith(basePath);
+    QVERIFY(baseLoaded.wait(10000));
+    ComparePanel* panel =
+        qobject_cast<OverviewPage*>(window.page(QStringLiteral("overview")))->comparePanel();
+    QVERIFY(panel->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(window.followState() == QStringLiteral("recording finished"), 30000);
+    recording.join();
+    const auto comparedAll = [&] {
+        const auto& c = panel->comparison();
+        return c && !panel->isPending() && c->next.all.sessions == recording.sessions();
+    };
+    const auto what = [&] {
+        const auto& c = panel->comparison();
+        return QStringLiteral("compared %1 of %2 sessions%3")
+                   .arg(c ? c->next.all.sessions : 0)
+                   .arg(recording.sessions())
+                   .arg(panel->isPending() ? QStringLiteral(", comparing") : QString()) +
+               QStringLiteral(": ") +
+               panel->findChild<QLabel*>(QStringLiteral("compareHeader"))->text();
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(comparedAll(), qPrintable(what()), 10000);
+    QCOMPARE(panel->comparison()->base.all.sessions, std::uint64_t(6));
 }
 
 QTEST_MAIN(TestFollow)
