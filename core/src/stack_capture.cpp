@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
@@ -176,6 +177,14 @@ void add_module_ranges(std::uintptr_t address) {
     g_skip_count.store(count, std::memory_order_release);
 }
 
+// This library's code: the first ranges (init_once adds them before any other).
+int g_core_ranges = 0;
+bool in_core(std::uintptr_t ip) noexcept {
+    for (int i = 0; i < g_core_ranges; ++i)
+        if (ip >= g_skip[i].begin && ip < g_skip[i].end) return true;
+    return false;
+}
+
 bool skipped(std::uintptr_t ip) noexcept {
     const int n = g_skip_count.load(std::memory_order_acquire);
     for (int i = 0; i < n; ++i)
@@ -184,35 +193,160 @@ bool skipped(std::uintptr_t ip) noexcept {
 }
 
 void init_once() {
+    // std::call_once sets two thread-locals on every call, even when done: a flag first.
+    static std::atomic<bool> done{false};
+    if (done.load(std::memory_order_acquire)) [[likely]]
+        return;
     static std::once_flag once;
     std::call_once(once, [] {
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
         unw_set_cache_size(unw_local_addr_space, 1024, 0);
         add_module_ranges(reinterpret_cast<std::uintptr_t>(&capture_stack));
+        g_core_ranges = g_skip_count.load(std::memory_order_acquire);
+        done.store(true, std::memory_order_release);
     });
 }
 
 // ---- the per-thread cache of recent stacks ------------------------------------------------
+//
+// An unwind reads every frame's call frame information, ~8 ns a frame even from libunwind's
+// cache: a deep stack costs several times the allocation itself. But a server allocates
+// from few places, at few stack depths, with the same callers above them. So the cache
+// remembers, per (call site, stack pointer) of the caller, the whole chain it unwound: each
+// frame's return address and the stack slot it was read from. A capture then finds the
+// caller's call site and stack pointer through memlife's own frame pointers (this library
+// is built with them), and checks that every remembered slot still holds its return
+// address: one load per frame, no unwinding. Any difference (another caller, another
+// depth) unwinds with libunwind and remembers the new chain.
+//
+// Sound because on x86-64 a frame's return address sits just below its caller's stack
+// pointer, which the callee's own stack pointer and code address determine; the exception,
+// a frame that allocates on the stack (alloca, VLAs) above an unchanged call site, could
+// only be taken for an earlier chain if a stale copy of the same return address sat at the
+// same slot. Chains through a signal frame are never remembered.
 
-constexpr std::size_t kCacheEntries = 64; // direct-mapped; ~34 KiB per thread that allocates
+constexpr std::size_t kCacheEntries = 256; // direct-mapped
+
+struct CachedFrame {
+    std::uint64_t ip;   // return address
+    std::uint64_t slot; // where it was read from (0: the first frame, known by the key)
+};
 
 struct CacheEntry {
-    std::uint64_t hash = 0;
-    std::uint32_t length = 0;
+    std::uint64_t ip0 = 0, sp0 = 0; // the caller's call site and stack pointer
+    std::uint32_t depth = 0;        // what it was captured for
+    std::uint32_t frames = 0;       // in chain
     StackId id = 0;
-    std::uint64_t addresses[kMaxStackDepth];
+    CachedFrame* chain = nullptr; // `frames` of them (storage owned by ThreadCache)
 };
 
-struct ThreadCache {
+// A line of its own: allocated by the instrumented thread next to whatever else it
+// allocated, it must not share a cache line with data another thread writes.
+struct alignas(64) ThreadCache {
+    std::uint32_t chain_capacity = 0; // frames per entry
     std::unique_ptr<CacheEntry[]> entries;
+    std::unique_ptr<CachedFrame[]> chains;
+    std::uintptr_t stack_low = 0, stack_high = 0; // this thread's stack
+    char padding[64 - 40];
 };
-thread_local ThreadCache t_cache;
+static_assert(sizeof(ThreadCache) == 64);
+// initial-exec: one TLS load, not a __tls_get_addr call (measured: 9% of a capture).
+__attribute__((tls_model("initial-exec"))) thread_local ThreadCache* t_cache = nullptr;
 
-std::uint64_t hash_of(const std::uint64_t* a, std::size_t n) noexcept {
-    std::uint64_t h = 0x6A09E667F3BCC909ull ^ n;
-    for (std::size_t i = 0; i < n; ++i)
-        h = (h ^ a[i]) * 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 32);
+// Most frames an unwind looks at: `depth` kept plus skipped ones of other modules.
+constexpr std::uint32_t kMaxSkipped = 8;
+constexpr std::uint32_t kMaxChain = kMaxStackDepth + kMaxSkipped;
+
+ThreadCache* thread_cache(std::uint32_t chain_frames) noexcept {
+    ThreadCache* c = t_cache;
+    if (c == nullptr) {
+        c = new (std::nothrow) ThreadCache;
+        if (c == nullptr) return nullptr;
+        pthread_attr_t attr;
+        void* base = nullptr;
+        std::size_t size = 0;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &base, &size) == 0) {
+                c->stack_low = reinterpret_cast<std::uintptr_t>(base);
+                c->stack_high = c->stack_low + size;
+            }
+            pthread_attr_destroy(&attr);
+        }
+        t_cache = c; // one per thread, kept for the thread's life (a few KiB)
+    }
+    if (c->chain_capacity < chain_frames) { // a deeper capture than before: start over
+        c->entries.reset(new (std::nothrow) CacheEntry[kCacheEntries]);
+        c->chains.reset(new (std::nothrow) CachedFrame[kCacheEntries * chain_frames]);
+        if (!c->entries || !c->chains) {
+            c->entries.reset();
+            c->chains.reset();
+            c->chain_capacity = 0;
+            return c;
+        }
+        c->chain_capacity = chain_frames;
+        for (std::size_t i = 0; i < kCacheEntries; ++i)
+            c->entries[i].chain = &c->chains[i * chain_frames];
+    }
+    return c;
+}
+
+// The caller's call site and stack pointer, from memlife's own frame pointers: the first
+// return address outside this library, and the frame address above it. False when the
+// chain does not look like one (a corrupted stack, a build without frame pointers).
+bool find_caller(const ThreadCache& c, std::uint64_t& ip0, std::uint64_t& sp0) noexcept {
+    auto fp = reinterpret_cast<std::uintptr_t>(__builtin_frame_address(0));
+    for (int hops = 0; hops < 16; ++hops) {
+        if (fp < c.stack_low || fp + 16 > c.stack_high || (fp & 7) != 0) return false;
+        const auto* frame = reinterpret_cast<const std::uint64_t*>(fp);
+        if (!in_core(frame[1])) {
+            ip0 = frame[1];
+            sp0 = fp + 16;
+            return true;
+        }
+        if (frame[0] <= fp) return false; // frames go up the stack
+        fp = frame[0];
+    }
+    return false;
+}
+
+bool still_valid(const CacheEntry& e, std::uint64_t ip0, std::uint64_t sp0, std::uint32_t depth,
+                 const ThreadCache& c) noexcept {
+    if (e.ip0 != ip0 || e.sp0 != sp0 || e.depth != depth || e.id == 0) return false;
+    for (std::uint32_t j = 1; j < e.frames; ++j) {
+        const std::uint64_t slot = e.chain[j].slot;
+        if (slot < sp0 || slot + 8 > c.stack_high) return false;
+        if (*reinterpret_cast<const std::uint64_t*>(slot) != e.chain[j].ip) return false;
+    }
+    return true;
+}
+
+// The full unwind (libunwind): from the caller's frame on, each frame's return address and
+// its slot; false when a signal frame is on the way (such a chain is not remembered).
+std::uint32_t unwind(std::uint64_t ip0, std::uint64_t sp0, std::uint32_t max, CachedFrame* out,
+                     bool& cacheable) noexcept {
+    cacheable = ip0 != 0;
+    unw_context_t context;
+    unw_cursor_t cursor;
+    if (unw_getcontext(&context) != 0 || unw_init_local(&cursor, &context) != 0) return 0;
+    std::uint32_t n = 0;
+    bool started = false;
+    for (int guard = 0; guard < 256 && n < max; ++guard) {
+        unw_word_t ip = 0, sp = 0;
+        unw_get_reg(&cursor, UNW_REG_IP, &ip);
+        unw_get_reg(&cursor, UNW_REG_SP, &sp);
+        if (!started) {
+            // memlife's frames first (this function's too): up to the caller's.
+            started = !in_core(ip);
+            if (started && ip0 != 0 && (ip != ip0 || sp != sp0)) cacheable = false;
+        }
+        if (started) {
+            if (unw_is_signal_frame(&cursor) > 0) cacheable = false;
+            out[n] = {ip, n == 0 ? 0 : sp - 8};
+            ++n;
+        }
+        if (unw_step(&cursor) <= 0) break;
+    }
+    return n;
 }
 
 } // namespace
@@ -225,32 +359,32 @@ void skip_frames_of_module(const void* address_in_module) noexcept {
 StackId capture_stack(std::uint32_t depth) noexcept {
     init_once();
     depth = std::min(std::max<std::uint32_t>(depth, 1), kMaxStackDepth);
-    // memlife's own frames (this function, the allocation path, the C API) come first: ask
-    // for a few more than `depth` and drop them.
-    constexpr std::uint32_t kOwnFrames = 6;
-    void* raw[kMaxStackDepth + kOwnFrames];
-    const int got = unw_backtrace(raw, static_cast<int>(depth + kOwnFrames));
-    int first = 0;
-    while (first < got && skipped(reinterpret_cast<std::uintptr_t>(raw[first])))
+    const std::uint32_t max_frames = depth + kMaxSkipped;
+    ThreadCache* c = thread_cache(max_frames);
+    if (c == nullptr) return 0;
+    std::uint64_t ip0 = 0, sp0 = 0;
+    CacheEntry* entry = nullptr;
+    if (c->chain_capacity >= max_frames && find_caller(*c, ip0, sp0)) {
+        const std::uint64_t h = (ip0 * 0x9E3779B97F4A7C15ull) ^ (sp0 >> 4);
+        entry = &c->entries[(h ^ (h >> 29)) % kCacheEntries];
+        if (still_valid(*entry, ip0, sp0, depth, *c)) return entry->id;
+    }
+    CachedFrame local[kMaxChain];
+    CachedFrame* chain = entry != nullptr ? entry->chain : local;
+    bool cacheable = false;
+    const std::uint32_t n = unwind(ip0, sp0, max_frames, chain, cacheable);
+    // The frames of other modules to skip (a wrapper library) come first; then `depth`.
+    std::uint32_t first = 0;
+    while (first < n && skipped(chain[first].ip))
         ++first;
-    const std::size_t n = std::min<std::size_t>(depth, got > first ? got - first : 0);
-    if (n == 0) return 0;
+    const std::uint32_t kept = std::min(depth, n - first);
     std::uint64_t addresses[kMaxStackDepth];
-    for (std::size_t i = 0; i < n; ++i)
-        addresses[i] = reinterpret_cast<std::uintptr_t>(raw[first + i]);
-
-    const std::uint64_t h = hash_of(addresses, n);
-    if (!t_cache.entries) t_cache.entries.reset(new (std::nothrow) CacheEntry[kCacheEntries]);
-    CacheEntry* entry = t_cache.entries ? &t_cache.entries[h % kCacheEntries] : nullptr;
-    if (entry != nullptr && entry->hash == h && entry->length == n &&
-        std::memcmp(entry->addresses, addresses, n * sizeof addresses[0]) == 0)
-        return entry->id;
-    const StackId id = tree().insert(addresses, n);
-    if (entry != nullptr && id != 0) {
-        entry->hash = h;
-        entry->length = static_cast<std::uint32_t>(n);
-        entry->id = id;
-        std::memcpy(entry->addresses, addresses, n * sizeof addresses[0]);
+    for (std::uint32_t i = 0; i < kept; ++i)
+        addresses[i] = chain[first + i].ip;
+    const StackId id = kept != 0 ? tree().insert(addresses, kept) : 0;
+    if (entry != nullptr) {
+        *entry = CacheEntry{ip0,         sp0, depth, std::min(n, first + kept), cacheable ? id : 0,
+                            entry->chain};
     }
     return id;
 }

@@ -156,7 +156,7 @@ public:
     struct AllocRun {
         std::size_t count = 0;
         std::uint64_t bytes = 0;         // sum of the sizes
-        std::uint64_t request_bytes = 0; // of those with request scope
+        std::uint64_t request_bytes = 0; // of those with request scope (runs with stacks)
         std::uint64_t peak_rise = 0;     // largest running sum of the sizes
         std::uint64_t min_ns = 0;        // smallest time
         StackId stack = 0;               // every one's
@@ -164,10 +164,31 @@ public:
     // The run of `events` that continue this batch as compact Alloc records of `session`,
     // numbered seq, seq + 1, ..., all of one stack (from `stacks`; without it, every one's
     // is `stack`); stops before the batch could outgrow `max_bytes` (or its buffer) or hold
-    // `max_events`. The writer's hot loop: state in registers.
+    // `max_events`. The writer's hot loop: state in registers. A recording without stacks
+    // takes a loop with nothing of them in it (their checks cost ~25 instructions an event).
     AllocRun add_allocs(const Event* events, std::size_t n, std::uint64_t session,
                         std::uint64_t seq, std::size_t max_bytes, std::uint32_t max_events,
                         const StackFeed* stacks = nullptr, StackId stack = 0) {
+        if (stacks == nullptr && stack == state_.stack) [[likely]]
+            return alloc_run<false>(events, n, session, seq, max_bytes, max_events, nullptr, stack);
+        return alloc_run_with_stacks(events, n, session, seq, max_bytes, max_events, stacks, stack);
+    }
+
+private:
+    [[gnu::noinline]] AllocRun alloc_run_with_stacks(const Event* events, std::size_t n,
+                                                     std::uint64_t session, std::uint64_t seq,
+                                                     std::size_t max_bytes,
+                                                     std::uint32_t max_events,
+                                                     const StackFeed* stacks, StackId stack) {
+        return alloc_run<true>(events, n, session, seq, max_bytes, max_events, stacks, stack);
+    }
+
+    // kStacks false: the run's stack is the previous one (no stack field, no request bytes).
+    template <bool kStacks>
+    [[gnu::always_inline]] AllocRun alloc_run(const Event* events, std::size_t n,
+                                              std::uint64_t session, std::uint64_t seq,
+                                              std::size_t max_bytes, std::uint32_t max_events,
+                                              const StackFeed* stacks, StackId stack) {
         AllocRun run;
         const std::size_t room_bytes = std::min(capacity_, max_bytes);
         if (seq != state_.seq + 1 || room_bytes < kMaxEventBytes) return run;
@@ -181,8 +202,8 @@ public:
                       bytes = 0, request_bytes = 0, peak_rise = 0;
         const std::uint32_t request = state_.request;
         const Notification notification = state_.notification;
-        if (stacks != nullptr) stack = stacks->stack_of(session, events[0].block);
-        const bool stack_changed = stack != state_.stack;
+        if (kStacks && stacks != nullptr) stack = stacks->stack_of(session, events[0].block);
+        const bool stack_changed = kStacks && stack != state_.stack;
         std::size_t i = 0;
         for (; i < n && p <= limit; ++i) {
             const Event& e = events[i];
@@ -190,17 +211,27 @@ public:
                 e.request != request || e.notification != notification ||
                 e.flags != default_flags(e.kind, e.scope))
                 break;
-            if (stacks != nullptr && i > 0 && stacks->stack_of(session, e.block) != stack) break;
             const bool time_changed = e.time_ns != time;
-            const bool with_stack = i == 0 && stack_changed;
-            *p++ =
-                static_cast<std::uint8_t>(kCompactAlloc | (e.scope == Scope::Request ? 0x10 : 0) |
-                                          (time_changed ? 0x20 : 0) | (with_stack ? 0x40 : 0));
-            p = put_varint(p, e.size);
-            p = put_varint(p, zigzag_delta(e.address, end));
-            if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, time));
-            if (with_stack) p = put_varint(p, zigzag_delta(stack, state_.stack));
-            if (e.scope == Scope::Request) request_bytes += e.size;
+            if constexpr (kStacks) {
+                if (stacks != nullptr && i > 0 && stacks->stack_of(session, e.block) != stack)
+                    break;
+                const bool with_stack = i == 0 && stack_changed;
+                *p++ = static_cast<std::uint8_t>(
+                    kCompactAlloc | (e.scope == Scope::Request ? 0x10 : 0) |
+                    (time_changed ? 0x20 : 0) | (with_stack ? 0x40 : 0));
+                p = put_varint(p, e.size);
+                p = put_varint(p, zigzag_delta(e.address, end));
+                if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, time));
+                if (with_stack) p = put_varint(p, zigzag_delta(stack, state_.stack));
+                if (e.scope == Scope::Request) request_bytes += e.size;
+            } else {
+                *p++ = static_cast<std::uint8_t>(kCompactAlloc |
+                                                 (e.scope == Scope::Request ? 0x10 : 0) |
+                                                 (time_changed ? 0x20 : 0));
+                p = put_varint(p, e.size);
+                p = put_varint(p, zigzag_delta(e.address, end));
+                if (time_changed) p = put_varint(p, zigzag_delta(e.time_ns, time));
+            }
             time = e.time_ns;
             if (time > last_ns) last_ns = time;
             if (time < min_ns) min_ns = time;
@@ -230,7 +261,6 @@ public:
         return run;
     }
 
-private:
     static std::uint8_t* put_varint(std::uint8_t* p, std::uint64_t v) {
         while (v >= 0x80) {
             *p++ = static_cast<std::uint8_t>(v | 0x80);

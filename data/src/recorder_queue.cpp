@@ -208,24 +208,53 @@ void EventQueue::push_report(const ml_report& report) noexcept {
 
 void EventQueue::push_stacked(const Event* events, const StackId* stacks,
                               std::size_t count) noexcept {
-    std::uint64_t first = 0, last = 0, session = 0;
-    bool any = false;
+    // The payload: the first Alloc's block id, then the stack of each block id up to the
+    // last Alloc's. A session's Allocs number their blocks one by one, so this is usually
+    // just the Allocs' stacks in order.
+    struct {
+        std::uint64_t first_block;
+        StackId ids[kMaxStackSpan];
+    } payload;
+    std::uint64_t session = 0, last = 0;
+    std::size_t span = 0;
     for (std::size_t i = 0; i < count; ++i) {
-        if (events[i].kind != EventKind::Alloc || stacks[i] == 0) continue;
-        if (!any) first = last = events[i].block, session = events[i].session, any = true;
-        first = std::min(first, events[i].block);
-        last = std::max(last, events[i].block);
+        const Event& e = events[i];
+        if (e.kind != EventKind::Alloc || stacks[i] == 0) continue;
+        if (span == 0) {
+            session = e.session;
+            payload.first_block = last = e.block;
+        } else if (e.session != session || e.block <= last ||
+                   e.block - payload.first_block >= kMaxStackSpan) {
+            continue; // not this batch's numbering: no stack for it (never happens)
+        }
+        for (; last + 1 < e.block; ++last) // ids without an Alloc here
+            payload.ids[span++] = 0;
+        payload.ids[span++] = stacks[i];
+        last = e.block;
     }
-    if (any && last - first < kMaxStackSpan) {
-        unsigned char bytes[sizeof(std::uint64_t) + kMaxStackSpan * sizeof(StackId)] = {};
-        std::memcpy(bytes, &first, sizeof first);
-        for (std::size_t i = 0; i < count; ++i)
-            if (events[i].kind == EventKind::Alloc && stacks[i] != 0 &&
-                events[i].session == session)
-                std::memcpy(bytes + sizeof first + (events[i].block - first) * sizeof(StackId),
-                            &stacks[i], sizeof(StackId));
-        append_side(kStacks, session, bytes, sizeof first + (last - first + 1) * sizeof(StackId));
+    if (span == 0) return push(events, count);
+    const std::size_t bytes = sizeof payload.first_block + span * sizeof(StackId);
+    const std::size_t side_records = 1 + (bytes + sizeof(Event) - 1) / sizeof(Event);
+    if (tls_.queue_id == id_) [[likely]] {
+        // The stacks and the events in this chunk, published with one store.
+        ThreadBuffer& b = *tls_.buffer;
+        const std::uint32_t n = b.write_index;
+        if (side_records + count < kChunkEvents - n) { // pack() needs count + 1 records
+            Event header;
+            header.kind = kSideRecord;
+            header.flags = kStacks;
+            header.session = session;
+            header.size = bytes;
+            std::memcpy(b.write_chunk->records[n], &header, sizeof header);
+            std::memcpy(b.write_chunk->records[n + 1], &payload, bytes);
+            const auto at = static_cast<std::uint32_t>(n + side_records);
+            b.write_index = at + static_cast<std::uint32_t>(
+                                     slim::pack(events, count, b.write_chunk->records + at));
+            b.write_chunk->count.store(b.write_index, std::memory_order_release);
+            return;
+        }
     }
+    append_side(kStacks, session, &payload, bytes);
     push(events, count);
 }
 
