@@ -4,6 +4,8 @@
 
 #include <dlfcn.h>
 
+#include <csignal>
+
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -58,6 +60,29 @@ std::uint32_t opaque(std::uint32_t v) {
     const StackId id = levels == 0 ? capture_here(depth) : recurse(levels - 1, depth);
     asm volatile("" ::: "memory");
     return id;
+}
+
+// One call site (leaf's) reached through two callers with the same frame size: the same
+// call site and stack pointer, different chains above.
+[[gnu::noinline]] StackId leaf() {
+    const StackId id = capture_stack(16);
+    asm volatile("" ::: "memory");
+    return id;
+}
+[[gnu::noinline]] StackId via_parser() {
+    const StackId id = leaf();
+    asm volatile("" ::: "memory");
+    return id;
+}
+[[gnu::noinline]] StackId via_logger() {
+    const StackId id = leaf();
+    asm volatile("nop" ::: "memory");
+    return id;
+}
+
+StackId g_in_handler = 0;
+void on_signal(int) {
+    g_in_handler = capture_here(16);
 }
 
 // Records what a session delivers, with the stacks.
@@ -136,6 +161,54 @@ TEST(Stacks, TheSameCallSiteGivesTheSameStackAnotherSiteAnother) {
     StackNode other;
     ASSERT_TRUE(stack_node(c, other));
     EXPECT_NE(other.address, leaf.address);
+}
+
+TEST(Stacks, ARememberedChainIsCheckedFrameByFrame) {
+    // Alternating callers under one call site and stack pointer: each capture must see its
+    // own chain, not the one remembered for the site.
+    std::vector<StackId> parser, logger;
+    for (int i = 0; i < opaque(50); ++i) {
+        parser.push_back(via_parser());
+        logger.push_back(via_logger());
+    }
+    EXPECT_NE(parser[0], logger[0]);
+    for (int i = 1; i < 50; ++i) {
+        EXPECT_EQ(parser[static_cast<std::size_t>(i)], parser[0]);
+        EXPECT_EQ(logger[static_cast<std::size_t>(i)], logger[0]);
+    }
+    std::uint64_t frames[kMaxStackDepth];
+    ASSERT_GE(stack_addresses(parser[0], frames, kMaxStackDepth), 2u);
+    EXPECT_TRUE(returns_into(frames[0], reinterpret_cast<const void*>(&leaf)));
+    EXPECT_TRUE(returns_into(frames[1], reinterpret_cast<const void*>(&via_parser)));
+    ASSERT_GE(stack_addresses(logger[0], frames, kMaxStackDepth), 2u);
+    EXPECT_TRUE(returns_into(frames[1], reinterpret_cast<const void*>(&via_logger)));
+    // The same site at another depth is another stack pointer: a chain of its own.
+    const StackId deeper = recurse(3, 16);
+    EXPECT_NE(deeper, recurse(2, 16));
+}
+
+TEST(Stacks, ACaptureInASignalHandlerUnwindsThroughTheSignalFrame) {
+    std::signal(SIGUSR1, on_signal);
+    std::vector<StackId> ids;
+    for (int i = 0; i < opaque(3); ++i) {
+        std::raise(SIGUSR1);
+        ids.push_back(g_in_handler);
+    }
+    std::signal(SIGUSR1, SIG_DFL);
+    ASSERT_NE(ids[0], 0u);
+    EXPECT_EQ(ids[1], ids[0]);
+    EXPECT_EQ(ids[2], ids[0]);
+    std::uint64_t frames[kMaxStackDepth];
+    const std::size_t n = stack_addresses(ids[0], frames, kMaxStackDepth);
+    ASSERT_GE(n, 3u);
+    EXPECT_TRUE(returns_into(frames[0], reinterpret_cast<const void*>(&capture_here)));
+    EXPECT_TRUE(returns_into(frames[1], reinterpret_cast<const void*>(&on_signal)));
+    // Past the signal frame: this test's body, which raised it.
+    bool reached_test = false;
+    for (std::size_t i = 2; i < n; ++i)
+        reached_test =
+            reached_test || module_of(frames[i]).find("core_test_stacks") != std::string::npos;
+    EXPECT_TRUE(reached_test);
 }
 
 TEST(Stacks, DepthLimitsTheFramesKeptInnermostFirst) {
