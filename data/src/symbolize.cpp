@@ -57,22 +57,37 @@ std::uint64_t die_number(Dwarf_Die* die, unsigned attribute) {
     return value;
 }
 
+// A source file as an absolute path: the compiler records it relative to the folder it ran
+// in (DW_AT_comp_dir) when it was given so (a CMake build with Ninja: "../src/x.cpp").
+std::string source_path(const char* file, Dwarf_Die* cu) {
+    if (file == nullptr) return {};
+    if (file[0] == '/' || cu == nullptr) return file;
+    Dwarf_Attribute attr;
+    const char* dir =
+        dwarf_attr(cu, DW_AT_comp_dir, &attr) != nullptr ? dwarf_formstring(&attr) : nullptr;
+    if (dir == nullptr || dir[0] != '/') return file;
+    return (std::filesystem::path(dir) / file).lexically_normal().string();
+}
+
 // The frames at code address `pc` (the call instruction of a return address), innermost
 // first: the inlined functions, then the function they were inlined into.
 std::vector<Frame> frames_at(Dwfl_Module* module, Dwarf_Addr pc, bool& with_lines) {
     std::vector<Frame> frames;
     with_lines = false;
     Frame where; // the source position of the innermost frame, then of each caller's call
-    if (Dwfl_Line* line = dwfl_module_getsrc(module, pc)) {
+    Dwarf_Addr bias = 0;
+    Dwarf_Die* cu = dwfl_module_addrdie(module, pc, &bias);
+    // Outside every compilation unit (_start, hand-written assembly) the nearest line
+    // record belongs to other code: no line then.
+    if (Dwfl_Line* line = cu != nullptr ? dwfl_module_getsrc(module, pc) : nullptr) {
         int number = 0;
         if (const char* file = dwfl_lineinfo(line, nullptr, &number, nullptr, nullptr, nullptr)) {
-            where.file = file;
+            where.file = source_path(file, cu);
             where.line = static_cast<std::uint32_t>(number > 0 ? number : 0);
             with_lines = true;
         }
     }
-    Dwarf_Addr bias = 0;
-    if (Dwarf_Die* cu = dwfl_module_addrdie(module, pc, &bias)) {
+    if (cu != nullptr) {
         Dwarf_Die* scopes = nullptr;
         const int n = dwarf_getscopes(cu, pc - bias, &scopes);
         Dwarf_Files* files = nullptr;
@@ -90,7 +105,7 @@ std::vector<Frame> frames_at(Dwfl_Module* module, Dwarf_Addr pc, bool& with_line
             const char* name = have_files && file < file_count
                                    ? dwarf_filesrc(files, file, nullptr, nullptr)
                                    : nullptr;
-            where.file = name != nullptr ? name : "";
+            where.file = source_path(name, cu);
         }
         std::free(scopes);
     }
@@ -297,7 +312,7 @@ SymbolizeResult symbolize_trace(const std::string& path, const SymbolizeOptions&
     }
     if (version < store::kStacksSchemaVersion) return {}; // no stacks recorded
     if (is_file(path + "-wal"))
-        throw TraceError(TraceError::Kind::Io, path,
+        throw TraceError(TraceError::Kind::Usage, path,
                          "a -wal file lies next to it (the trace is still being recorded, or "
                          "its recording was killed): open it with memlife report first");
     const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-symbolize";

@@ -51,7 +51,7 @@ struct RecorderOptions {
     // lines from the binaries' debug information (memlife/data/symbolize.hpp), which are at
     // hand now; `memlife symbolize` can do it later instead. Traces without stacks skip it.
     bool symbolize = true;
-    std::vector<std::string> debug_dirs; // looked in first for separate debug files
+    std::vector<std::string> debug_dirs = {}; // looked in first for separate debug files
 };
 
 class Recorder : public EventSink {
