@@ -13,7 +13,11 @@
 //   heaptrack_vs_malloc            heaptrack against the plain malloc version
 //   stacks_trace_size_vs_without   the trace's size with stacks against without (target: at
 //                                  most 1.5)
-//   capture_stack_ns_vs_malloc     one capture_stack(16) against a malloc+free pair
+//   capture_stack_ns_vs_malloc     one capture_stack(16) against a malloc+free pair, 12 calls
+//                                  deep, and the unwinders it was chosen against, the same
+//                                  depth: unw_backtrace_ns_vs_malloc (libunwind, its per-thread
+//                                  cache), glibc_backtrace_ns_vs_malloc, frame_pointers_ns_vs_
+//                                  malloc (only works when every frame keeps one)
 // The machine is shared and noisy: kRounds interleaved rounds, each figure the round with
 // the median ratio.
 #include <fcntl.h>
@@ -31,6 +35,10 @@
 #include <string>
 #include <vector>
 
+#define UNW_LOCAL_ONLY
+#include <execinfo.h>
+#include <libunwind.h>
+
 #include "figures.hpp"
 #include "memlife/data/recorder.hpp"
 #include "memlife/session.hpp"
@@ -38,6 +46,8 @@
 #include "workloads.hpp"
 
 extern char** environ;
+int stack_chain(int levels, int (*leaf)());
+int frame_pointer_walk(void** out, int max);
 
 namespace {
 
@@ -178,11 +188,49 @@ void print_median(const char* name, std::vector<Pair> pairs, const char* unit) {
     memlife::bench::print_figure(name, median.value, unit, median.baseline);
 }
 
-void BM_CaptureStack(benchmark::State& state) {
+// Each unwinder 12 calls deep (stack_chain.cpp, built with frame pointers), 16 frames.
+constexpr int kChainLevels = 11;
+void* g_frames[64];
+template <int (*Leaf)()> void unwind_loop(benchmark::State& state) {
     for (auto _ : state)
-        benchmark::DoNotOptimize(memlife::capture_stack(16));
+        benchmark::DoNotOptimize(stack_chain(kChainLevels, Leaf));
+}
+int memlife_leaf() {
+    return static_cast<int>(memlife::capture_stack(16));
+}
+int libunwind_leaf() {
+    return unw_backtrace(g_frames, 16);
+}
+int glibc_leaf() {
+    return backtrace(g_frames, 16);
+}
+int frame_pointer_leaf() {
+    return frame_pointer_walk(g_frames, 16);
+}
+void BM_CaptureStack(benchmark::State& state) {
+    unwind_loop<memlife_leaf>(state);
+}
+void BM_UnwBacktrace(benchmark::State& state) {
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    unwind_loop<libunwind_leaf>(state);
+}
+void BM_GlibcBacktrace(benchmark::State& state) {
+    unwind_loop<glibc_leaf>(state);
+}
+void BM_FramePointers(benchmark::State& state) {
+    unwind_loop<frame_pointer_leaf>(state);
+}
+int nothing_leaf() {
+    return 0;
+}
+void BM_ChainOnly(benchmark::State& state) { // the chain's own cost, for reference
+    unwind_loop<nothing_leaf>(state);
 }
 BENCHMARK(BM_CaptureStack);
+BENCHMARK(BM_UnwBacktrace);
+BENCHMARK(BM_GlibcBacktrace);
+BENCHMARK(BM_FramePointers);
+BENCHMARK(BM_ChainOnly);
 using memlife::bench::BM_MallocFree;
 BENCHMARK(BM_MallocFree);
 
@@ -195,6 +243,10 @@ int main(int argc, char** argv) {
     }
 
     memlife::bench::figure("capture_stack_ns_vs_malloc", "BM_CaptureStack", "BM_MallocFree");
+    memlife::bench::figure("unw_backtrace_ns_vs_malloc", "BM_UnwBacktrace", "BM_MallocFree");
+    memlife::bench::figure("glibc_backtrace_ns_vs_malloc", "BM_GlibcBacktrace", "BM_MallocFree");
+    memlife::bench::figure("frame_pointers_ns_vs_malloc", "BM_FramePointers", "BM_MallocFree");
+    memlife::bench::figure("call_chain_only_ns_vs_malloc", "BM_ChainOnly", "BM_MallocFree");
     memlife::bench::run_figures(argc, argv);
 
     char pattern[] = "/tmp/memlife-bench-stacks-XXXXXX";
