@@ -64,11 +64,13 @@ std::vector<BatchRow> batch_rows(const std::string& path, std::uint64_t session)
     return rows;
 }
 
-// A copy of the trace as memlife wrote it before event_batches.live_bytes_at_start existed.
+// A copy of the trace as memlife wrote it before event_batches.live_bytes_at_start existed
+// (a version 2 trace: the column came within version 2; these traces have no stacks).
 std::string without_batch_live_bytes(const std::string& path) {
     const std::string old = path + ".old.mltrace";
     std::filesystem::copy_file(path, old, std::filesystem::copy_options::overwrite_existing);
-    memlife::test::sql_exec(old, "ALTER TABLE event_batches DROP COLUMN live_bytes_at_start");
+    memlife::test::sql_exec(old, "ALTER TABLE event_batches DROP COLUMN live_bytes_at_start; "
+                                 "PRAGMA user_version = 2");
     return old;
 }
 
