@@ -155,6 +155,8 @@ struct TraceReader::Impl {
     // The table `outlived` exists (traces written before memlife record lack it).
     bool has_outlived = false;
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
+    // corruptions.stack and leaks.stack exist (schema version 3).
+    bool report_stacks = false;
     ReaderStats stats;
     TraceInfo info; // checked at open (validate::check_summary)
 
@@ -178,13 +180,7 @@ struct TraceReader::Impl {
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
     template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
-        try {
-            return fn();
-        } catch (const store::SqlError& e) {
-            store::throw_read_error(path, db.get(), e.what());
-        } catch (const CorruptBatch& e) {
-            store::throw_corrupt_trace(path, e.what());
-        }
+        return guarded_read(path, db.get(), std::forward<Fn>(fn));
     }
 
     void require_session(std::uint64_t id) const {
@@ -262,6 +258,7 @@ TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>
         sqlite3* db = impl_->db.get();
         impl_->batch_live_bytes = store::has_column(db, "event_batches", "live_bytes_at_start");
         impl_->has_outlived = store::has_table(db, "outlived");
+        impl_->report_stacks = store::has_column(db, "corruptions", "stack");
         impl_->info = validate::check_summary(db, path).info;
         store::Statement version(db, "PRAGMA user_version");
         impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
@@ -414,7 +411,7 @@ void TraceReader::for_each_block(std::uint64_t session,
         Event e;
         std::uint64_t seq = 0;
         while (go_on && cursor.next(e, seq))
-            tracker.add(e);
+            tracker.add(e, cursor.stack());
         impl_->stats.event_batches_decoded += cursor.batches_loaded();
         if (go_on) tracker.finish();
     });
@@ -548,17 +545,25 @@ std::string of_session(std::optional<std::uint64_t> session) {
     return std::string(session ? " WHERE session = ?" : "") + " ORDER BY id";
 }
 
+// The report columns `c` of `table`, then its stack (0 before schema version 3): the stack
+// is result column c's size.
+template <const auto& c> std::string select_reports(std::string_view table, bool with_stack) {
+    return "SELECT " + c.names() + (with_stack ? ", stack" : ", 0") + " FROM " + std::string(table);
+}
+
 } // namespace
 
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
         constexpr const auto& c = store::kCorruptionColumns;
         std::vector<CorruptionRow> out;
-        store::Statement s(impl_->db.get(), c.select("corruptions") + of_session(session));
+        store::Statement s(impl_->db.get(), select_reports<c>("corruptions", impl_->report_stacks) +
+                                                of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             CorruptionRow r;
             read_report_columns<c>(s, r);
+            r.stack = s.u64(c.size());
             r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
             r.first_offset = s.u32(c["first_offset"]);
             r.modified_count = s.u32(c["modified_count"]);
@@ -591,11 +596,13 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
         store::Statement s(impl_->db.get(),
-                           store::kLeakColumns.select("leaks") + of_session(session));
+                           select_reports<store::kLeakColumns>("leaks", impl_->report_stacks) +
+                               of_session(session));
         if (session) s.bind(1, *session);
         while (s.step()) {
             LeakRow r;
             read_report_columns<store::kLeakColumns>(s, r);
+            r.stack = s.u64(store::kLeakColumns.size());
             out.push_back(std::move(r));
         }
         return out;
