@@ -17,7 +17,8 @@ struct SitesTrace {
     static constexpr int kSessions = 4;
     static constexpr int kRequests = 50;
     static constexpr std::uint32_t kParse = 600, kBuild = 300, kLog = 100; // request scope
-    static constexpr std::uint32_t kCache = 40; // session scope: the growing site
+    static constexpr std::uint32_t kCache = 40;       // session scope: the growing site
+    static constexpr std::uint32_t kOverrunSize = 24; // with `corrupt`: one such block
     static constexpr std::uint64_t kPerSession =
         std::uint64_t(kRequests) * (kParse + kBuild + kLog + kCache);
     std::vector<std::uint64_t> sessions;
@@ -45,6 +46,12 @@ namespace sites {
     asm volatile("" ::: "memory");
     return p;
 }
+// The bug for the blocks view and the tail inspector: a write past the requested size.
+[[gnu::noinline]] inline void overrun_buffer(Session& s) {
+    auto* p = static_cast<char*>(s.alloc_mem(SitesTrace::kOverrunSize));
+    p[SitesTrace::kOverrunSize] = '!';
+    asm volatile("" ::: "memory");
+}
 [[gnu::noinline]] inline void serve_request(Session& s) {
     s.request_begin();
     s.set_notification(Notification::UrlMap);
@@ -59,8 +66,10 @@ namespace sites {
 }
 } // namespace sites
 
-// stackDepth 0 records the same workload without stacks.
-inline SitesTrace writeSitesTrace(const std::string& path, std::uint32_t stackDepth = 16) {
+// stackDepth 0 records the same workload without stacks; `corrupt` adds one overrun block
+// (sites::overrun_buffer) in the last session's last request.
+inline SitesTrace writeSitesTrace(const std::string& path, std::uint32_t stackDepth = 16,
+                                  bool corrupt = false) {
     SitesTrace ids;
     data::Recorder recorder(path);
     {
@@ -70,6 +79,11 @@ inline SitesTrace writeSitesTrace(const std::string& path, std::uint32_t stackDe
             ids.sessions.push_back(s->id());
             for (int r = 0; r < SitesTrace::kRequests; ++r)
                 sites::serve_request(*s);
+            if (corrupt && k + 1 == SitesTrace::kSessions) {
+                s->request_begin();
+                sites::overrun_buffer(*s);
+                s->request_end();
+            }
             runtime.close(s);
         }
     }

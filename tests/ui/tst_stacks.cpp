@@ -16,9 +16,14 @@
 #include "charts/livebyteschart.hpp"
 #include "jobs/readerpool.hpp"
 #include "models/itemroles.hpp"
+#include "models/leaksuspectsmodel.hpp"
 #include "models/stacktreemodel.hpp"
 #include "pages/allocationsitespage.hpp"
+#include "pages/blockspage.hpp"
+#include "pages/leakspage.hpp"
 #include "pages/overviewpage.hpp"
+#include "pages/stackpanel.hpp"
+#include "pages/tailinspector.hpp"
 #include "stack_fixture.hpp"
 #include "trace_fixture.hpp"
 #include "window/mainwindow.hpp"
@@ -41,6 +46,8 @@ private Q_SLOTS:
     void flameGraphWidthsToolTipsZoomAndSearch();
     void followsSelectionAndZoom();
     void traceWithoutStacksSaysWhy();
+    void blocksAndTailInspectorShowTheAllocatingStack();
+    void leakSuspectsNameTheGrowingStack();
     void cleanupTestCase();
 
 private:
@@ -333,6 +340,62 @@ void TestStacks::traceWithoutStacksSaysWhy() {
     QVERIFY(page);
     QVERIFY(page->emptyReason().isEmpty());
     QVERIFY(page->tree()->isVisible());
+}
+
+void TestStacks::blocksAndTailInspectorShowTheAllocatingStack() {
+    const QString corrupt = dir_.filePath(QStringLiteral("corrupt.memlife"));
+    test::writeSitesTrace(corrupt.toStdString(), 16, /*corrupt=*/true);
+    QVERIFY(open(corrupt));
+    // The blocks view opens on the session with the corruption, its corrupted block current.
+    window_->setCurrentView(QStringLiteral("blocks"));
+    auto* blocks = qobject_cast<BlocksPage*>(window_->page(QStringLiteral("blocks")));
+    waitIdle();
+    StackPanel* panel = blocks->stackPanel();
+    QVERIFY(!panel->frames().empty());
+    QVERIFY(frameFunction(panel->frames()[0]).contains(QStringLiteral("overrun_buffer")));
+    QVERIFY(panel->toPlainText().contains(QStringLiteral("stack_fixture.hpp:")));
+    // Another block: another stack.
+    const QModelIndex current = blocks->table()->currentIndex();
+    blocks->table()->setCurrentIndex(blocks->table()->model()->index(0, 0));
+    QVERIFY(blocks->table()->currentIndex() != current);
+    waitIdle();
+    QVERIFY(!panel->frames().empty());
+    QVERIFY(!frameFunction(panel->frames()[0]).contains(QStringLiteral("overrun_buffer")));
+    // The tail inspector names the allocating stack too, as pageheap does.
+    TailInspector* inspector = blocks->inspect(current.row());
+    QVERIFY(inspector);
+    QTRY_VERIFY_WITH_TIMEOUT(!inspector->stackPanel()->isLoading(), 10000);
+    QVERIFY(!inspector->stackPanel()->frames().empty());
+    QVERIFY(frameFunction(inspector->stackPanel()->frames()[0])
+                .contains(QStringLiteral("overrun_buffer")));
+    QVERIFY(inspector->stackPanel()->toPlainText().contains(QStringLiteral("stack_fixture.hpp:")));
+    inspector->close();
+
+    // Without stacks, the panel says why.
+    const QString off = dir_.filePath(QStringLiteral("corrupt-off.memlife"));
+    test::writeSitesTrace(off.toStdString(), 0, /*corrupt=*/true);
+    QVERIFY(open(off));
+    window_->setCurrentView(QStringLiteral("blocks"));
+    blocks = qobject_cast<BlocksPage*>(window_->page(QStringLiteral("blocks")));
+    waitIdle();
+    QVERIFY(blocks->stackPanel()->frames().empty());
+    QVERIFY(blocks->stackPanel()->toPlainText().contains(QStringLiteral("no stacks recorded")));
+}
+
+void TestStacks::leakSuspectsNameTheGrowingStack() {
+    QVERIFY(open(sitesPath_));
+    window_->setCurrentView(QStringLiteral("leaks"));
+    auto* leaks = qobject_cast<LeaksPage*>(window_->page(QStringLiteral("leaks")));
+    waitIdle();
+    LeakSuspectsModel* model = leaks->model();
+    QCOMPARE(model->rowCount(), Sites::kSessions); // each grows by kCache per request
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const QModelIndex cell = model->index(row, LeakSuspectsModel::GrowingStack);
+        QVERIFY2(cell.data().toString().contains(QStringLiteral("cache_session_state")),
+                 qPrintable(cell.data().toString()));
+        QVERIFY(cell.data().toString().contains(QStringLiteral("40 B")));
+        QVERIFY(cell.data(Qt::ToolTipRole).toString().contains(QStringLiteral("serve_request")));
+    }
 }
 
 QTEST_MAIN(TestStacks)
