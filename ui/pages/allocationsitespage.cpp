@@ -125,6 +125,12 @@ QString AllocationSitesPage::emptyReason() const {
     return empty_->isHidden() ? QString() : empty_->text();
 }
 
+void AllocationSitesPage::setControlsEnabled(bool enabled) {
+    for (QWidget* control : {static_cast<QWidget*>(directionBox_),
+                             static_cast<QWidget*>(measureBox_), static_cast<QWidget*>(search_)})
+        control->setEnabled(enabled);
+}
+
 void AllocationSitesPage::showEmpty(const QString& sentence) {
     job_.discard();
     model_->setTree(nullptr);
@@ -133,6 +139,7 @@ void AllocationSitesPage::showEmpty(const QString& sentence) {
     empty_->setText(sentence);
     empty_->show();
     splitter_->hide();
+    setControlsEnabled(false);
     Q_EMIT busyChanged();
 }
 
@@ -152,6 +159,7 @@ void AllocationSitesPage::traceChanged() {
     empty_->clear();
     empty_->hide();
     splitter_->show();
+    setControlsEnabled(true);
     model_->setTree(nullptr);
     flame_->setTree(nullptr);
 }

@@ -50,6 +50,7 @@ protected:
 private:
     void showTree(const QString& scope);
     void showEmpty(const QString& sentence);
+    void setControlsEnabled(bool enabled); // the tree's controls: off while it cannot show one
     QString scopeText() const;
 
     Direction direction_ = BottomUp;
