@@ -11,10 +11,12 @@
 #include <QTemporaryDir>
 #include <QTreeView>
 #include <QtTest>
+#include <sqlite3.h>
 
 #include "charts/flamegraph.hpp"
 #include "charts/livebyteschart.hpp"
 #include "jobs/readerpool.hpp"
+#include "memlife/data/import.hpp"
 #include "models/itemroles.hpp"
 #include "models/leaksuspectsmodel.hpp"
 #include "models/stacktreemodel.hpp"
@@ -45,6 +47,7 @@ private Q_SLOTS:
     void growingSiteTopsGrowth();
     void flameGraphWidthsToolTipsZoomAndSearch();
     void followsSelectionAndZoom();
+    void traceWithoutStacksSaysWhy_data();
     void traceWithoutStacksSaysWhy();
     void blocksAndTailInspectorShowTheAllocatingStack();
     void leakSuspectsNameTheGrowingStack();
@@ -315,26 +318,61 @@ void TestStacks::followsSelectionAndZoom() {
     QCOMPARE(rootBytes(), double(Sites::kPerSession) * Sites::kSessions);
 }
 
+void TestStacks::traceWithoutStacksSaysWhy_data() {
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("why"); // in the sentence
+    QTest::newRow("stacks off") << QStringLiteral("off") << QStringLiteral("stacks off");
+    QTest::newRow("version 2") << QStringLiteral("v2") << QStringLiteral("schema version 2");
+    QTest::newRow("nginx import") << QStringLiteral("nginx") << QStringLiteral("nginx debug log");
+    QTest::newRow("keep-alive, stacks off")
+        << QStringLiteral("keepalive") << QStringLiteral("stacks off");
+}
+
 void TestStacks::traceWithoutStacksSaysWhy() {
-    const QString off = dir_.filePath(QStringLiteral("stacks-off.memlife"));
-    test::writeSitesTrace(off.toStdString(), /*stackDepth=*/0);
-    AllocationSitesPage* page = open(off);
+    QFETCH(QString, kind);
+    QFETCH(QString, why);
+    const QString path = dir_.filePath(kind + QStringLiteral(".memlife"));
+    std::size_t sessions = Sites::kSessions;
+    if (kind == QStringLiteral("nginx")) {
+        data::import_nginx_to_trace(MEMLIFE_SOURCE_DIR "/tests/fixtures/nginx-debug-keepalive.log",
+                                    path.toStdString());
+        sessions = 3;
+    } else if (kind == QStringLiteral("keepalive")) {
+        test::writeKeepAliveTrace(path.toStdString());
+        sessions = 4;
+    } else {
+        test::writeSitesTrace(path.toStdString(), /*stackDepth=*/0);
+    }
+    if (kind == QStringLiteral("v2")) {
+        // As memlife wrote traces before stacks: version 3's tables and columns dropped.
+        sqlite3* db = nullptr;
+        QCOMPARE(sqlite3_open(path.toUtf8().constData(), &db), SQLITE_OK);
+        QCOMPARE(sqlite3_exec(db,
+                              "DROP TABLE modules; DROP TABLE stack_nodes; DROP TABLE frames; "
+                              "DROP TABLE session_stacks; ALTER TABLE corruptions DROP COLUMN "
+                              "stack; ALTER TABLE leaks DROP COLUMN stack; PRAGMA user_version = 2",
+                              nullptr, nullptr, nullptr),
+                 SQLITE_OK);
+        sqlite3_close(db);
+    }
+    AllocationSitesPage* page = open(path);
     QVERIFY(page);
     // The trace opens as before (the sessions are there) and the view says why it is empty.
-    QCOMPARE(window_->document()->trace()->sessions.size(), std::size_t(Sites::kSessions));
     QVERIFY(window_->lastError().isEmpty());
+    QCOMPARE(window_->document()->trace()->sessions.size(), sessions);
     const QString reason = page->emptyReason();
     QVERIFY2(reason.startsWith(QStringLiteral("No stacks recorded")), qPrintable(reason));
-    QVERIFY(reason.contains(QStringLiteral("stacks off")));
-    QCOMPARE(reason.count(QLatin1Char('.')), 1); // one sentence
+    QVERIFY2(reason.contains(why), qPrintable(reason));
+    QCOMPARE(reason.count(QStringLiteral(". ")), 0); // one sentence
+    QVERIFY(reason.endsWith(QLatin1Char('.')));
     QCOMPARE(page->model()->rowCount(), 0);
     QVERIFY(!page->tree()->isVisible());
+    // The other views work as before.
+    window_->setCurrentView(QStringLiteral("blocks"));
+    waitIdle();
+    window_->setCurrentView(QStringLiteral("leaks"));
+    waitIdle();
 
-    const QString keepAlive = dir_.filePath(QStringLiteral("keepalive.memlife"));
-    test::writeKeepAliveTrace(keepAlive.toStdString());
-    page = open(keepAlive);
-    QVERIFY(page);
-    QVERIFY(page->emptyReason().startsWith(QStringLiteral("No stacks recorded")));
     // A trace with stacks afterwards shows the tree again.
     page = open(sitesPath_);
     QVERIFY(page);
