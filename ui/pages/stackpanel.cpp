@@ -16,8 +16,8 @@ QString StackPanel::framesHtml(const std::vector<data::StackFrame>& frames) {
         const data::StackFrame& f = frames[i];
         QString function = frameFunction(f).toHtmlEscaped();
         if (f.inlined) function += tr(" (inlined)");
-        html += QStringLiteral("<tr><td align=\"right\">#%1</td><td><b>%2</b></td><td>%3</td>"
-                               "<td>%4</td></tr>")
+        html += QStringLiteral("<tr><td align=\"right\">#%1</td><td><b>%2</b></td>"
+                               "<td nowrap>%3</td><td nowrap>%4</td></tr>")
                     .arg(i)
                     .arg(function, QString::fromStdString(data::frame_location(f)).toHtmlEscaped(),
                          frameModule(f).toHtmlEscaped());
