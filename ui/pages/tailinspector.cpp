@@ -83,9 +83,12 @@ TailInspector::TailInspector(const data::CorruptionRow& corruption, const TraceP
     }
 
     // Which code allocated the block, as pageheap records in the block's header.
+    // (No trace, no stack to read: the panel is left out; a block without one gets a line.)
     stack_ = new StackPanel(this);
-    stack_->setMinimumHeight(stack_->fontMetrics().height() * 10);
+    const bool frames = trace && trace->stacks.recorded && corruption.stack != 0;
+    stack_->setFixedHeight(stack_->fontMetrics().height() * (frames ? 12 : 3));
     stack_->showStack(trace, corruption.stack);
+    stack_->setVisible(trace != nullptr);
     layout->addWidget(stack_);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
