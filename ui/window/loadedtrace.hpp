@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "jobs/readerpool.hpp"
+#include "memlife/data/stacks.hpp"
 #include "memlife/data/trace.hpp"
 
 namespace memlife::ui {
@@ -30,6 +31,7 @@ struct LoadedTrace {
     // A coarse trace's seconds, for charts drawn against event order (charts/timescale.hpp);
     // null for a measured trace.
     std::shared_ptr<const StepIndex> steps;
+    data::StacksStatus stacks; // whether call stacks were recorded, and if not, why not
 
     // Builds the id -> row index and the time span; called after filling sessions.
     void index();

@@ -40,10 +40,21 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     // A coarse clock (an nginx import): the charts draw its events in order, per second.
     if (const std::uint64_t r = trace->info.time_resolution_ns; r > 1)
         trace->steps = std::make_shared<const StepIndex>(StepIndex::scan(*reader, r, canceled));
+    // The stacks are extra: a trace whose stack tables cannot be read opens as before, and
+    // the allocation sites say why they are empty.
+    std::unique_ptr<data::StackReader> stacks;
+    try {
+        stacks = std::make_unique<data::StackReader>(path.toStdString());
+        trace->stacks = stacks->status();
+    } catch (const data::TraceError& e) {
+        stacks.reset();
+        trace->stacks = {false, std::string("cannot read the call stacks: ") + e.what()};
+    }
     progress(100);
     if (canceled) return nullptr;
     trace->readers = std::make_shared<ReaderPool>(path);
     trace->readers->give(std::move(reader)); // its cache is warm: the first job uses it
+    if (stacks) trace->readers->give(std::move(stacks));
     return trace;
 }
 
