@@ -10,7 +10,8 @@ MEMLIFE_PACKAGES=(
   libsqlite3-dev sqlite3 libfmt-dev nlohmann-json3-dev libcli11-dev
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev qt6-svg-dev libgl-dev
   xvfb xauth fonts-dejavu-core
-  curl wrk nginx heaptrack clang libclang-rt-14-dev
+  curl wrk nginx clang libclang-rt-14-dev
+  libunwind-dev libdw-dev heaptrack binutils
 )
 
 # Installs the packages that are missing (apt-get update once, then install); does

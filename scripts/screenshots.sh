@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 "$cli" import nginx tests/fixtures/nginx-debug-keepalive.log -o "$work/nginx.memlife" >/dev/null
 "$cli" import jsonl tests/fixtures/teaching-violation.jsonl -o "$work/violation.memlife" >/dev/null
 
-for view in overview growth leaks blocks events; do
+for view in overview growth leaks sites blocks events; do
     "$gui" --palette light --view "$view" --screenshot "$images/$view.png" "$work/mixed.memlife"
 done
 "$gui" --palette dark --screenshot "$images/overview-dark.png" "$work/mixed.memlife"

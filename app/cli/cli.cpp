@@ -1,5 +1,7 @@
 #include "cli.hpp"
 
+#include "memlife/stacks.hpp"
+
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
@@ -20,6 +22,14 @@
 #include <thread>
 
 namespace memlife::cli {
+
+void add_stacks_option(CLI::App& cmd, std::uint32_t& depth) {
+    cmd.add_option("--stacks", depth,
+                   "Record each allocation's call stack, at most N frames (0: off); the trace is "
+                   "symbolized when recording stops")
+        ->check(CLI::Range(0u, kMaxStackDepth))
+        ->capture_default_str();
+}
 
 int error(const std::string& command, const std::string& message, int code) {
     fmt::print(stderr, "memlife {}: {}\n", command, message);

@@ -36,6 +36,12 @@ Command add_import(CLI::App& app);
 Command add_sql(CLI::App& app);
 Command add_record(CLI::App& app);
 Command add_top(CLI::App& app);
+Command add_symbolize(CLI::App& app);
+
+// Call stacks recorded by default where memlife records (simulate, serve): `--stacks N`,
+// 0 = off. docs/cli.md says why this depth.
+inline constexpr std::uint32_t kDefaultStacks = 16;
+void add_stacks_option(CLI::App& cmd, std::uint32_t& depth);
 
 // Prints "memlife COMMAND: message" on stderr and returns `code`.
 int error(const std::string& command, const std::string& message, int code);

@@ -4,12 +4,15 @@
 #include <charconv>
 #include <cmath>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cli.hpp"
 #include "compare_cli.hpp"
 #include "finding_lines.hpp"
 #include "memlife/data/findings.hpp"
 #include "memlife/data/units.hpp"
+#include "stack_report.hpp"
 #include "trace_summary.hpp"
 
 namespace memlife::cli {
@@ -31,6 +34,17 @@ const CLI::Validator kByteLimit(
         return {};
     },
     "BYTES");
+
+// "; N of them from FUNCTION (FILE:LINE)": the stack that grows `session` most, when the
+// trace has stacks; "" otherwise.
+std::string growing_stack(const data::StackReader& stacks, std::uint64_t session) {
+    if (!stacks.status().recorded) return {};
+    const auto top =
+        stacks.top_stacks({.sessions = {session}, .order = data::StackOrder::Growth, .limit = 1});
+    if (top.empty() || !(top[0].growth_bytes_per_request > 0)) return {};
+    return fmt::format("; {:.1f} of them from {}", top[0].growth_bytes_per_request,
+                       frame_summary(stacks.frames(top[0].stack)));
+}
 
 } // namespace
 
@@ -97,12 +111,21 @@ Command add_check(CLI::App& app) {
                 std::vector<const data::SessionRow*> growing;
                 for (const auto& row : s.sessions)
                     if (data::grows_beyond(row, *max_growth)) growing.push_back(&row);
-                group(fmt::format("{} session(s) grow more than {:.1f} bytes per request",
-                                  growing.size(), *max_growth),
-                      growing.size(), [&](std::size_t i) {
-                          return fmt::format("session {} grows {:.1f} bytes per request",
-                                             growing[i]->id, growing[i]->growth_bytes_per_request);
-                      });
+                // Each names the stack that grows it most, when the trace has stacks.
+                std::optional<data::StackReader> stacks;
+                try {
+                    if (!growing.empty()) stacks.emplace(*trace);
+                    group(fmt::format("{} session(s) grow more than {:.1f} bytes per request",
+                                      growing.size(), *max_growth),
+                          growing.size(), [&](std::size_t i) {
+                              return fmt::format("session {} grows {:.1f} bytes per request{}",
+                                                 growing[i]->id,
+                                                 growing[i]->growth_bytes_per_request,
+                                                 growing_stack(*stacks, growing[i]->id));
+                          });
+                } catch (const data::TraceError& e) {
+                    return error("check", e.what(), kUnusable);
+                }
             }
             // A recording that did not finish cannot be called clean: its end is missing.
             const std::string incomplete = data::completeness_note(s.info);

@@ -67,6 +67,7 @@ Command add_serve(CLI::App& app) {
         std::vector<std::string> filters{"leaky", "clean"};
         bool allow_remote = false, force = false, gui = false;
         std::uint32_t clock_interval = kDefaultClockInterval;
+        std::uint32_t stacks = kDefaultStacks;
         std::size_t max_connections = 1024, max_header_bytes = 64 * 1024, max_body_bytes = 1 << 20;
         double idle_timeout = 60, header_timeout = 10, body_timeout = 30;
     };
@@ -86,6 +87,7 @@ Command add_serve(CLI::App& app) {
            "Allocations read the clock every Nth time per connection (1: every one, ~10 ns each)")
         ->check(CLI::Range(1u, kMaxClockInterval))
         ->capture_default_str();
+    add_stacks_option(*cmd, a->stacks);
     cmd->add_option("--max-connections", a->max_connections,
                     "Connections served at once (at most the open-file limit less 32)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
@@ -168,7 +170,7 @@ Command add_serve(CLI::App& app) {
                     if (const std::string why = start_following_gui(a->output); !why.empty())
                         error("serve", "--gui: " + why, kFailed);
             }
-            Runtime runtime(Config{.clock_interval = a->clock_interval},
+            Runtime runtime(Config{.clock_interval = a->clock_interval, .stack_depth = a->stacks},
                             recorder ? &*recorder : nullptr);
             FilterHost host(runtime);
             for (const auto& name : a->filters)

@@ -86,6 +86,7 @@ Command add_simulate(CLI::App& app) {
         std::uint32_t requests = 20, threads = 1;
         std::uint64_t seed = 1;
         std::uint32_t clock_interval = kDefaultClockInterval;
+        std::uint32_t stacks = kDefaultStacks;
         bool force = false;
     };
     auto a = std::make_shared<Args>();
@@ -110,6 +111,7 @@ Command add_simulate(CLI::App& app) {
            "Allocations read the clock every Nth time per connection (1: every one, ~10 ns each)")
         ->check(CLI::Range(1u, kMaxClockInterval))
         ->capture_default_str();
+    add_stacks_option(*cmd, a->stacks);
     return {
         cmd, [a]() -> int {
             const Scenario* scenario = nullptr;
@@ -126,7 +128,8 @@ Command add_simulate(CLI::App& app) {
             } catch (const data::TraceError& e) {
                 return error("simulate", e.what(), kFailed);
             }
-            Runtime runtime(Config{.clock_interval = a->clock_interval}, &*recorder);
+            Runtime runtime(Config{.clock_interval = a->clock_interval, .stack_depth = a->stacks},
+                            &*recorder);
             FilterHost host(runtime);
             const std::uint64_t seed = a->seed;
             for (DemoFilter f : scenario->filters)

@@ -30,6 +30,39 @@ struct Unnoted {
     std::vector<void*> blocks;
 };
 
+// Each filter allocates in a function of its own (noipa: a frame of its own, never folded
+// with another), so that a
+// trace's call stacks tell the code paths apart.
+[[gnu::noipa]] void leaky_copy_headers(FilterContext& ctx) {
+    const std::uint32_t size = copy_size(ctx);
+    fill(ctx.session.alloc_mem(size), size, ctx); // session memory: kept until the close
+}
+
+[[gnu::noipa]] void clean_copy_headers(FilterContext& ctx) {
+    const std::uint32_t size = copy_size(ctx);
+    fill(ctx.session.alloc_request(size), size, ctx); // released at the request's end
+}
+
+// Formats a status line into a buffer sized for the text without its terminator: the
+// classic off-by-one, when `bad`.
+[[gnu::noipa]] void overrun_status_line(FilterContext& ctx, bool bad) {
+    const std::string status = "HTTP/1.1 " + std::to_string(ctx.response->status);
+    const auto size = static_cast<std::uint32_t>(status.size());
+    auto* p = static_cast<char*>(ctx.session.alloc_mem(size));
+    if (p == nullptr) return;
+    std::memcpy(p, status.data(), size);
+    if (bad) p[size] = '\0'; // one past the end: caught at END_OF_NET_SESSION
+}
+
+[[gnu::noipa]] void missing_free_copy(FilterContext& ctx, Unnoted& state) {
+    const std::uint32_t size = copy_size(ctx);
+    void* p = std::malloc(size);
+    if (p == nullptr) return;
+    fill(p, size, ctx);
+    ctx.session.note_alloc(p, size, Scope::Request); // its free is never noted
+    state.blocks.push_back(p); // after the call: not a tail call, this frame stays
+}
+
 bool path_is(const FilterContext& ctx, std::string_view path) {
     const std::string& url = ctx.http->url;
     return url.compare(0, url.find('?'), path) == 0;
@@ -88,39 +121,25 @@ void add_demo_filter(FilterHost& host, DemoFilter filter, OverrunPolicy overrun)
     case DemoFilter::Leaky:
         host.add_filter("leaky", ML_NOTIFY_URL_MAP | ML_FILTER_ORDER_DEFAULT,
                         [](FilterContext& ctx) {
-                            if (ctx.repeat == 0) {
-                                const std::uint32_t size = copy_size(ctx);
-                                fill(ctx.session.alloc_mem(size), size, ctx);
-                            }
+                            if (ctx.repeat == 0) leaky_copy_headers(ctx);
                             return FilterStatus::NextNotification;
                         });
         break;
     case DemoFilter::Clean:
         host.add_filter("clean", ML_NOTIFY_URL_MAP | ML_FILTER_ORDER_DEFAULT,
                         [](FilterContext& ctx) {
-                            if (ctx.repeat == 0) {
-                                const std::uint32_t size = copy_size(ctx);
-                                fill(ctx.session.alloc_request(size), size, ctx);
-                            }
+                            if (ctx.repeat == 0) clean_copy_headers(ctx);
                             return FilterStatus::NextNotification;
                         });
         break;
     case DemoFilter::Overrun:
-        host.add_filter(
-            "overrun", ML_NOTIFY_SEND_RESPONSE | ML_FILTER_ORDER_DEFAULT,
-            [overrun = std::move(overrun)](FilterContext& ctx) {
-                // Formats a status line into a buffer sized for the text without its
-                // terminator: the classic off-by-one.
-                const std::string status = "HTTP/1.1 " + std::to_string(ctx.response->status);
-                const auto size = static_cast<std::uint32_t>(status.size());
-                auto* p = static_cast<char*>(ctx.session.alloc_mem(size));
-                if (p == nullptr) return FilterStatus::NextNotification;
-                const bool bad =
-                    overrun ? overrun(ctx) : ctx.http->url.find("overrun") != std::string::npos;
-                std::memcpy(p, status.data(), size);
-                if (bad) p[size] = '\0'; // one past the end: caught at END_OF_NET_SESSION
-                return FilterStatus::NextNotification;
-            });
+        host.add_filter("overrun", ML_NOTIFY_SEND_RESPONSE | ML_FILTER_ORDER_DEFAULT,
+                        [overrun = std::move(overrun)](FilterContext& ctx) {
+                            overrun_status_line(ctx, overrun ? overrun(ctx)
+                                                             : ctx.http->url.find("overrun") !=
+                                                                   std::string::npos);
+                            return FilterStatus::NextNotification;
+                        });
         break;
     case DemoFilter::MissingFree:
         host.add_filter("missing-free",
@@ -138,12 +157,7 @@ void add_demo_filter(FilterHost& host, DemoFilter filter, OverrunPolicy overrun)
                                 return FilterStatus::NextNotification;
                             }
                             if (state == nullptr) state = new Unnoted;
-                            const std::uint32_t size = copy_size(ctx);
-                            void* p = std::malloc(size);
-                            if (p == nullptr) return FilterStatus::NextNotification;
-                            fill(p, size, ctx);
-                            state->blocks.push_back(p);
-                            ctx.session.note_alloc(p, size, Scope::Request);
+                            missing_free_copy(ctx, *state);
                             return FilterStatus::NextNotification;
                         });
         break;

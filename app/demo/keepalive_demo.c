@@ -1,10 +1,50 @@
 /* memlife-demo: one keep-alive connection through the C API, as an ISAPI-style filter
  * would use it. Every request allocates session memory (AllocMem) - it is not freed at
  * END_OF_REQUEST, so the connection's memory grows - and request memory, which is.
- * Request 3 writes one byte past its block: the tail check catches it. */
+ * Request 3 writes one byte past its block: the tail check catches it, and the report
+ * names the function that allocated the block (call stacks are on). */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <memlife/memlife.h>
 #include <stdio.h>
 #include <string.h>
+
+/* Each code path allocates in a function of its own (noinline: a frame of its own; not
+ * static: -rdynamic exports it for dladdr), so that the allocating stacks tell them apart. */
+char* copy_request_headers(ml_session* s);
+char* url_scratch_buffer(ml_session* s);
+char* format_status_line(ml_session* s, int off_by_one);
+
+__attribute__((noinline)) char* copy_request_headers(ml_session* s) {
+    char* copy = ml_alloc_mem(s, 2048, 0); /* session scope: stays until the close */
+    memset(copy, 'h', 2048);
+    return copy;
+}
+
+__attribute__((noinline)) char* url_scratch_buffer(ml_session* s) {
+    char* scratch = ml_alloc_request(s, 4096); /* request scope: freed at END_OF_REQUEST */
+    memset(scratch, 's', 4096);
+    return scratch;
+}
+
+__attribute__((noinline)) char* format_status_line(ml_session* s, int off_by_one) {
+    char* status = ml_alloc_mem(s, 15, 0);
+    if (off_by_one)
+        strcpy(status, "HTTP/1.1 200 OK"); /* 15 characters + terminator: one byte too many */
+    else
+        memcpy(status, "HTTP/1.1 200 OK", 15);
+    return status;
+}
+
+/* The allocating function of a report's block, by its symbol (the demo is linked with
+ * -rdynamic); memlife symbolize names it with its file and line in a trace. */
+static const char* allocated_by(const ml_report* r) {
+    Dl_info info;
+    if (r->alloc_backtrace_len > 0 && dladdr(r->alloc_backtrace[0], &info) != 0 &&
+        info.dli_sname != NULL)
+        return info.dli_sname;
+    return "(no stack recorded)";
+}
 
 static void print_report(const ml_report* r, void* user) {
     (void)user;
@@ -19,6 +59,8 @@ static void print_report(const ml_report* r, void* user) {
             printf("found between requests\n");
         printf("     first modified byte at +%u past the end, %u byte(s) modified\n",
                r->first_offset, r->modified_count);
+        printf("     allocated by %s (%d frames recorded)\n", allocated_by(r),
+               r->alloc_backtrace_len);
         printf("     expected:");
         for (uint32_t i = 0; i < r->tail_len; ++i)
             printf(" %02x", r->expected[i]);
@@ -34,6 +76,7 @@ static void print_report(const ml_report* r, void* user) {
 int main(void) {
     const int requests = 5;
     ml_set_report_handler(print_report, NULL);
+    ml_set_stack_depth(16); /* every allocation records its caller's stack */
     printf("memlife %s demo: one keep-alive connection, %d requests\n\n", ml_version(), requests);
 
     ml_session* connection = ml_session_open("127.0.0.1:50123");
@@ -44,17 +87,11 @@ int main(void) {
     for (int i = 1; i <= requests; ++i) {
         ml_request_begin(connection);
         ml_set_notification(connection, ML_NOTIFY_PREPROC_HEADERS);
-        char* header_copy = ml_alloc_mem(connection, 2048, 0); /* session scope: stays */
-        memset(header_copy, 'h', 2048);
+        copy_request_headers(connection);
         ml_set_notification(connection, ML_NOTIFY_URL_MAP);
-        char* scratch = ml_alloc_request(connection, 4096); /* request scope: freed at end */
-        memset(scratch, 's', 4096);
+        url_scratch_buffer(connection);
         ml_set_notification(connection, ML_NOTIFY_SEND_RESPONSE);
-        char* status = ml_alloc_mem(connection, 15, 0);
-        if (i == 3)
-            strcpy(status, "HTTP/1.1 200 OK"); /* 15 characters + terminator: one byte too many */
-        else
-            memcpy(status, "HTTP/1.1 200 OK", 15);
+        format_status_line(connection, i == 3);
         ml_set_notification(connection, ML_NOTIFY_END_OF_REQUEST);
         printf("request %d: live bytes before END_OF_REQUEST %6llu", i,
                (unsigned long long)ml_session_live_bytes(connection));

@@ -173,6 +173,12 @@ int ml_set_clock_interval(uint32_t interval) {
                       interval);
 }
 
+int ml_set_stack_depth(uint32_t depth) {
+    return set_global(
+        [](memlife::Config& c, std::uint64_t v) { c.stack_depth = static_cast<std::uint32_t>(v); },
+        depth);
+}
+
 int ml_last_error(void) {
     return memlife::detail::last_error();
 }

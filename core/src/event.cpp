@@ -16,6 +16,13 @@ void EventSink::on_events(const Event* events, std::size_t count) noexcept {
         on_event(events[i]);
 }
 
+void EventSink::on_stacked_events(const Event* events, const StackId*, std::size_t count) noexcept {
+    on_events(events, count);
+}
+void EventSink::on_stacked_event(const Event& event, StackId) noexcept {
+    on_event(event);
+}
+
 std::string_view name(EventKind kind) noexcept {
     switch (kind) {
     case EventKind::SessionOpen:

@@ -33,6 +33,7 @@ struct GuardEntry {
     std::uint32_t request = 0;
     Notification notification = Notification::None;
     Scope scope = Scope::Session;
+    StackId stack = 0; // the allocating stack
 };
 
 // A guarded block costs two mappings (vm.max_map_count is 65530 by default), so 2^16
@@ -108,11 +109,16 @@ void on_fault(int signo, siginfo_t* info, void* context) {
                   static_cast<unsigned long long>(address),
                   static_cast<unsigned long long>(report.size));
     report.backtrace_len = backtrace(report.backtrace, ML_BACKTRACE_MAX);
+    set_alloc_stack(report, entry->stack); // lock-free reads of the stack tree
 
     write_all("memlife: ", 9);
     write_all(report.message, std::strlen(report.message));
     write_all("\n", 1);
     backtrace_symbols_fd(report.backtrace, report.backtrace_len, STDERR_FILENO);
+    if (report.alloc_backtrace_len > 0) { // as pageheap keeps it: who allocated the block
+        write_all("memlife: the block was allocated at:\n", 37);
+        backtrace_symbols_fd(report.alloc_backtrace, report.alloc_backtrace_len, STDERR_FILENO);
+    }
 
     if (session != nullptr)
         session->guard_fault(report); // Corruption event, report handler, sink flush
@@ -185,6 +191,7 @@ void guard_register(const GuardAllocation& allocation, Session* session,
         e.request = block.request;
         e.notification = block.notification;
         e.scope = block.scope;
+        e.stack = block.stack;
         e.guard_page.store(page, std::memory_order_release);
         return;
     }

@@ -26,6 +26,8 @@ static_assert(offsetof(Event, request) == 40 && offsetof(Event, kind) == 44 &&
               offsetof(Event, scope) == 45 && offsetof(Event, notification) == 46 &&
               offsetof(Event, flags) == 47 && sizeof(Event) == 48);
 static_assert(std::endian::native == std::endian::little);
+// The block list is appended to on the hot path: keep an entry at 32 bytes.
+static_assert(sizeof(Session::Block) == 32);
 
 constexpr std::size_t kAlign = alignof(std::max_align_t);
 constexpr std::size_t kChunkSize = 64 * 1024;
@@ -95,6 +97,15 @@ thread_local ChunkCache t_chunks;
 
 } // namespace
 
+void set_alloc_stack(ml_report& report, StackId stack) noexcept {
+    report.alloc_stack_id = stack;
+    std::uint64_t addresses[ML_STACK_DEPTH_MAX];
+    const std::size_t n = stack_addresses(stack, addresses, ML_STACK_DEPTH_MAX);
+    report.alloc_backtrace_len = static_cast<int>(n);
+    for (std::size_t i = 0; i < n; ++i)
+        report.alloc_backtrace[i] = reinterpret_cast<void*>(addresses[i]);
+}
+
 void tail_pattern(std::uint64_t session, std::uint64_t block, std::uint8_t* out,
                   std::uint32_t length) noexcept {
     detail::fill_tail(detail::tail_seed(detail::tail_salt(session), block), out, length);
@@ -105,6 +116,7 @@ int validate(const Config& c) noexcept {
     if (c.guard_align == 0 || c.guard_align > kAlign || (c.guard_align & (c.guard_align - 1)) != 0)
         return ML_ERR_BAD_CONFIG;
     if (c.clock_interval == 0 || c.clock_interval > kMaxClockInterval) return ML_ERR_BAD_CONFIG;
+    if (c.stack_depth > kMaxStackDepth) return ML_ERR_BAD_CONFIG;
     return ML_OK;
 }
 
@@ -191,11 +203,19 @@ void Session::reset(std::uint64_t id, std::string_view peer, const Config& confi
     used_bytes_ = live_bytes_ = peak_bytes_ = 0;
     corruptions_ = leaks_ = 0;
     update_fast_path();
+    noted_this_request_.clear();
+    noted_visited_ = 0;
     pending_ = nullptr;
+    pending_stacks_ = nullptr;
     pending_count_ = 0;
     if (sink_ != nullptr && sink_->accepts_batches()) {
         if (!pending_storage_) pending_storage_ = std::make_unique<Event[]>(kSessionBatch);
         pending_ = pending_storage_.get();
+        if (config_.stack_depth != 0) {
+            if (!pending_stacks_storage_)
+                pending_stacks_storage_ = std::make_unique<StackId[]>(kSessionBatch);
+            pending_stacks_ = pending_stacks_storage_.get();
+        }
     }
     if (sink_ != nullptr) {
         Event e;
@@ -207,7 +227,11 @@ void Session::reset(std::uint64_t id, std::string_view peer, const Config& confi
 }
 
 void Session::update_fast_path() noexcept {
-    size_cap_ = open_ && !config_.guard_pages ? UINT32_MAX - config_.tail_bytes : 0;
+    // Guard pages and stacks take the slow path (allocate_slow): the fast one never looks
+    // at either, so a session without them pays nothing for their existence.
+    size_cap_ = open_ && !config_.guard_pages && config_.stack_depth == 0
+                    ? UINT32_MAX - config_.tail_bytes
+                    : 0;
     limit_ = config_.session_limit != 0 ? config_.session_limit : UINT64_MAX;
 }
 
@@ -239,6 +263,38 @@ void Session::emit(EventKind kind, std::uint64_t block, std::uint64_t address, s
     sink_->on_event(e);
 }
 
+void Session::emit_alloc(std::uint64_t block, std::uint64_t address, std::uint64_t size,
+                         Scope scope, AllocOrigin origin, StackId stack) noexcept {
+    const auto flags = static_cast<std::uint8_t>(origin);
+    if (pending_ != nullptr) {
+        if (pending_stacks_ != nullptr) pending_stacks_[pending_count_] = stack;
+        emit(EventKind::Alloc, block, address, size, scope, flags);
+        return;
+    }
+    Event e;
+    e.time_ns = event_time(EventKind::Alloc);
+    e.session = id_;
+    e.block = block;
+    e.address = address;
+    e.size = size;
+    e.request = current_request();
+    e.kind = EventKind::Alloc;
+    e.scope = scope;
+    e.notification = notification_;
+    e.flags = flags;
+    if (config_.stack_depth != 0)
+        sink_->on_stacked_event(e, stack);
+    else
+        sink_->on_event(e);
+}
+
+void Session::deliver_pending_with_stacks() noexcept {
+    // Only Alloc events set their slot; the others read 0 (EventSink's contract).
+    for (std::uint32_t i = 0; i < pending_count_; ++i)
+        if (pending_[i].kind != EventKind::Alloc) pending_stacks_[i] = 0;
+    sink_->on_stacked_events(pending_, pending_stacks_, pending_count_);
+}
+
 std::uint64_t Session::event_time(EventKind kind) noexcept {
     if ((kind == EventKind::Alloc || kind == EventKind::Release) && clock_countdown_ != 0) {
         --clock_countdown_;
@@ -264,13 +320,19 @@ int Session::request_end() {
     if (!in_request_) return fail(ML_ERR_NO_REQUEST);
 
     // Noted request-scoped blocks still live now are leaks: they stay in the accounting
-    // (the memory is still allocated) until noted free or the end of the session.
-    for (auto& [ptr, block] : noted_) {
+    // (the memory is still allocated) until noted free or the end of the session. Only
+    // this request's can be new ones.
+    for (const void* ptr : noted_this_request_) {
+        ++noted_visited_;
+        const auto it = noted_.find(ptr);
+        if (it == noted_.end()) continue; // freed (the pointer may even be noted again)
+        NotedBlock& block = it->second;
         if (block.scope == Scope::Request && !block.reported) {
             block.reported = true;
             report_leak(block, reinterpret_cast<std::uint64_t>(ptr));
         }
     }
+    noted_this_request_.clear();
     const std::uint64_t released_blocks = request_blocks_.size();
     const std::uint64_t before = live_bytes_;
     release_blocks(request_blocks_);
@@ -297,7 +359,15 @@ void Session::set_notification(Notification notification, std::uint8_t status) {
     if (std::uint64_t{size} - 1 >= size_cap_ || reserved != 0 || used_bytes_ + total > limit_)
         [[unlikely]]
         return allocate_slow(size, reserved, scope);
+    return arena_allocate<false>(size, scope, 0);
+}
 
+// The arena allocation after the checks, shared by the hot path (kWithStack false: no
+// trace of stacks in it) and the slow path of sessions with stacks.
+template <bool kWithStack>
+[[gnu::always_inline]] inline void* Session::arena_allocate(std::uint32_t size, Scope scope,
+                                                            StackId stack) {
+    const std::uint64_t total = std::uint64_t{size} + config_.tail_bytes;
     const bool session_scope = scope == Scope::Session;
     Arena& arena = session_scope ? session_arena_ : request_arena_;
     const std::size_t bytes = (total + kAlign - 1) & ~(kAlign - 1);
@@ -312,17 +382,21 @@ void Session::set_notification(Notification notification, std::uint8_t status) {
     const auto tail_len = static_cast<std::uint8_t>(config_.tail_bytes);
     const AllocOrigin origin = session_scope ? AllocOrigin::AllocMem : AllocOrigin::AllocRequest;
     if (!(session_scope ? session_blocks_ : request_blocks_)
-             .push(Block{data, id, size, current_request_, notification_, scope, origin, tail_len,
-                         false})) [[unlikely]]
+             .push(Block{data, id, size, current_request_, stack, notification_, scope, origin,
+                         tail_len, false})) [[unlikely]]
         return fail_null(ML_ERR_NOT_ENOUGH_MEMORY); // the arena space is simply lost
     detail::fill_tail(detail::tail_seed(tail_salt_, id), data + size, tail_len);
 
     next_block_ = id + 1;
     used_bytes_ += total;
     live_bytes_ += size; // the peak is taken before live bytes drop (note_peak)
-    if (sink_ != nullptr)
-        emit(EventKind::Alloc, id, reinterpret_cast<std::uint64_t>(data), size, scope,
-             static_cast<std::uint8_t>(origin));
+    if (sink_ != nullptr) {
+        if constexpr (kWithStack)
+            emit_alloc(id, reinterpret_cast<std::uint64_t>(data), size, scope, origin, stack);
+        else
+            emit(EventKind::Alloc, id, reinterpret_cast<std::uint64_t>(data), size, scope,
+                 static_cast<std::uint8_t>(origin));
+    }
     return data;
 }
 
@@ -342,10 +416,13 @@ void* Session::allocate_slow(std::uint32_t size, std::uint32_t reserved, Scope s
     if (size == 0) return fail_null(ML_ERR_ZERO_SIZE);
     if (total > UINT32_MAX) return fail_null(ML_ERR_SIZE_OVERFLOW);
     if (used_bytes_ + total > limit_) return fail_null(ML_ERR_LIMIT_EXCEEDED);
-    return allocate_guarded(size, scope); // the only valid reason left for the slow path
+    // The valid reasons left for the slow path: stacks, guard pages.
+    const StackId stack = config_.stack_depth != 0 ? capture_stack(config_.stack_depth) : 0;
+    if (config_.guard_pages) return allocate_guarded(size, scope, stack);
+    return arena_allocate<true>(size, scope, stack);
 }
 
-void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
+void* Session::allocate_guarded(std::uint32_t size, Scope scope, StackId stack) {
     detail::GuardAllocation g;
     if (!detail::guard_allocate(size, config_.guard_align, g))
         return fail_null(ML_ERR_NOT_ENOUGH_MEMORY);
@@ -357,6 +434,7 @@ void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
     block.notification = notification_;
     block.scope = scope;
     block.origin = AllocOrigin::Guarded;
+    block.stack = stack;
     // The slack between the end and the guard page (alignment) carries the signature.
     const std::size_t a = config_.guard_align;
     block.tail_len = static_cast<std::uint8_t>((size + a - 1) / a * a - size);
@@ -370,8 +448,8 @@ void* Session::allocate_guarded(std::uint32_t size, Scope scope) {
     used_bytes_ += std::uint64_t{size} + config_.tail_bytes;
     live_bytes_ += size;
     if (sink_ != nullptr)
-        emit(EventKind::Alloc, block.id, reinterpret_cast<std::uint64_t>(g.data), size, scope,
-             static_cast<std::uint8_t>(AllocOrigin::Guarded));
+        emit_alloc(block.id, reinterpret_cast<std::uint64_t>(g.data), size, scope,
+                   AllocOrigin::Guarded, stack);
     return g.data;
 }
 
@@ -405,6 +483,7 @@ void Session::report_corruption(Block& block) {
                   "Heap block at 0x%" PRIx64 " modified at 0x%" PRIx64
                   " past requested size of %" PRIu64,
                   r.address, r.address + r.size + r.first_offset, r.size);
+    set_alloc_stack(r, block.stack);
     if (sink_ != nullptr) {
         emit(EventKind::Corruption, block.id, r.address, block.size, block.scope,
              static_cast<std::uint8_t>(r.first_offset));
@@ -455,6 +534,7 @@ void Session::report_leak(NotedBlock& block, std::uint64_t address) {
                   " still live at end of %s",
                   block.size, address, std::string(name(block.notification)).c_str(), block.request,
                   block.scope == Scope::Request ? "request" : "session");
+    set_alloc_stack(r, block.stack);
     if (sink_ != nullptr) {
         emit(EventKind::Leak, block.id, address, block.size, block.scope,
              static_cast<std::uint8_t>(AllocOrigin::Noted));
@@ -487,15 +567,26 @@ int Session::note_alloc(const void* ptr, std::size_t size, Scope scope) {
     block.notification = notification_;
     block.scope = scope;
     try {
-        if (!noted_.emplace(ptr, block).second) return fail(ML_ERR_DUPLICATE_POINTER);
+        const auto [it, added] = noted_.emplace(ptr, block);
+        if (!added) return fail(ML_ERR_DUPLICATE_POINTER);
+        if (scope == Scope::Request) {
+            try {
+                noted_this_request_.push_back(ptr);
+            } catch (const std::bad_alloc&) {
+                noted_.erase(it);
+                throw;
+            }
+        }
+        if (config_.stack_depth != 0) it->second.stack = capture_stack(config_.stack_depth);
+        block.stack = it->second.stack;
     } catch (const std::bad_alloc&) {
         return fail(ML_ERR_NOT_ENOUGH_MEMORY);
     }
     ++next_block_;
     live_bytes_ += size;
     if (sink_ != nullptr)
-        emit(EventKind::Alloc, block.id, reinterpret_cast<std::uint64_t>(ptr), size, scope,
-             static_cast<std::uint8_t>(AllocOrigin::Noted));
+        emit_alloc(block.id, reinterpret_cast<std::uint64_t>(ptr), size, scope, AllocOrigin::Noted,
+                   block.stack);
     return ML_OK;
 }
 
@@ -545,6 +636,7 @@ void Session::close() {
     release_blocks(session_blocks_);
     session_arena_.release_all();
     noted_.clear();
+    noted_this_request_.clear();
     live_bytes_ = used_bytes_ = 0;
     close_ns_ = event_time(EventKind::SessionClose);
     open_ = false;

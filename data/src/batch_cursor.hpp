@@ -17,6 +17,18 @@ struct CorruptBatch : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
+template <typename Fn>
+auto guarded_read(const std::string& path, sqlite3* db, Fn&& fn) -> decltype(fn()) {
+    try {
+        return fn();
+    } catch (const store::SqlError& e) {
+        store::throw_read_error(path, db, e.what());
+    } catch (const CorruptBatch& e) {
+        store::throw_corrupt_trace(path, e.what());
+    }
+}
+
 // The event_batches rows a statement yields, in its columns store::kEventBatchColumns.
 inline std::string select_event_batches(std::string_view where_and_order) {
     return store::kEventBatchColumns.select("event_batches") + " " + std::string(where_and_order);
@@ -42,6 +54,8 @@ public:
         decoder_.emplace(reinterpret_cast<const std::uint8_t*>(data_.data()), data_.size(),
                          session_, first_ns, first_seq);
     }
+    // The stack of the event next() returned last (0: none, or not an Alloc).
+    StackId stack() const { return decoder_ ? decoder_->stack() : 0; }
     // False at the end of the batch; throws CorruptBatch when the BLOB does not decode to
     // the row's count of events, numbered up to its last_seq, at times up to its last_ns
     // (so that what a reader shows stays within what the rows say).
@@ -106,6 +120,8 @@ public:
     }
     // Batches whose BLOB was decoded (wholly or in part) so far.
     std::uint64_t batches_loaded() const { return batches_loaded_; }
+    // The stack of the event next() returned last (0: none, or not an Alloc).
+    StackId stack() const { return batch_.stack(); }
 
 private:
     // Once the rows are done, stays done (stepping a finished statement would restart it).

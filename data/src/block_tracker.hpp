@@ -17,11 +17,12 @@ class BlockTracker {
 public:
     explicit BlockTracker(const std::function<bool(const BlockRow&)>& emit) : emit_(emit) {}
 
-    // False when the callback asked to stop.
-    bool add(const Event& e) {
+    // False when the callback asked to stop. `stack`: an Alloc's stack.
+    bool add(const Event& e, StackId stack = 0) {
         switch (e.kind) {
         case EventKind::Alloc: {
             BlockRow b;
+            b.stack = stack;
             b.session = e.session;
             b.id = e.block;
             b.address = e.address;

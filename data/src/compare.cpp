@@ -9,6 +9,7 @@
 
 #include "memlife/data/compare.hpp"
 #include "memlife/data/reader.hpp"
+#include "memlife/data/stacks.hpp"
 #include "memlife/order_checker.hpp"
 
 namespace memlife::data {
@@ -253,6 +254,38 @@ bool decode_events(const TraceReader& reader, const ProfileOptions& options,
 
 } // namespace
 
+namespace {
+
+// The trace's allocation sites from its stack summaries (no event is decoded); a trace
+// without stacks says why instead.
+void profile_sites(const std::string& path, TraceProfile& profile) {
+    const StackReader stacks(path);
+    const StacksStatus status = stacks.status();
+    if (!status.recorded) {
+        profile.sites_note = status.reason.empty() ? "no call stacks recorded" : status.reason;
+        return;
+    }
+    // The largest stacks, bounded: a site beyond them is too small to show in a diff.
+    constexpr std::size_t kMaxSites = 10000;
+    std::vector<SiteFigures> sites;
+    for (const StackCost& cost :
+         stacks.top_stacks({.order = StackOrder::LiveAtEnd, .limit = kMaxSites})) {
+        SiteFigures site;
+        for (const StackFrame& f : stacks.frames(cost.stack))
+            site.frames.push_back({f.function, f.file, f.line, f.module});
+        site.bytes_allocated = cost.bytes_allocated;
+        site.bytes_live_at_end = cost.bytes_live_at_end;
+        site.growth_bytes_per_request = cost.growth_bytes_per_request;
+        site.blocks = cost.blocks;
+        site.leaks = cost.leaks;
+        site.corruptions = cost.corruptions;
+        sites.push_back(std::move(site));
+    }
+    profile.by_site = std::move(sites);
+}
+
+} // namespace
+
 TraceProfile profile_trace(const TraceReader& reader, const ProfileOptions& options) {
     TraceProfile profile;
     profile.path = reader.path();
@@ -271,8 +304,7 @@ TraceProfile profile_trace(const TraceReader& reader, const ProfileOptions& opti
     for (const auto& [key, rows] : groups)
         profile.groups.emplace_back(key, figures_of(rows, outlived));
 
-    // Call stacks arrive with schema version 3 (issue 14); until then no trace has them.
-    profile.sites_note = "no call stacks recorded";
+    profile_sites(reader.path(), profile);
 
     if (options.decode_events) decode_events(reader, options, profile);
     return profile;

@@ -33,7 +33,8 @@ struct TraceFollower::Impl {
     std::optional<std::int64_t> data_version; // as of the last poll(); none after opening
     RecordingState state = RecordingState::Live;
     bool state_known = false;
-    bool has_outlived = false; // the table `outlived` exists
+    bool has_outlived = false;  // the table `outlived` exists
+    bool report_stacks = false; // corruptions.stack and leaks.stack exist (schema version 3)
 
     template <typename Fn> auto guarded(Fn&& fn) -> decltype(fn()) {
         try {
@@ -48,7 +49,10 @@ struct TraceFollower::Impl {
         db = store::open_trace(path);
         sqlite3_busy_timeout(db.get(), 2000);
         if (!identity.known) identity = live::FileIdentity::of(path);
-        has_outlived = guarded([&] { return store::has_table(db.get(), "outlived"); });
+        guarded([&] {
+            has_outlived = store::has_table(db.get(), "outlived");
+            report_stacks = store::has_column(db.get(), "corruptions", "stack");
+        });
         data_version.reset();
     }
 
@@ -72,11 +76,10 @@ struct TraceFollower::Impl {
     void read_all(TraceChanges& out) {
         store::Statement s(db.get(), rows::sessions_sql(has_outlived, " ORDER BY sessions.id"));
         read_sessions(s, out);
-        store::Statement c(db.get(),
-                           store::kCorruptionColumns.select("corruptions") + " ORDER BY id");
+        store::Statement c(db.get(), rows::select_corruptions(report_stacks) + " ORDER BY id");
         while (c.step())
             out.corruptions.push_back(rows::corruption(c));
-        store::Statement l(db.get(), store::kLeakColumns.select("leaks") + " ORDER BY id");
+        store::Statement l(db.get(), rows::select_leaks(report_stacks) + " ORDER BY id");
         while (l.step())
             out.leaks.push_back(rows::leak(l));
     }
@@ -114,12 +117,12 @@ struct TraceFollower::Impl {
         const auto since_id = [](store::Statement& s, std::int64_t after, std::int64_t upto) {
             s.bind(1, after).bind(2, upto);
         };
-        store::Statement c(db.get(), store::kCorruptionColumns.select("corruptions") +
+        store::Statement c(db.get(), rows::select_corruptions(report_stacks) +
                                          " WHERE id > ?1 AND id <= ?2 ORDER BY id");
         since_id(c, since.corruption, out.cursor.corruption);
         while (c.step())
             out.corruptions.push_back(rows::corruption(c));
-        store::Statement l(db.get(), store::kLeakColumns.select("leaks") +
+        store::Statement l(db.get(), rows::select_leaks(report_stacks) +
                                          " WHERE id > ?1 AND id <= ?2 "
                                          "ORDER BY id");
         since_id(l, since.leak, out.cursor.leak);

@@ -152,6 +152,8 @@ struct TraceReader::Impl {
     // The table `outlived` exists (traces written before memlife record lack it).
     bool has_outlived = false;
     std::unordered_map<std::int64_t, LiveStart> learned_starts;
+    // corruptions.stack and leaks.stack exist (schema version 3).
+    bool report_stacks = false;
     ReaderStats stats;
     TraceInfo info; // checked at open (validate::check_summary)
     // What session rows are checked against: `info`, but for a trace being recorded at open
@@ -165,13 +167,7 @@ struct TraceReader::Impl {
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
     template <typename Fn> auto guarded(Fn&& fn) const -> decltype(fn()) {
-        try {
-            return fn();
-        } catch (const store::SqlError& e) {
-            store::throw_read_error(path, db.get(), e.what());
-        } catch (const CorruptBatch& e) {
-            store::throw_corrupt_trace(path, e.what());
-        }
+        return guarded_read(path, db.get(), std::forward<Fn>(fn));
     }
 
     void require_session(std::uint64_t id) const {
@@ -259,6 +255,7 @@ TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>
         // BEGIN, store::open_trace).
         store::Statement snapshot(db, "SELECT count(*) FROM meta");
         snapshot.step();
+        impl_->report_stacks = store::has_column(db, "corruptions", "stack");
         impl_->info = validate::check_summary(db, path).info;
         store::Statement version(db, "PRAGMA user_version");
         impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
@@ -407,7 +404,7 @@ void TraceReader::for_each_block(std::uint64_t session,
         Event e;
         std::uint64_t seq = 0;
         while (go_on && cursor.next(e, seq))
-            tracker.add(e);
+            tracker.add(e, cursor.stack());
         impl_->stats.event_batches_decoded += cursor.batches_loaded();
         if (go_on) tracker.finish();
     });
@@ -530,9 +527,9 @@ std::string of_session(std::optional<std::uint64_t> session) {
 
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
-        constexpr const auto& c = store::kCorruptionColumns;
         std::vector<CorruptionRow> out;
-        store::Statement s(impl_->db.get(), c.select("corruptions") + of_session(session));
+        store::Statement s(impl_->db.get(),
+                           rows::select_corruptions(impl_->report_stacks) + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step())
             out.push_back(rows::corruption(s));
@@ -557,7 +554,7 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
         store::Statement s(impl_->db.get(),
-                           store::kLeakColumns.select("leaks") + of_session(session));
+                           rows::select_leaks(impl_->report_stacks) + of_session(session));
         if (session) s.bind(1, *session);
         while (s.step())
             out.push_back(rows::leak(s));

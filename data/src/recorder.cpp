@@ -7,9 +7,11 @@
 #include <cstdio>
 #include <exception>
 
+#include "memlife/data/symbolize.hpp"
 #include "recorder_file.hpp"
 #include "recorder_queue.hpp"
 #include "recorder_writer.hpp"
+#include "symbolize_db.hpp"
 
 namespace memlife::data {
 
@@ -20,6 +22,7 @@ std::atomic<std::uint64_t> next_recorder_id{1};
 struct Recorder::Impl {
     explicit Impl(const std::string& path, const RecorderOptions& options)
         : atomic(options.atomic),
+          symbolize(options.symbolize), symbolize_options{options.debug_dirs},
           queue(options.back_pressure, options.max_buffered_events, [this] { writer->wake(); }),
           file(path, options, next_recorder_id.fetch_add(1)),
           writer(std::make_unique<WriterLoop>(
@@ -34,6 +37,9 @@ struct Recorder::Impl {
     }
 
     const bool atomic;
+    const bool symbolize;
+    const SymbolizeOptions symbolize_options;
+    SymbolizeResult symbolized;
     EventQueue queue;
     TraceFile file;
     // Declared last: its thread uses the queue and the file's database.
@@ -64,6 +70,15 @@ void Recorder::on_event(const Event& event) noexcept {
 
 void Recorder::on_events(const Event* events, std::size_t count) noexcept {
     impl_->queue.push(events, count);
+}
+
+void Recorder::on_stacked_events(const Event* events, const StackId* stacks,
+                                 std::size_t count) noexcept {
+    impl_->queue.push_stacked(events, stacks, count);
+}
+
+void Recorder::on_stacked_event(const Event& event, StackId stack) noexcept {
+    impl_->queue.push_stacked(&event, &stack, 1);
 }
 
 void Recorder::on_session_open(const Event& event, std::string_view peer) noexcept {
@@ -99,6 +114,19 @@ void Recorder::commit() {
     if (im.finished) return;
     im.finished = true;
     std::string error = im.writer->finish();
+    if (error.empty() && im.symbolize) {
+        // The binaries are at hand now. A failure here leaves the trace unsymbolized, not
+        // unusable: `memlife symbolize` can try again.
+        try {
+            store::Statement any(im.file.db(), "SELECT 1 FROM stack_nodes LIMIT 1");
+            if (any.step()) {
+                any.reset();
+                im.symbolized = symbolize_database(im.file.db(), im.symbolize_options);
+            }
+        } catch (const std::exception& ex) {
+            im.symbolized.problems.push_back(std::string("symbolization failed: ") + ex.what());
+        }
+    }
     if (error.empty())
         error = im.file.finish();
     else
@@ -124,6 +152,10 @@ void Recorder::abort() noexcept {
 
 std::uint64_t Recorder::dropped_events() const {
     return impl_->queue.dropped();
+}
+
+const SymbolizeResult& Recorder::symbolized() const {
+    return impl_->symbolized;
 }
 
 const std::string& Recorder::path() const {

@@ -16,12 +16,18 @@ constexpr std::size_t kPoolChunks = 64; // recycled chunks kept for reuse
 // Records that are not events: a header record (kind kSideRecord, flags = type, session,
 // size = byte length) followed by the bytes, 48 per record.
 constexpr auto kSideRecord = static_cast<EventKind>(0xF0);
-enum SideType : std::uint8_t { kPeer = 1, kReport = 2 };
+enum SideType : std::uint8_t { kPeer = 1, kReport = 2, kStacks = 3 };
 constexpr std::size_t kMaxPeer = 1024;
 
 // A report travels as its ml_report up to the backtrace (which a trace does not keep),
-// followed by the message's bytes.
+// followed by the allocating stack's id and the message's bytes.
 constexpr std::size_t kReportPrefix = offsetof(ml_report, backtrace_len);
+constexpr std::size_t kReportHead = kReportPrefix + sizeof(StackId);
+
+// The stacks of a batch's Allocs: the first Alloc's block id, then one StackId per block
+// id up to the last Alloc's (a session numbers its blocks one by one, so these are the
+// batch's Allocs; 0 for an id without one).
+constexpr std::size_t kMaxStackSpan = 4 * kSessionBatch;
 
 std::atomic<std::uint64_t> next_queue_id{1};
 
@@ -192,11 +198,64 @@ void EventQueue::push_peer(std::uint64_t session, std::string_view peer) noexcep
 }
 
 void EventQueue::push_report(const ml_report& report) noexcept {
-    unsigned char bytes[kReportPrefix + ML_MESSAGE_MAX];
+    unsigned char bytes[kReportHead + ML_MESSAGE_MAX];
     std::memcpy(bytes, &report, kReportPrefix);
+    std::memcpy(bytes + kReportPrefix, &report.alloc_stack_id, sizeof(StackId));
     const std::size_t len = strnlen(report.message, ML_MESSAGE_MAX);
-    std::memcpy(bytes + kReportPrefix, report.message, len);
-    append_side(kReport, report.session_id, bytes, kReportPrefix + len);
+    std::memcpy(bytes + kReportHead, report.message, len);
+    append_side(kReport, report.session_id, bytes, kReportHead + len);
+}
+
+void EventQueue::push_stacked(const Event* events, const StackId* stacks,
+                              std::size_t count) noexcept {
+    // The payload: the first Alloc's block id, then the stack of each block id up to the
+    // last Alloc's. A session's Allocs number their blocks one by one, so this is usually
+    // just the Allocs' stacks in order.
+    struct {
+        std::uint64_t first_block;
+        StackId ids[kMaxStackSpan];
+    } payload;
+    std::uint64_t session = 0, last = 0;
+    std::size_t span = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        const Event& e = events[i];
+        if (e.kind != EventKind::Alloc || stacks[i] == 0) continue;
+        if (span == 0) {
+            session = e.session;
+            payload.first_block = last = e.block;
+        } else if (e.session != session || e.block <= last ||
+                   e.block - payload.first_block >= kMaxStackSpan) {
+            continue; // not this batch's numbering: no stack for it (never happens)
+        }
+        for (; last + 1 < e.block; ++last) // ids without an Alloc here
+            payload.ids[span++] = 0;
+        payload.ids[span++] = stacks[i];
+        last = e.block;
+    }
+    if (span == 0) return push(events, count);
+    const std::size_t bytes = sizeof payload.first_block + span * sizeof(StackId);
+    const std::size_t side_records = 1 + (bytes + sizeof(Event) - 1) / sizeof(Event);
+    if (tls_.queue_id == id_) [[likely]] {
+        // The stacks and the events in this chunk, published with one store.
+        ThreadBuffer& b = *tls_.buffer;
+        const std::uint32_t n = b.write_index;
+        if (side_records + count < kChunkEvents - n) { // pack() needs count + 1 records
+            Event header;
+            header.kind = kSideRecord;
+            header.flags = kStacks;
+            header.session = session;
+            header.size = bytes;
+            std::memcpy(b.write_chunk->records[n], &header, sizeof header);
+            std::memcpy(b.write_chunk->records[n + 1], &payload, bytes);
+            const auto at = static_cast<std::uint32_t>(n + side_records);
+            b.write_index = at + static_cast<std::uint32_t>(
+                                     slim::pack(events, count, b.write_chunk->records + at));
+            b.write_chunk->count.store(b.write_index, std::memory_order_release);
+            return;
+        }
+    }
+    append_side(kStacks, session, &payload, bytes);
+    push(events, count);
 }
 
 std::uint64_t EventQueue::dropped() {
@@ -234,29 +293,39 @@ void EventQueue::process(ThreadBuffer& b, TraceWriter& writer, const unsigned ch
         if (e.size == 0) deliver_side(b, writer);
         return;
     }
-    writer.add(e);
+    writer.add(e, b.stacks.stack_of(e.session, e.block));
 }
 
-void EventQueue::add_slim_run(TraceWriter& writer, const Event& header,
-                              const slim::Record* entries) {
+void EventQueue::add_slim_run(TraceWriter& writer, const Event& header, const slim::Record* entries,
+                              const codec::StackFeed* stacks) {
     if (expanded_.size() < header.size) expanded_.resize(header.size);
     slim::unpack(header, entries, expanded_.data());
     for (std::size_t done = 0; done < header.size;) // every kind is an EventKind
         done += std::max<std::size_t>(
-            1, writer.add_events(expanded_.data() + done, header.size - done));
+            1, writer.add_events(expanded_.data() + done, header.size - done, stacks));
 }
 
 void EventQueue::deliver_side(ThreadBuffer& b, TraceWriter& writer) {
     if (b.side_type == kPeer) {
         writer.set_peer(b.side_session, b.side_bytes);
-    } else if (b.side_type == kReport && b.side_bytes.size() >= kReportPrefix) {
+    } else if (b.side_type == kReport && b.side_bytes.size() >= kReportHead) {
         ml_report report{};
         std::memcpy(&report, b.side_bytes.data(), kReportPrefix);
+        std::memcpy(&report.alloc_stack_id, b.side_bytes.data() + kReportPrefix, sizeof(StackId));
         report.tail_len = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
         const std::size_t len =
-            std::min<std::size_t>(b.side_bytes.size() - kReportPrefix, ML_MESSAGE_MAX - 1);
-        std::memcpy(report.message, b.side_bytes.data() + kReportPrefix, len);
+            std::min<std::size_t>(b.side_bytes.size() - kReportHead, ML_MESSAGE_MAX - 1);
+        std::memcpy(report.message, b.side_bytes.data() + kReportHead, len);
         writer.add_report(report);
+    } else if (b.side_type == kStacks && b.side_bytes.size() > sizeof(std::uint64_t)) {
+        codec::StackFeed& feed = b.stacks;
+        feed.session = b.side_session;
+        std::memcpy(&feed.first_block, b.side_bytes.data(), sizeof feed.first_block);
+        feed.ids.resize((b.side_bytes.size() - sizeof feed.first_block) / sizeof(StackId));
+        std::memcpy(feed.ids.data(), b.side_bytes.data() + sizeof feed.first_block,
+                    feed.ids.size() * sizeof(StackId));
+        b.side_bytes.clear(); // kept: a session with stacks sends one of these per batch
+        return;
     }
     b.side_bytes.clear();
     b.side_bytes.shrink_to_fit();
@@ -282,8 +351,9 @@ bool EventQueue::drain(ThreadBuffer& b, TraceWriter& writer, bool partial,
             if (b.side_remaining == 0) { // a run of events, up to the next other record
                 const auto* events =
                     std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
-                b.read_index +=
-                    static_cast<std::uint32_t>(writer.add_events(events, count - b.read_index));
+                const codec::StackFeed* stacks = b.stacks.ids.empty() ? nullptr : &b.stacks;
+                b.read_index += static_cast<std::uint32_t>(
+                    writer.add_events(events, count - b.read_index, stacks));
                 if (b.read_index == count) break;
                 const Event& header =
                     *std::launder(reinterpret_cast<const Event*>(c->records[b.read_index]));
@@ -292,7 +362,8 @@ bool EventQueue::drain(ThreadBuffer& b, TraceWriter& writer, bool partial,
                     const std::uint64_t records = slim::run_records(header.size);
                     if (records > count - b.read_index)
                         throw std::logic_error("recorder buffer: a slim run is cut short");
-                    add_slim_run(writer, header, c->records + b.read_index + 1);
+                    add_slim_run(writer, header, c->records + b.read_index + 1,
+                                 b.stacks.ids.empty() ? nullptr : &b.stacks);
                     b.read_index += static_cast<std::uint32_t>(records);
                     continue;
                 }

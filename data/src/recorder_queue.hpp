@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "codec.hpp"
 #include "memlife/data/recorder.hpp"
 #include "slim_run.hpp"
 
@@ -67,6 +68,9 @@ public:
         for (std::size_t i = 0; i < count; ++i) // across a chunk boundary (or the first call)
             append(&events[i], false);
     }
+    // A session's batch with the stacks of its Allocs (stacks[i] for events[i]): the stacks
+    // go first as a side record, the events as push() sends them.
+    void push_stacked(const Event* events, const StackId* stacks, std::size_t count) noexcept;
     void push_peer(std::uint64_t session, std::string_view peer) noexcept;
     void push_report(const ml_report& report) noexcept;
 
@@ -120,6 +124,7 @@ private:
         std::uint64_t side_session = 0;
         std::size_t side_remaining = 0;
         std::string side_bytes;
+        codec::StackFeed stacks; // of the session batch that follows
     };
 
     // The hot path's cache: which buffer this thread uses for which queue. Trivial and
@@ -160,7 +165,8 @@ private:
     bool drain(ThreadBuffer& b, TraceWriter& writer, bool partial, Clock::time_point deadline,
                bool& complete);
     void process(ThreadBuffer& b, TraceWriter& writer, const unsigned char* record);
-    void add_slim_run(TraceWriter& writer, const Event& header, const slim::Record* entries);
+    void add_slim_run(TraceWriter& writer, const Event& header, const slim::Record* entries,
+                      const codec::StackFeed* stacks);
     static void deliver_side(ThreadBuffer& b, TraceWriter& writer);
 
     const std::uint64_t id_;

@@ -29,12 +29,27 @@ template <const auto& c, class Row> void read_report_columns(const store::Statem
     r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
 }
 
+// The report columns `c` of `table`, then its stack (0 before schema version 3): the stack
+// is result column c's size.
+template <const auto& c> std::string select_reports(std::string_view table, bool with_stack) {
+    return "SELECT " + c.names() + (with_stack ? ", stack" : ", 0") + " FROM " + std::string(table);
+}
+
 } // namespace
+
+std::string select_corruptions(bool with_stack) {
+    return select_reports<store::kCorruptionColumns>("corruptions", with_stack);
+}
+
+std::string select_leaks(bool with_stack) {
+    return select_reports<store::kLeakColumns>("leaks", with_stack);
+}
 
 CorruptionRow corruption(const store::Statement& s) {
     constexpr const auto& c = store::kCorruptionColumns;
     CorruptionRow r;
     read_report_columns<c>(s, r);
+    r.stack = s.u64(c.size());
     r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
     r.first_offset = s.u32(c["first_offset"]);
     r.modified_count = s.u32(c["modified_count"]);
@@ -53,6 +68,7 @@ OutlivedRow outlived(const store::Statement& s) {
 LeakRow leak(const store::Statement& s) {
     LeakRow r;
     read_report_columns<store::kLeakColumns>(s, r);
+    r.stack = s.u64(store::kLeakColumns.size());
     return r;
 }
 

@@ -10,7 +10,10 @@
 
 namespace memlife::data::rows {
 
-// Statements over store::kCorruptionColumns / store::kLeakColumns.
+// The corruptions' / leaks' columns, then the stack (0 before schema version 3, whose
+// tables lack it), from their table; a row of it is read by corruption() / leak().
+std::string select_corruptions(bool with_stack);
+std::string select_leaks(bool with_stack);
 CorruptionRow corruption(const store::Statement& s);
 LeakRow leak(const store::Statement& s);
 // A statement over store::kOutlivedColumns.

@@ -86,7 +86,8 @@ CREATE TABLE corruptions(
   expected           BLOB NOT NULL,
   found              BLOB NOT NULL,
   fault_address      INTEGER NOT NULL,
-  message            TEXT NOT NULL
+  message            TEXT NOT NULL,
+  stack              INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX corruptions_by_session ON corruptions(session);
 CREATE TABLE leaks(
@@ -100,7 +101,8 @@ CREATE TABLE leaks(
   scope              INTEGER NOT NULL,
   alloc_notification INTEGER NOT NULL,
   time_ns            INTEGER NOT NULL,
-  message            TEXT NOT NULL
+  message            TEXT NOT NULL,
+  stack              INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX leaks_by_session ON leaks(session);
 CREATE TABLE outlived(
@@ -115,6 +117,45 @@ CREATE TABLE outlived(
   message       TEXT NOT NULL
 );
 CREATE INDEX outlived_by_session ON outlived(session);
+CREATE TABLE modules(
+  id           INTEGER PRIMARY KEY,
+  path         TEXT NOT NULL,
+  build_id     TEXT NOT NULL,
+  load_address INTEGER NOT NULL,
+  start        INTEGER NOT NULL,
+  size         INTEGER NOT NULL,
+  symbolized   INTEGER NOT NULL
+);
+CREATE TABLE stack_nodes(
+  id      INTEGER PRIMARY KEY,
+  parent  INTEGER NOT NULL,
+  address INTEGER NOT NULL,
+  module  INTEGER NOT NULL
+);
+CREATE TABLE frames(
+  address      INTEGER NOT NULL,
+  inline_depth INTEGER NOT NULL,
+  function     TEXT NOT NULL,
+  file         TEXT NOT NULL,
+  line         INTEGER NOT NULL,
+  PRIMARY KEY(address, inline_depth)
+) WITHOUT ROWID;
+CREATE TABLE session_stacks(
+  session                        INTEGER NOT NULL,
+  stack                          INTEGER NOT NULL,
+  blocks                         INTEGER NOT NULL,
+  bytes_allocated                INTEGER NOT NULL,
+  live_bytes                     INTEGER NOT NULL,
+  live_bytes_at_last_request_end INTEGER NOT NULL,
+  max_live_bytes_at_request_end  INTEGER NOT NULL,
+  live_bytes_at_close            INTEGER NOT NULL,
+  growth_bytes_per_request       REAL NOT NULL,
+  leaks                          INTEGER NOT NULL,
+  leaked_bytes                   INTEGER NOT NULL,
+  corruptions                    INTEGER NOT NULL,
+  PRIMARY KEY(session, stack)
+) WITHOUT ROWID;
+CREATE INDEX session_stacks_by_stack ON session_stacks(stack);
 )sql";
 
 Statement::Statement(sqlite3* db, std::string_view sql) {

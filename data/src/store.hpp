@@ -18,12 +18,17 @@ namespace memlife::data::store {
 
 inline constexpr std::uint32_t kApplicationId = 0x4D4C4946; // 'MLIF'
 // 2: compact Alloc records in event batches (a version-1 trace reads unchanged).
-inline constexpr std::uint32_t kSchemaVersion = 2;
+// 3: call stacks: the stack tables, a stack column in corruptions and leaks, and stack ids
+//    in event batch records (versions 1 and 2 read unchanged: they have no stacks).
+inline constexpr std::uint32_t kSchemaVersion = 3;
+// The first version with the stack tables.
+inline constexpr std::uint32_t kStacksSchemaVersion = 3;
 
-// The whole schema (documented in docs/trace-format.md): the same SQL since version 1, but
-// for event_batches.live_bytes_at_start, added at the end of the table within version 2 (a
-// reader that names its columns reads the file either way; has_column() tells), and the
-// table `outlived`, added within version 2 (has_table() tells).
+// The whole schema (documented in docs/trace-format.md) of the current version: version 1's
+// tables, event_batches.live_bytes_at_start (added at the end of the table within version
+// 2: a reader that names its columns reads the file either way; has_column() tells), the
+// table `outlived` (added within version 2: has_table() tells) and version 3's stack tables
+// and columns.
 extern const char* const kSchemaSql;
 
 // The columns a statement reads or writes, named once: the SQL text is built from the list,
@@ -106,6 +111,24 @@ inline constexpr Columns kLeakColumns{"session", "request", "alloc_request", "bl
 // Not in traces written before memlife record existed (has_table()).
 inline constexpr Columns kOutlivedColumns{"session", "request", "alloc_request", "block",
                                           "address", "size",    "time_ns",       "message"};
+// Version 3: the stack tables, and the stack of a corruption's or leak's block.
+inline constexpr Columns kReportStackColumns{"stack"};
+inline constexpr Columns kModuleColumns{"id",    "path", "build_id",  "load_address",
+                                        "start", "size", "symbolized"};
+inline constexpr Columns kStackNodeColumns{"id", "parent", "address", "module"};
+inline constexpr Columns kFrameColumns{"address", "inline_depth", "function", "file", "line"};
+inline constexpr Columns kSessionStackColumns{"session",
+                                              "stack",
+                                              "blocks",
+                                              "bytes_allocated",
+                                              "live_bytes",
+                                              "live_bytes_at_last_request_end",
+                                              "max_live_bytes_at_request_end",
+                                              "live_bytes_at_close",
+                                              "growth_bytes_per_request",
+                                              "leaks",
+                                              "leaked_bytes",
+                                              "corruptions"};
 
 // An SQLite failure (the message is SQLite's); callers turn it into a TraceError.
 struct SqlError : std::runtime_error {

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <ctime>
 
+#include "stacks_ledger.hpp"
+
 namespace memlife::data {
 
 namespace {
@@ -94,9 +96,10 @@ struct TraceWriter::SessionState {
     bool in_request = false;
     bool requests_dirty = false;
     bool dirty = false;
-    // Growth: least-squares slope of live_bytes_at_end over the request number, kept as
-    // running means and co-moments (numerically stable for millions of requests).
-    double n = 0, mean_x = 0, mean_y = 0, c_xy = 0, m2_x = 0;
+    // Growth: least-squares slope of live_bytes_at_end over the request number.
+    Slope growth;
+    // What each allocating stack did (sessions with stacks only).
+    StackLedger stacks;
 
     // Allocations of `bytes` in all, during which live bytes rose by up to `peak_rise`.
     void note_allocs(std::uint32_t request, std::uint64_t count, std::uint64_t bytes,
@@ -116,16 +119,6 @@ struct TraceWriter::SessionState {
         if (!in_request || requests.empty() || requests.back().number != number) return nullptr;
         return &requests.back();
     }
-    void add_growth_point(double x, double y) {
-        n += 1;
-        const double inv_n = 1 / n; // one division per request; the slope's when written
-        const double dx = x - mean_x;
-        mean_x += dx * inv_n;
-        mean_y += (y - mean_y) * inv_n;
-        c_xy += dx * (y - mean_y);
-        m2_x += dx * (x - mean_x);
-    }
-    double growth() const { return m2_x > 0 ? c_xy / m2_x : 0; }
 };
 
 TraceWriter::TraceWriter(sqlite3* db)
@@ -136,7 +129,13 @@ TraceWriter::TraceWriter(sqlite3* db)
       insert_corruption_(db, kCorruptionColumns.insert("INSERT INTO", "corruptions")),
       insert_leak_(db, kLeakColumns.insert("INSERT INTO", "leaks")),
       insert_outlived_(db, kOutlivedColumns.insert("INSERT INTO", "outlived")),
-      upsert_meta_(db, kMetaColumns.insert("INSERT OR REPLACE INTO", "meta")) {}
+      upsert_meta_(db, kMetaColumns.insert("INSERT OR REPLACE INTO", "meta")),
+      insert_node_(db, store::kStackNodeColumns.insert("INSERT OR REPLACE INTO", "stack_nodes")),
+      insert_module_(db, store::kModuleColumns.insert("INSERT OR REPLACE INTO", "modules")),
+      upsert_session_stack_(
+          db, store::kSessionStackColumns.insert("INSERT OR REPLACE INTO", "session_stacks")),
+      set_corruption_stack_(db, "UPDATE corruptions SET stack = ?1 WHERE id = ?2"),
+      set_leak_stack_(db, "UPDATE leaks SET stack = ?1 WHERE id = ?2") {}
 
 TraceWriter::~TraceWriter() = default;
 
@@ -164,7 +163,48 @@ void TraceWriter::mark_dirty(SessionState& s) {
     }
 }
 
-void TraceWriter::add(const Event& e) {
+void TraceWriter::write_stack(StackId id) {
+    begin();
+    StackNode node;
+    while (id != 0 && (id >= nodes_written_.size() || !nodes_written_[id]) &&
+           stack_node(id, node)) {
+        const std::uint32_t module = modules_.find(node.address);
+        if (module != 0 && (module >= modules_written_.size() || !modules_written_[module])) {
+            const ModuleInfo& m = modules_.module(module);
+            constexpr const auto& c = store::kModuleColumns;
+            insert_module_.bind(c.param("id"), module)
+                .bind(c.param("path"), std::string_view(m.path))
+                .bind(c.param("build_id"), std::string_view(m.build_id))
+                .bind(c.param("load_address"), m.load_address)
+                .bind(c.param("start"), m.start)
+                .bind(c.param("size"), m.size)
+                .bind(c.param("symbolized"), 0);
+            insert_module_.run();
+            if (module >= modules_written_.size()) modules_written_.resize(module + 1);
+            modules_written_[module] = true;
+        }
+        constexpr const auto& c = store::kStackNodeColumns;
+        insert_node_.bind(c.param("id"), id)
+            .bind(c.param("parent"), node.parent)
+            .bind(c.param("address"), node.address)
+            .bind(c.param("module"), module);
+        insert_node_.run();
+        if (id >= nodes_written_.size()) nodes_written_.resize(std::size_t{id} + 1024);
+        nodes_written_[id] = true;
+        id = node.parent;
+    }
+}
+
+// An Alloc's share of the session's stack ledger.
+void TraceWriter::allocated(SessionState& s, const Event& e, StackId stack) {
+    note_stack(stack);
+    if (static_cast<AllocOrigin>(e.flags) == AllocOrigin::Noted)
+        s.stacks.noted(stack, e.block, e.size);
+    else
+        s.stacks.allocated(stack, 1, e.size, e.scope == Scope::Request ? e.size : 0);
+}
+
+void TraceWriter::add(const Event& e, StackId stack) {
     const std::uint64_t seq = next_seq_++;
     SessionState& s = state(e.session);
     if (!s.dirty) mark_dirty(s);
@@ -173,7 +213,8 @@ void TraceWriter::add(const Event& e) {
         s.batch_live_bytes = s.live_bytes;
         s.batch_live_bytes_set = s.live_bytes_set;
     }
-    s.batch.add(e, seq);
+    if (e.kind != EventKind::Alloc) stack = 0;
+    s.batch.add(e, seq, stack);
     note_times(e.time_ns, e.time_ns);
 
     SessionRow& row = s.row;
@@ -192,6 +233,7 @@ void TraceWriter::add(const Event& e) {
         }
         row.close_ns = e.time_ns;
         row.released_at_close_bytes = e.size;
+        if (!s.stacks.empty()) s.stacks.closed();
         s.live_bytes = 0;
         s.live_bytes_set = true;
         s.requests_dirty = true;
@@ -218,17 +260,20 @@ void TraceWriter::add(const Event& e) {
             r->released_bytes = e.size;
             r->live_bytes_at_end = s.live_bytes;
             s.in_request = false;
-            s.add_growth_point(r->number, static_cast<double>(s.live_bytes));
+            s.growth.add(r->number, static_cast<double>(s.live_bytes));
+            if (!s.stacks.empty()) s.stacks.request_ended(r->number);
             s.requests_dirty = true;
             if (s.requests.size() >= kRequestsPerBatch) write_requests(s);
         }
         break;
     case EventKind::Alloc:
         s.note_allocs(e.request, 1, e.size, e.size);
+        if (stack != 0) allocated(s, e, stack);
         break;
     case EventKind::Release:
         s.live_bytes = saturating_sub(s.live_bytes, e.size);
         s.live_bytes_set = true;
+        if (!s.stacks.empty()) s.stacks.released(e.block);
         break;
     case EventKind::Corruption:
         ++row.corruptions;
@@ -246,7 +291,8 @@ void TraceWriter::add(const Event& e) {
     if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
 }
 
-std::size_t TraceWriter::add_events(const Event* events, std::size_t count) {
+std::size_t TraceWriter::add_events(const Event* events, std::size_t count,
+                                    const codec::StackFeed* stacks) {
     std::size_t i = 0;
     while (i < count) {
         const Event& e = events[i];
@@ -255,20 +301,24 @@ std::size_t TraceWriter::add_events(const Event* events, std::size_t count) {
         SessionState& s = state(e.session);
         if (e.kind == EventKind::Alloc && !s.batch.empty()) {
             const codec::EventEncoder::AllocRun run = s.batch.add_allocs(
-                events + i, count - i, e.session, next_seq_, kBatchBytes, kEventsPerBatch);
+                events + i, count - i, e.session, next_seq_, kBatchBytes, kEventsPerBatch, stacks);
             if (run.count != 0) {
                 // What add() keeps per event, for the whole run at once.
                 next_seq_ += run.count;
                 s.last_seq = next_seq_ - 1;
                 s.row.events += run.count;
                 s.note_allocs(e.request, run.count, run.bytes, run.peak_rise);
+                if (run.stack != 0) {
+                    note_stack(run.stack);
+                    s.stacks.allocated(run.stack, run.count, run.bytes, run.request_bytes);
+                }
                 note_times(run.min_ns, s.batch.last_ns());
                 if (s.batch.full(kBatchBytes, kEventsPerBatch)) write_batch(s);
                 i += run.count;
                 continue;
             }
         }
-        add(e);
+        add(e, stacks != nullptr ? stacks->stack_of(e.session, e.block) : 0);
         ++i;
     }
     return i;
@@ -330,7 +380,7 @@ void TraceWriter::write_session(const SessionState& s) {
         .bind(c.param("requests"), r.requests)
         .bind(c.param("peak_bytes"), r.peak_bytes)
         .bind(c.param("released_at_close_bytes"), r.released_at_close_bytes)
-        .bind(c.param("growth_bytes_per_request"), s.growth())
+        .bind(c.param("growth_bytes_per_request"), s.growth.slope())
         .bind(c.param("corruptions"), r.corruptions)
         .bind(c.param("leaks"), r.leaks)
         .bind(c.param("leaked_bytes"), r.leaked_bytes)
@@ -356,8 +406,40 @@ static store::Statement& bind_report(store::Statement& s, const ml_report& r) {
         .bind(c.param("message"), message);
 }
 
+void TraceWriter::write_session_stacks(SessionState& s) {
+    s.stacks.changed([&](const StackTotals& t) {
+        constexpr const auto& c = store::kSessionStackColumns;
+        upsert_session_stack_.bind(c.param("session"), s.row.id)
+            .bind(c.param("stack"), t.stack)
+            .bind(c.param("blocks"), t.blocks)
+            .bind(c.param("bytes_allocated"), t.bytes_allocated)
+            .bind(c.param("live_bytes"), t.live_bytes)
+            .bind(c.param("live_bytes_at_last_request_end"), t.live_bytes_at_last_request_end)
+            .bind(c.param("max_live_bytes_at_request_end"), t.max_live_bytes_at_request_end)
+            .bind(c.param("live_bytes_at_close"), t.live_bytes_at_close)
+            .bind(c.param("growth_bytes_per_request"), t.growth_bytes_per_request)
+            .bind(c.param("leaks"), t.leaks)
+            .bind(c.param("leaked_bytes"), t.leaked_bytes)
+            .bind(c.param("corruptions"), t.corruptions);
+        upsert_session_stack_.run();
+    });
+}
+
 void TraceWriter::add_report(const ml_report& report) {
     begin();
+    if (report.alloc_stack_id != 0) {
+        // The allocating stack of the reported block, counted against its stack (a report
+        // comes before its session's close: the session is known).
+        note_stack(report.alloc_stack_id);
+        if (const auto it = sessions_.find(report.session_id); it != sessions_.end()) {
+            SessionState& s = *it->second;
+            if (report.kind == ML_REPORT_CORRUPTION)
+                s.stacks.corrupted(report.alloc_stack_id);
+            else if (report.kind == ML_REPORT_LEAK)
+                s.stacks.leaked(report.alloc_stack_id, report.size);
+            mark_dirty(s);
+        }
+    }
     if (report.kind == ML_REPORT_CORRUPTION) {
         constexpr const auto& c = kCorruptionColumns;
         const std::uint32_t tail = std::min<std::uint32_t>(report.tail_len, ML_TAIL_MAX);
@@ -371,11 +453,21 @@ void TraceWriter::add_report(const ml_report& report) {
             .bind_blob(c.param("found"), report.found, tail)
             .bind(c.param("fault_address"), report.fault_address);
         insert_corruption_.run();
+        if (report.alloc_stack_id != 0) {
+            set_corruption_stack_.bind(1, report.alloc_stack_id)
+                .bind(2, static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
+            set_corruption_stack_.run();
+        }
     } else if (report.kind == ML_REPORT_LEAK) {
         bind_report<kLeakColumns>(insert_leak_, report)
             .bind(kLeakColumns.param("scope"), report.scope)
             .bind(kLeakColumns.param("alloc_notification"), report.alloc_notification);
         insert_leak_.run();
+        if (report.alloc_stack_id != 0) {
+            set_leak_stack_.bind(1, report.alloc_stack_id)
+                .bind(2, static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
+            set_leak_stack_.run();
+        }
     } else if (report.kind == ML_REPORT_OUTLIVED) {
         bind_report<kOutlivedColumns>(insert_outlived_, report);
         insert_outlived_.run();
@@ -394,6 +486,7 @@ void TraceWriter::commit(const Counters& counters, bool force) {
         if (!s->batch.empty()) write_batch(*s);
         if (s->requests_dirty && !s->requests.empty()) write_requests(*s);
         if (s->row.id != 0) write_session(*s); // session 0 holds only Drop events
+        if (!s->stacks.empty()) write_session_stacks(*s);
         s->dirty = false;
     }
     auto put = [&](std::string_view key, std::uint64_t value) {

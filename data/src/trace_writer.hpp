@@ -11,6 +11,7 @@
 
 #include "codec.hpp"
 #include "memlife/data/recorder.hpp"
+#include "stacks_modules.hpp"
 #include "store.hpp"
 
 namespace memlife::data {
@@ -29,10 +30,14 @@ public:
     explicit TraceWriter(sqlite3* db);
     ~TraceWriter();
 
-    void add(const Event& event); // assigns the next sequence number
+    // Assigns the next sequence number. `stack`: an Alloc's stack (a node of this process's
+    // stack tree, memlife/stacks.hpp), 0 for none.
+    void add(const Event& event, StackId stack = 0);
     // Adds events up to the first record that is not an event (a kind outside EventKind);
     // returns how many it added. Runs of Allocs take a faster path than add() one by one.
-    std::size_t add_events(const Event* events, std::size_t count);
+    // `stacks`: the stacks of the Allocs among them, if any.
+    std::size_t add_events(const Event* events, std::size_t count,
+                           const codec::StackFeed* stacks = nullptr);
     void set_peer(std::uint64_t session, std::string peer);
     void add_report(const ml_report& report);
 
@@ -47,6 +52,8 @@ public:
     // Writes pending batches, dirty summaries and the metadata, then commits. A no-op when
     // nothing changed since the last commit (unless `force`).
     void commit(const Counters& counters, bool force = false);
+    // Some Alloc had a stack (the trace has stack nodes to symbolize).
+    bool has_stacks() const { return !nodes_written_.empty(); }
 
 private:
     struct SessionState;
@@ -59,6 +66,14 @@ private:
     void write_batch(SessionState& s);
     void write_requests(SessionState& s);
     void write_session(const SessionState& s);
+    void write_session_stacks(SessionState& s);
+    // Writes stack `id`'s nodes that are not in the trace yet (and their modules), in the
+    // transaction of the batch that uses it.
+    void note_stack(StackId id) {
+        if (id >= nodes_written_.size() || !nodes_written_[id]) write_stack(id);
+    }
+    void write_stack(StackId id);
+    void allocated(SessionState& s, const Event& e, StackId stack);
     void mark_dirty(SessionState& s);
     // The trace's first and last event times (meta first_ns, last_ns); 0 = none yet.
     void note_times(std::uint64_t min_ns, std::uint64_t max_ns) {
@@ -69,6 +84,11 @@ private:
     sqlite3* db_;
     store::Statement insert_batch_, upsert_requests_, upsert_session_, insert_corruption_,
         insert_leak_, insert_outlived_, upsert_meta_;
+    store::Statement insert_node_, insert_module_, upsert_session_stack_, set_corruption_stack_,
+        set_leak_stack_;
+    std::vector<bool> nodes_written_; // by stack id
+    std::vector<bool> modules_written_;
+    ModuleMap modules_;
     std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;
     std::vector<SessionState*> dirty_;
     SessionState* last_ = nullptr;

@@ -21,10 +21,16 @@ struct LaterAddition {
     std::string_view object;
     std::uint32_t optional_up_to;
 };
-// live_bytes_at_start and the outlived table were added within version 2
-// (docs/trace-format.md).
+// live_bytes_at_start and the outlived table were added within version 2, the call stacks
+// in version 3 (docs/trace-format.md).
 constexpr LaterAddition kLaterAdditions[] = {{"event_batches.live_bytes_at_start", 2},
-                                             {"outlived", 2}};
+                                             {"outlived", 2},
+                                             {"modules", 2},
+                                             {"stack_nodes", 2},
+                                             {"frames", 2},
+                                             {"session_stacks", 2},
+                                             {"corruptions.stack", 2},
+                                             {"leaks.stack", 2}};
 
 bool optional_in(std::string_view object, std::uint32_t version) {
     for (const LaterAddition& a : kLaterAdditions)

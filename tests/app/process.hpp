@@ -46,17 +46,21 @@ struct TempDir {
     std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-// Runs `memlife ARGS` (ARGS already quoted as needed).
-inline Result run_memlife(const std::string& args, const TempDir& dir) {
+// Runs the shell command `command` (already quoted as needed), keeping its stdout and stderr.
+inline Result run_command(const std::string& command, const TempDir& dir) {
     const std::string out = dir / ".stdout", err = dir / ".stderr";
-    const std::string cmd =
-        fmt::format("{} {} >{} 2>{}", quote(MEMLIFE_CLI), args, quote(out), quote(err));
+    const std::string cmd = fmt::format("{} >{} 2>{}", command, quote(out), quote(err));
     const int status = std::system(cmd.c_str());
     Result r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = slurp(out);
     r.err = slurp(err);
     return r;
+}
+
+// Runs `memlife ARGS` (ARGS already quoted as needed).
+inline Result run_memlife(const std::string& args, const TempDir& dir) {
+    return run_command(quote(MEMLIFE_CLI) + " " + args, dir);
 }
 
 // `memlife ARGS` as a child with its stderr in `err_file` (stdout to /dev/null); `in_child`

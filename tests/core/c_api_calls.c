@@ -106,3 +106,30 @@ int c_api_strerror(void) {
     if (ml_set_clock_interval(1) != ML_OK || ml_set_clock_interval(16) != ML_OK) return 7;
     return 0;
 }
+
+/* A C server's allocation site, for the stack test. */
+__attribute__((noinline)) static char* copy_header(ml_session* s, uint32_t size) {
+    char* p = (char*)ml_alloc_mem(s, size, 0);
+    __asm__ volatile("" ::: "memory"); /* keeps this frame (no tail call) */
+    return p;
+}
+
+int c_api_stacks(void) {
+    if (ml_set_stack_depth(ML_STACK_DEPTH_MAX + 1) != ML_ERR_BAD_CONFIG) return 1;
+    if (ml_set_stack_depth(16) != ML_OK) return 2;
+    ml_set_report_handler(on_report, NULL);
+    g_reports = 0;
+    ml_session* s = ml_session_open("127.0.0.1:3");
+    char* p = copy_header(s, 8);
+    if (p == NULL) return 3;
+    memcpy(p, "overflow", 9); /* 9 bytes into 8 */
+    if (ml_check_session(s) != 1 || g_reports != 1) return 4;
+    ml_session_close(s);
+    ml_set_report_handler(NULL, NULL);
+    ml_set_stack_depth(0);
+    /* The report names the allocating stack, innermost first: copy_header's call. */
+    if (g_last.alloc_stack_id == 0 || g_last.alloc_backtrace_len < 2) return 5;
+    uintptr_t site = (uintptr_t)g_last.alloc_backtrace[0], begin = (uintptr_t)&copy_header;
+    if (site <= begin || site > begin + 4096) return 6;
+    return 0;
+}

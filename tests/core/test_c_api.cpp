@@ -5,6 +5,7 @@ extern "C" {
 int c_api_alloc_mem_rules(void);
 int c_api_reports(void);
 int c_api_strerror(void);
+int c_api_stacks(void);
 }
 
 TEST(CApi, AllocMemRulesAndErrors) {
@@ -15,4 +16,7 @@ TEST(CApi, CorruptionAndLeakReportsReachTheHandler) {
 }
 TEST(CApi, ErrorStringsAndConfiguration) {
     EXPECT_EQ(c_api_strerror(), 0);
+}
+TEST(CApi, ReportsCarryTheAllocatingStack) {
+    EXPECT_EQ(c_api_stacks(), 0);
 }

@@ -67,6 +67,22 @@ TEST(GuardPagesDeathTest, FirstByteWrittenPastTheEndFaultsWithAReport) {
                 "100 \\(guard page fault\\)(.|\n)*sink flushed after corruption");
 }
 
+TEST(GuardPagesDeathTest, TheFaultReportNamesTheAllocatingStack) {
+    GTEST_FLAG_SET(death_test_style, "threadsafe");
+    auto overrun = [] {
+        ml_set_guard_pages(1);
+        ml_set_stack_depth(16);
+        ml_session* s = ml_session_open("guarded peer");
+        auto* volatile p = static_cast<char*>(ml_alloc_mem(s, 10, 0));
+        p[10] = 'y'; // faults here
+        std::_Exit(0);
+    };
+    // The fault's own backtrace, then the block's allocating stack (pageheap's !heap -p -a).
+    EXPECT_EXIT(overrun(), ::testing::KilledBySignal(SIGSEGV),
+                "past requested size of 10 \\(guard page fault\\)(.|\n)*the block was "
+                "allocated at:\n.*core_test_guard_pages");
+}
+
 TEST(GuardPagesDeathTest, ForeignSegfaultsStillKillTheProcess) {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
     auto crash = [] {

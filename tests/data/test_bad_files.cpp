@@ -174,7 +174,7 @@ TEST(BadFiles, NewerSchemaIsRefused) {
     TempDir dir;
     const std::string path = make_trace(dir, "newer.mltrace");
     exec(path, "PRAGMA user_version = 7");
-    expect_error(path, Kind::NewerSchema, "trace schema version 7 is newer than this memlife (2)");
+    expect_error(path, Kind::NewerSchema, "trace schema version 7 is newer than this memlife (3)");
 }
 
 // Event batch BLOBs that do not decode to their row's count: a compact Alloc record (kind

@@ -371,7 +371,7 @@ TEST(Compare, TracesOfDifferentVersionsAndKindsCompareOnWhatBothHave) {
             return line.find(text) != std::string::npos;
         });
     };
-    EXPECT_TRUE(noted("schema version 1, NEW version 2")) << ::testing::PrintToString(c.notes);
+    EXPECT_TRUE(noted("schema version 1, NEW version 3")) << ::testing::PrintToString(c.notes);
     EXPECT_TRUE(noted("BASE comes from jsonl, NEW from record"));
 }
 

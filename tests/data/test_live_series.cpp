@@ -20,6 +20,7 @@
 #include "memlife/session.hpp"
 #include "memlife/trace.h"
 #include "read_events.hpp"
+#include "sql_exec.hpp"
 #include "temp_dir.hpp"
 
 using namespace memlife;
@@ -63,20 +64,13 @@ std::vector<BatchRow> batch_rows(const std::string& path, std::uint64_t session)
     return rows;
 }
 
-void exec(const std::string& path, const char* sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql, nullptr, nullptr, &error), SQLITE_OK) << error;
-    sqlite3_free(error);
-    sqlite3_close(db);
-}
-
-// A copy of the trace as memlife wrote it before event_batches.live_bytes_at_start existed.
+// A copy of the trace as memlife wrote it before event_batches.live_bytes_at_start existed
+// (a version 2 trace: the column came within version 2; these traces have no stacks).
 std::string without_batch_live_bytes(const std::string& path) {
     const std::string old = path + ".old.mltrace";
     std::filesystem::copy_file(path, old, std::filesystem::copy_options::overwrite_existing);
-    exec(old, "ALTER TABLE event_batches DROP COLUMN live_bytes_at_start");
+    memlife::test::sql_exec(old, "ALTER TABLE event_batches DROP COLUMN live_bytes_at_start; "
+                                 "PRAGMA user_version = 2");
     return old;
 }
 

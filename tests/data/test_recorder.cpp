@@ -151,7 +151,7 @@ TEST(Recorder, RoundTripOneSession) {
             << "event " << i << " kind " << name(recorded[i].kind);
 
     const TraceInfo info = reader.info();
-    EXPECT_EQ(info.schema_version, 2u);
+    EXPECT_EQ(info.schema_version, 3u);
     EXPECT_EQ(info.source, "recorder");
     EXPECT_EQ(info.time_resolution_ns, 1u); // measured
     EXPECT_EQ(info.events, recorded.size());

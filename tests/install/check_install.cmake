@@ -24,7 +24,7 @@ if(NOT EXISTS ${prefix}/lib/libmemlife_data.a)
 endif()
 run(${WORK_DIR}/consumer/consumer_trace ${WORK_DIR}/cmake.mltrace)
 run(${C_COMPILER} -std=c99 -Wall -Werror -I${prefix}/include ${CONSUMER_DIR}/consumer_trace.c
-    -L${prefix}/lib -lmemlife_data -lmemlife_core -lsqlite3 -lstdc++ -lpthread -lm
+    -L${prefix}/lib -lmemlife_data -lmemlife_core -lsqlite3 -ldw -lelf -lstdc++ -lpthread -lm
     -Wl,-rpath,${prefix}/lib -o ${WORK_DIR}/consumer_trace_c)
 run(${WORK_DIR}/consumer_trace_c ${WORK_DIR}/c.mltrace)
 # The traces are real: the command line reads them (one session, three requests).

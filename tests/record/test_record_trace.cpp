@@ -129,9 +129,11 @@ TEST(RecordTrace, TracesWithoutTheOutlivedTableReadAsBefore) {
     TempDir dir;
     const std::string path = dir / "older.mltrace";
     write_trace(path);
-    sqlite3* db = nullptr; // a trace from before memlife record: no table `outlived`
+    sqlite3* db = nullptr; // a trace from before memlife record: version 2, no table `outlived`
     ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE outlived", nullptr, nullptr, nullptr), SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_exec(db, "DROP TABLE outlived; PRAGMA user_version = 2", nullptr, nullptr, nullptr),
+        SQLITE_OK);
     sqlite3_close(db);
     data::TraceReader reader(path);
     EXPECT_TRUE(reader.outlived().empty());

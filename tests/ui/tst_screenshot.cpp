@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "stack_fixture.hpp"
 #include "trace_fixture.hpp"
 
 class TestScreenshot : public QObject {
@@ -34,6 +35,7 @@ private:
     Result run(const QStringList& arguments, bool headless = false);
     QTemporaryDir dir_;
     QString trace_;
+    QString sitesTrace_; // with call stacks
 };
 
 TestScreenshot::Result TestScreenshot::run(const QStringList& arguments, bool headless) {
@@ -61,23 +63,44 @@ void TestScreenshot::initTestCase() {
     QVERIFY(dir_.isValid());
     trace_ = dir_.filePath(QStringLiteral("keepalive.memlife"));
     memlife::test::writeKeepAliveTrace(trace_.toStdString(), 200);
+    sitesTrace_ = dir_.filePath(QStringLiteral("sites.memlife"));
+    memlife::test::writeSitesTrace(sitesTrace_.toStdString());
 }
 
 void TestScreenshot::screenshot_data() {
     QTest::addColumn<QString>("view");
-    for (const char* view : {"overview", "growth", "leaks", "blocks", "events"})
-        QTest::newRow(view) << QString::fromLatin1(view);
+    QTest::addColumn<bool>("stacks"); // the trace has call stacks
+    for (const char* view : {"overview", "growth", "leaks", "sites", "blocks", "events"})
+        QTest::newRow(view) << QString::fromLatin1(view) << false;
+    for (const char* view : {"sites", "blocks", "leaks"})
+        QTest::newRow(qPrintable(QStringLiteral("%1 with stacks").arg(QLatin1String(view))))
+            << QString::fromLatin1(view) << true;
 }
 
 void TestScreenshot::screenshot() {
     QFETCH(QString, view);
-    const QString png = dir_.filePath(view + QStringLiteral(".png"));
-    const Result result =
-        run({QStringLiteral("--view"), view, QStringLiteral("--screenshot"), png, trace_});
+    QFETCH(bool, stacks);
+    const QString png =
+        dir_.filePath(view + (stacks ? QStringLiteral("-stacks.png") : QStringLiteral(".png")));
+    const Result result = run({QStringLiteral("--view"), view, QStringLiteral("--screenshot"), png,
+                               stacks ? sitesTrace_ : trace_});
     QVERIFY2(result.exitCode == 0, qPrintable(result.stderrText));
     const QImage image(png);
     QVERIFY(!image.isNull());
     QCOMPARE(image.size(), QSize(1400, 900));
+    if (view == QStringLiteral("sites")) {
+        // The flame graph (lower half) is painted with stacks: warm bars; without: nothing.
+        int warm = 0;
+        for (int y = 450; y < 850; y += 4)
+            for (int x = 0; x < 1400; x += 4) {
+                const QColor c = image.pixelColor(x, y);
+                warm += c.red() > 200 && c.blue() < 130 && c.red() - c.blue() > 100;
+            }
+        if (stacks)
+            QVERIFY2(warm > 1000, qPrintable(QString::number(warm)));
+        else
+            QCOMPARE(warm, 0);
+    }
 }
 
 void TestScreenshot::badTrace() {

@@ -589,6 +589,10 @@ data::TimeWindow LiveBytesChart::visibleWindow() const {
     return {scale_.toNs(std::max(0.0, xAxis_->min())), scale_.toNs(std::max(0.0, xAxis_->max()))};
 }
 
+bool LiveBytesChart::isZoomed() const {
+    return trace_ && (xAxis_->min() > fullMin_ || xAxis_->max() < fullMax_);
+}
+
 void LiveBytesChart::requeryNow() {
     requeryTimer_.stop();
     requery();
@@ -662,7 +666,7 @@ void LiveBytesChart::showSeries(LiveBytesDrawing drawn) {
     setByteAxis(yAxis_, drawn.yAxis);
     yAxis_->setTitleText(tr("live bytes per session (%1)").arg(unitText(drawn.yAxis.unit)));
     hasData_ = drawn.hasData;
-    const bool zoomed = xAxis_->min() > fullMin_ || xAxis_->max() < fullMax_;
+    const bool zoomed = isZoomed();
     if (drawn.maxBytes <= 0)
         setMessage(zoomed ? tr("The sessions shown hold no live bytes in this range "
                                "(0 or Home: the whole trace).")

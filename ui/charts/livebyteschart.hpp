@@ -84,6 +84,7 @@ public:
     void resetZoom();
     void zoomToWindow(std::uint64_t begin_ns, std::uint64_t end_ns);
     data::TimeWindow visibleWindow() const;
+    bool isZoomed() const; // the visible window is narrower than the sessions' span
     // A query is due or running (the series, the total or the request marks): what is
     // drawn may change.
     bool isPending() const {

@@ -32,6 +32,12 @@ std::vector<SessionTableModel::Column> columns() {
         {QT_TR_NOOP("Outlived blocks"),
          [](Row s, Trace) { return QVariant::fromValue<qulonglong>(s.outlived); },
          [](Row s, Trace) { return formatCount(s.outlived); }},
+        // Filled from the growing sites (LeakSuspectsModel::data).
+        {QT_TR_NOOP("Growing stack"), [](Row, Trace) { return QVariant(); },
+         [](Row, Trace) { return QString(); },
+         QT_TR_NOOP("The call stack whose live bytes grow most per request in the session "
+                    "(its allocating function; the whole stack in the tool tip)"),
+         Qt::AlignLeft},
     };
 }
 
@@ -42,7 +48,39 @@ LeakSuspectsModel::LeakSuspectsModel(QObject* parent)
           columns(), {.tintCorruptions = false, .rowToolTips = false, .rankHeader = true}, parent) {
 }
 
+void LeakSuspectsModel::setGrowingSites(GrowingSites sites) {
+    sites_ = std::move(sites);
+    if (rowCount() > 0)
+        Q_EMIT dataChanged(index(0, GrowingStack), index(rowCount() - 1, GrowingStack));
+}
+
+std::vector<std::uint64_t> LeakSuspectsModel::sessionIds() const {
+    std::vector<std::uint64_t> ids;
+    for (int r = 0; r < rowCount(); ++r)
+        ids.push_back(row(r)->id);
+    return ids;
+}
+
+QVariant LeakSuspectsModel::data(const QModelIndex& index, int role) const {
+    if (index.column() != GrowingStack || !index.isValid() ||
+        (role != Qt::DisplayRole && role != SortRole && role != Qt::ToolTipRole))
+        return SessionTableModel::data(index, role);
+    const data::SessionRow* session = row(index.row());
+    const auto it = session ? sites_.find(session->id) : sites_.end();
+    if (it == sites_.end()) return role == SortRole ? QVariant(QString()) : QVariant();
+    const GrowingSite& site = it->second;
+    switch (role) {
+    case Qt::DisplayRole:
+        return tr("%1 (+%2/request)").arg(site.frame, formatBytes(site.growth));
+    case SortRole:
+        return site.frame;
+    default:
+        return site.stackHtml;
+    }
+}
+
 void LeakSuspectsModel::setTrace(TracePtr trace, bool inPlace) {
+    if (!inPlace) sites_.clear(); // the same sessions, grown: their sites stay until refreshed
     std::vector<const data::SessionRow*> rows;
     if (trace) {
         for (const auto& s : trace->sessions)

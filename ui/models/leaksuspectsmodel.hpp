@@ -1,7 +1,10 @@
 // Leak suspects: the sessions whose live bytes grow from request to request, that leaked
 // blocks, or whose blocks outlived the connection (memlife record), ranked (through a proxy
-// sorting on SortRole) by growth per request, leaked bytes or outlived bytes.
+// sorting on SortRole) by growth per request, leaked bytes or outlived bytes;
+// with call stacks, the stack that grows most in each (read in a job by the page).
 #pragma once
+
+#include <unordered_map>
 
 #include "models/sessiontablemodel.hpp"
 
@@ -20,6 +23,7 @@ public:
         PeakBytes,
         OutlivedBytes,
         Outlived,
+        GrowingStack,
         ColumnCount
     };
     // Growth below this (bytes per request) is noise, not a suspect.
@@ -28,6 +32,24 @@ public:
     explicit LeakSuspectsModel(QObject* parent = nullptr);
     // Suspects, steepest growth first; inPlace: the same trace grown (new suspects last).
     void setTrace(TracePtr trace, bool inPlace = false);
+
+    // The stack that grows most in a session: its innermost frame, the whole stack (a tool
+    // tip) and its growth per request.
+    struct GrowingSite {
+        QString frame;
+        QString stackHtml;
+        double growth = 0;
+    };
+    using GrowingSites = std::unordered_map<std::uint64_t, GrowingSite>; // by session
+    void setGrowingSites(GrowingSites sites);
+    const GrowingSites& growingSites() const { return sites_; }
+    // The suspects' session ids, in row order.
+    std::vector<std::uint64_t> sessionIds() const;
+
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+
+private:
+    GrowingSites sites_;
 };
 
 } // namespace memlife::ui

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
+#include <QSplitter>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -14,6 +15,7 @@
 #include "models/blocksproxy.hpp"
 #include "models/itemroles.hpp"
 #include "pages/pagelayout.hpp"
+#include "pages/stackpanel.hpp"
 #include "style/format.hpp"
 #include "window/tracedocument.hpp"
 
@@ -43,12 +45,19 @@ BlocksPage::BlocksPage(TraceDocument* document, QWidget* parent)
     inspectButton_->setEnabled(false);
     top->addWidget(inspectButton_);
 
-    table_ = makeTable(this, true);
+    splitter_ = new QSplitter(Qt::Vertical, this);
+    table_ = makeTable(splitter_, true);
     table_->setObjectName(QStringLiteral("blocksTable"));
     table_->setModel(proxy_);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
     table_->sortByColumn(BlocksModel::Id, Qt::AscendingOrder);
-    layout->addWidget(table_, 1);
+    stack_ = new StackPanel(splitter_); // the current block's allocating stack
+    splitter_->addWidget(table_);
+    splitter_->addWidget(stack_);
+    splitter_->setStretchFactor(0, 3);
+    splitter_->setStretchFactor(1, 1);
+    splitter_->setSizes({600, 200});
+    layout->addWidget(splitter_, 1);
 
     connect(filter_, &QComboBox::currentIndexChanged, this, [this](int index) {
         proxy_->setMode(static_cast<BlocksProxy::Filter>(filter_->itemData(index).toInt()));
@@ -60,6 +69,7 @@ BlocksPage::BlocksPage(TraceDocument* document, QWidget* parent)
     });
     connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             &BlocksPage::updateButtons);
+    connect(stack_, &StackPanel::loaded, this, &ViewPage::busyChanged);
     connect(table_, &QTableView::doubleClicked, this,
             [this](const QModelIndex& index) { inspect(index.row()); });
     connect(table_, &QTableView::activated, this,
@@ -73,7 +83,15 @@ QAbstractItemModel* BlocksPage::tableModel() {
 }
 
 bool BlocksPage::isBusy() const {
-    return model_->isLoading();
+    return model_->isLoading() || stack_->isLoading();
+}
+
+QByteArray BlocksPage::saveLayout() const {
+    return splitter_->saveState();
+}
+
+void BlocksPage::restoreLayout(const QByteArray& state) {
+    splitter_->restoreState(state);
 }
 
 void BlocksPage::traceChanged() {
@@ -168,6 +186,12 @@ void BlocksPage::updateButtons() {
     const data::BlockRow* block =
         current.isValid() ? model_->row(proxy_->mapToSource(current).row()) : nullptr;
     inspectButton_->setEnabled(block && block->tail == data::TailStatus::Corrupted);
+    if (!block) {
+        stack_->showStack(nullptr, 0);
+        stack_->setPlainText(tr("Select a block to see the call stack that allocated it."));
+    } else if (block->stack != stack_->stack() || block->stack == 0) {
+        stack_->showStack(document()->trace(), block->stack);
+    }
 }
 
 TailInspector* BlocksPage::inspect(int row) {
@@ -179,7 +203,7 @@ TailInspector* BlocksPage::inspect(int row) {
     for (const data::CorruptionRow& c : trace->corruptions) {
         if (c.session != block->session || c.block != block->id) continue;
         if (inspector_) inspector_->close();
-        inspector_ = new TailInspector(c, this);
+        inspector_ = new TailInspector(c, trace, this);
         inspector_->setAttribute(Qt::WA_DeleteOnClose);
         inspector_->show();
         return inspector_;

@@ -1,5 +1,5 @@
 // The blocks of one session (the focus session), filtered by tail, leak or liveness, with
-// the tail inspector for a corrupted block.
+// the current block's allocating stack and the tail inspector for a corrupted block.
 #pragma once
 
 #include <optional>
@@ -12,12 +12,14 @@
 class QComboBox;
 class QLabel;
 class QPushButton;
+class QSplitter;
 class QTableView;
 
 namespace memlife::ui {
 
 class BlocksModel;
 class BlocksProxy;
+class StackPanel;
 
 class BlocksPage : public ViewPage {
     Q_OBJECT
@@ -25,11 +27,14 @@ public:
     BlocksPage(TraceDocument* document, QWidget* parent);
     QAbstractItemModel* tableModel() override;
     bool isBusy() const override;
+    QByteArray saveLayout() const override;
+    void restoreLayout(const QByteArray& state) override;
     BlocksModel* model() const { return model_; }
     QTableView* table() const { return table_; }
     // Opens the inspector for the block at a proxy row if its tail is corrupted.
     TailInspector* inspect(int row);
     TailInspector* inspector() const { return inspector_; }
+    StackPanel* stackPanel() const { return stack_; } // the current block's allocating stack
 
 protected:
     void traceChanged() override;
@@ -49,7 +54,9 @@ private:
     QComboBox* filter_;
     QLabel* header_;
     QPushButton* inspectButton_;
+    QSplitter* splitter_;
     QTableView* table_;
+    StackPanel* stack_;
     QPointer<TailInspector> inspector_;
     // The block that was current when a followed trace's update re-read the blocks.
     std::optional<std::uint64_t> keptBlock_;

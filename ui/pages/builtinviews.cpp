@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "pages/allocationsitespage.hpp"
 #include "pages/blockspage.hpp"
 #include "pages/eventspage.hpp"
 #include "pages/growthpage.hpp"
@@ -24,6 +25,8 @@ std::vector<ViewInfo> builtinViews() {
         {QStringLiteral("growth"), QObject::tr("Growth"), make(std::type_identity<GrowthPage>{})},
         {QStringLiteral("leaks"), QObject::tr("Leak suspects"),
          make(std::type_identity<LeaksPage>{})},
+        {QStringLiteral("sites"), QObject::tr("Allocation sites"),
+         make(std::type_identity<AllocationSitesPage>{})},
         {QStringLiteral("blocks"), QObject::tr("Blocks"), make(std::type_identity<BlocksPage>{})},
         {QStringLiteral("events"), QObject::tr("Event log"),
          make(std::type_identity<EventsPage>{})},

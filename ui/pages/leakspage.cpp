@@ -12,14 +12,17 @@
 #include "models/itemroles.hpp"
 #include "models/leaksuspectsmodel.hpp"
 #include "models/rankedproxy.hpp"
+#include "models/stacktreemodel.hpp"
 #include "pages/pagelayout.hpp"
+#include "pages/stackpanel.hpp"
+#include "style/format.hpp"
 #include "window/tracedocument.hpp"
 
 namespace memlife::ui {
 
 LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
     : ViewPage(document, parent), model_(new LeakSuspectsModel(this)),
-      proxy_(new RankedProxy(this)) {
+      proxy_(new RankedProxy(this)), sitesJob_(this) {
     proxy_->setSourceModel(model_);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -77,6 +80,8 @@ void LeaksPage::setRanking(Ranking ranking) {
 }
 
 void LeaksPage::traceChanged() {
+    sitesJob_.discard();
+    sitesLoaded_ = false;
     model_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
     const int peerWidth = std::min(table_->columnWidth(LeakSuspectsModel::Peer),
@@ -87,6 +92,9 @@ void LeaksPage::traceChanged() {
 
 void LeaksPage::traceUpdated(const TraceUpdate&) {
     model_->setTrace(document()->trace(), true);
+    // New suspects get their sites at the next refresh; a running job goes on (restarting it
+    // on every update would never finish).
+    if (!sitesJob_.isRunning()) sitesLoaded_ = false;
     showSummary();
 }
 
@@ -106,6 +114,47 @@ void LeaksPage::showSummary() {
             tr("No leak suspects in this trace: no session's live bytes grow from "
                "request to request, no block was reported as leaked, and none outlived its "
                "connection."));
+}
+
+void LeaksPage::refresh() {
+    const TracePtr& trace = document()->trace();
+    if (sitesLoaded_ || !trace || !trace->stacks.recorded || model_->rowCount() == 0) return;
+    sitesLoaded_ = true;
+    using Sites = LeakSuspectsModel::GrowingSites;
+    sitesJob_.start<Sites>({
+        .work =
+            [readers = trace->readers, sessions = model_->sessionIds()](const JobControl& job) {
+                Sites sites;
+                readers->useStacks([&](const data::StackReader& reader) {
+                    for (std::uint64_t session : sessions) {
+                        if (job.canceled()) return;
+                        const std::vector<data::StackCost> top = reader.top_stacks(
+                            {.sessions = {session}, .order = data::StackOrder::Growth, .limit = 1});
+                        if (top.empty() || top[0].growth_bytes_per_request <= 0) continue;
+                        const std::vector<data::StackFrame> frames = reader.frames(top[0].stack);
+                        if (frames.empty()) continue;
+                        QString frame = frameFunction(frames[0]);
+                        if (!frames[0].file.empty())
+                            frame += QStringLiteral(" at ") + frameLocation(frames[0]);
+                        sites[session] = {frame, StackPanel::framesHtml(frames),
+                                          top[0].growth_bytes_per_request};
+                    }
+                });
+                return sites;
+            },
+        .done =
+            [this](Sites sites) {
+                model_->setGrowingSites(std::move(sites));
+                table_->resizeColumnToContents(LeakSuspectsModel::GrowingStack);
+                Q_EMIT busyChanged();
+            },
+        .failed =
+            [this](const QString& message) {
+                summary_->setText(readErrorText(message));
+                Q_EMIT busyChanged();
+            },
+    });
+    Q_EMIT busyChanged();
 }
 
 } // namespace memlife::ui

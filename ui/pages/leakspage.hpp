@@ -1,6 +1,8 @@
-// The leak suspects: sessions that grow per request or leaked blocks, ranked.
+// The leak suspects: sessions that grow per request or leaked blocks, ranked, with the call
+// stack that grows most in each.
 #pragma once
 
+#include "jobs/jobtracker.hpp"
 #include "pages/viewpage.hpp"
 
 class QComboBox;
@@ -18,6 +20,7 @@ public:
     enum Ranking { ByGrowth, ByLeakedBytes, ByOutlivedBytes };
     LeaksPage(TraceDocument* document, QWidget* parent);
     QAbstractItemModel* tableModel() override;
+    bool isBusy() const override { return sitesJob_.isRunning(); }
     void setRanking(Ranking ranking);
     LeakSuspectsModel* model() const { return model_; }
     QTableView* table() const { return table_; }
@@ -27,7 +30,7 @@ public:
 protected:
     void traceChanged() override;
     void traceUpdated(const TraceUpdate& update) override;
-    void refresh() override {}
+    void refresh() override; // the stack that grows most in each suspect (a job)
 
 private:
     void showSummary();
@@ -38,6 +41,8 @@ private:
     QLabel* summary_;
     QLabel* empty_;
     QLabel* hint_;
+    JobTracker sitesJob_;
+    bool sitesLoaded_ = false; // for this trace
 };
 
 } // namespace memlife::ui

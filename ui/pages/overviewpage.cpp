@@ -111,7 +111,12 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
         model_->setMaxGrowth(this->document()->maxGrowth());
         updateCount();
     });
-    connect(chart_, &LiveBytesChart::requeried, this, &ViewPage::busyChanged);
+    connect(chart_, &LiveBytesChart::requeried, this, [this] {
+        // Other views (the allocation sites) follow the range shown here.
+        this->document()->setTimeWindow(chart_->isZoomed() ? std::optional(chart_->visibleWindow())
+                                                           : std::nullopt);
+        Q_EMIT busyChanged();
+    });
     connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
     connect(compare_, &ComparePanel::updated, this, [this] {
         if (isVisible()) updateComparison(); // what a followed trace recorded meanwhile

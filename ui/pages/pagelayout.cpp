@@ -2,6 +2,7 @@
 
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QLabel>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -26,6 +27,16 @@ QHBoxLayout* toolbarRow(QVBoxLayout* layout) {
     row->setContentsMargins(0, 0, 0, 0);
     layout->addLayout(row);
     return row;
+}
+
+QHBoxLayout* pageWithHeader(QWidget* page, QLabel** header, const QString& objectName) {
+    auto* layout = new QVBoxLayout(page);
+    layout->setContentsMargins(4, 4, 4, 4);
+    auto* top = toolbarRow(layout);
+    *header = new QLabel(page);
+    (*header)->setObjectName(objectName);
+    top->addWidget(*header, 1);
+    return top;
 }
 
 } // namespace memlife::ui

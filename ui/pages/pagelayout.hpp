@@ -2,6 +2,8 @@
 #pragma once
 
 class QHBoxLayout;
+class QLabel;
+class QString;
 class QTableView;
 class QVBoxLayout;
 class QWidget;
@@ -13,5 +15,8 @@ namespace memlife::ui {
 QTableView* makeTable(QWidget* parent, bool sortable);
 // A row of controls at the top of `layout`.
 QHBoxLayout* toolbarRow(QVBoxLayout* layout);
+// A page's column layout and its toolbar row, which starts with a header label (the page's
+// one-line summary, stretched) named `objectName`.
+QHBoxLayout* pageWithHeader(QWidget* page, QLabel** header, const QString& objectName);
 
 } // namespace memlife::ui

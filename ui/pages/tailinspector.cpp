@@ -6,6 +6,7 @@
 #include <QTextDocument>
 #include <QVBoxLayout>
 
+#include "pages/stackpanel.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
 
@@ -35,7 +36,8 @@ QString TailInspector::detectionPlace(std::uint32_t request, Notification last) 
     return place(request, last);
 }
 
-TailInspector::TailInspector(const data::CorruptionRow& corruption, QWidget* parent)
+TailInspector::TailInspector(const data::CorruptionRow& corruption, const TracePtr& trace,
+                             QWidget* parent)
     : QDialog(parent), corruption_(corruption) {
     setObjectName(QStringLiteral("tailInspector"));
     setWindowTitle(
@@ -79,6 +81,15 @@ TailInspector::TailInspector(const data::CorruptionRow& corruption, QWidget* par
         message->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
         layout->addWidget(message);
     }
+
+    // Which code allocated the block, as pageheap records in the block's header.
+    // (No trace, no stack to read: the panel is left out; a block without one gets a line.)
+    stack_ = new StackPanel(this);
+    const bool frames = trace && trace->stacks.recorded && corruption.stack != 0;
+    stack_->setFixedHeight(stack_->fontMetrics().height() * (frames ? 12 : 3));
+    stack_->showStack(trace, corruption.stack);
+    stack_->setVisible(trace != nullptr);
+    layout->addWidget(stack_);
 
     auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
     connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);

@@ -13,6 +13,7 @@
 
 #include "jobs/readerpool.hpp"
 #include "memlife/data/follow.hpp"
+#include "memlife/data/stacks.hpp"
 #include "memlife/data/trace.hpp"
 
 namespace memlife::ui {
@@ -33,6 +34,7 @@ struct LoadedTrace {
     // What the rows above hold, for following a trace being recorded (follow/): read in
     // one transaction with them when the trace was live.
     data::TraceCursor cursor;
+    data::StacksStatus stacks; // whether call stacks were recorded, and if not, why not
 
     // Builds the id -> row index and the time span; called after filling sessions.
     void index();

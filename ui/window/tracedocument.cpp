@@ -13,8 +13,10 @@ TraceDocument::TraceDocument(QObject* parent)
 void TraceDocument::setTrace(TracePtr trace) {
     trace_ = std::move(trace);
     selection_.clear();
+    window_.reset();
     Q_EMIT traceChanged();
     Q_EMIT selectionChanged();
+    Q_EMIT timeWindowChanged();
 }
 
 void TraceDocument::updateTrace(TracePtr trace, const TraceUpdate& update) {
@@ -60,6 +62,15 @@ std::size_t TraceDocument::growingSessions() const {
     return static_cast<std::size_t>(
         std::count_if(trace_->sessions.begin(), trace_->sessions.end(),
                       [this](const data::SessionRow& s) { return grows(s); }));
+}
+
+void TraceDocument::setTimeWindow(std::optional<data::TimeWindow> window) {
+    const auto same = [](const data::TimeWindow& a, const data::TimeWindow& b) {
+        return a.begin_ns == b.begin_ns && a.end_ns == b.end_ns;
+    };
+    if (window.has_value() == window_.has_value() && (!window || same(*window, *window_))) return;
+    window_ = window;
+    Q_EMIT timeWindowChanged();
 }
 
 std::vector<std::uint64_t> TraceDocument::chartSessions() const {

@@ -7,6 +7,7 @@
 #include <QObject>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "window/loadedtrace.hpp"
@@ -48,6 +49,10 @@ public:
     void setChartChoice(ChartChoice choice);
     // The selection, or the top kTopSessions of the chart choice when nothing is selected.
     std::vector<std::uint64_t> chartSessions() const;
+    // The time range the overview's chart shows when zoomed in; nullopt: the whole trace.
+    const std::optional<data::TimeWindow>& timeWindow() const { return window_; }
+    void setTimeWindow(std::optional<data::TimeWindow> window);
+
     // One session to detail (blocks): the first selected, else the first with a
     // corruption, else the one with the highest peak; 0 without a trace.
     std::uint64_t focusSession() const;
@@ -68,6 +73,7 @@ Q_SIGNALS:
     void chartChoiceChanged();
     void maxGrowthChanged();
     void baseChanged();
+    void timeWindowChanged();
 
 private:
     TracePtr trace_;
@@ -75,6 +81,7 @@ private:
     std::vector<std::uint64_t> selection_;
     ChartChoice chartChoice_ = ChartChoice::TopGrowth;
     double maxGrowth_;
+    std::optional<data::TimeWindow> window_;
 };
 
 } // namespace memlife::ui

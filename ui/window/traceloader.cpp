@@ -8,6 +8,23 @@ namespace memlife::ui {
 
 TraceLoader::TraceLoader(QObject* parent) : BackgroundTask(parent) {}
 
+namespace {
+
+// The stacks are extra: a trace whose stack tables cannot be read opens as before, and the
+// allocation sites say why they are empty.
+std::unique_ptr<data::StackReader> openStacks(const QString& path, LoadedTrace& trace) {
+    try {
+        auto stacks = std::make_unique<data::StackReader>(path.toStdString());
+        trace.stacks = stacks->status();
+        return stacks;
+    } catch (const data::TraceError& e) {
+        trace.stacks = {false, std::string("cannot read the call stacks: ") + e.what()};
+        return nullptr;
+    }
+}
+
+} // namespace
+
 std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
                                                   const std::function<void(int)>& progress,
                                                   const std::atomic<bool>& canceled) {
@@ -29,9 +46,11 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
         trace->leaks = std::move(all.leaks);
         trace->cursor = all.cursor;
         trace->index();
+        std::unique_ptr<data::StackReader> stacks = openStacks(path, *trace);
         progress(100);
         trace->readers = std::make_shared<ReaderPool>(path);
         trace->readers->give(std::move(reader));
+        if (stacks) trace->readers->give(std::move(stacks));
         return trace;
     }
 
@@ -56,10 +75,12 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     // A coarse clock (an nginx import): the charts draw its events in order, per second.
     if (const std::uint64_t r = trace->info.time_resolution_ns; r > 1)
         trace->steps = std::make_shared<const StepIndex>(StepIndex::scan(*reader, r, canceled));
+    std::unique_ptr<data::StackReader> stacks = openStacks(path, *trace);
     progress(100);
     if (canceled) return nullptr;
     trace->readers = std::make_shared<ReaderPool>(path);
     trace->readers->give(std::move(reader)); // its cache is warm: the first job uses it
+    if (stacks) trace->readers->give(std::move(stacks));
     return trace;
 }
 

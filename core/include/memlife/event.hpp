@@ -8,6 +8,7 @@
 
 #include "memlife/memlife.h"
 #include "memlife/notification.hpp"
+#include "memlife/stacks.hpp"
 
 namespace memlife {
 
@@ -74,6 +75,13 @@ public:
     virtual bool accepts_batches() const noexcept;
     // The default calls on_event for each.
     virtual void on_events(const Event* events, std::size_t count) noexcept;
+
+    // Sessions that record stacks (Config::stack_depth > 0) deliver through these instead:
+    // stacks[i] is the stack of events[i] when it is an Alloc, 0 for every other event.
+    // The defaults drop the stacks and call on_events / on_event.
+    virtual void on_stacked_events(const Event* events, const StackId* stacks,
+                                   std::size_t count) noexcept;
+    virtual void on_stacked_event(const Event& event, StackId stack) noexcept;
 };
 inline constexpr std::size_t kSessionBatch = 64;
 

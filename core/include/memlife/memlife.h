@@ -82,6 +82,7 @@ enum { ML_REPORT_CORRUPTION = 1, ML_REPORT_LEAK = 2, ML_REPORT_OUTLIVED = 3 };
 #define ML_TAIL_MAX 64
 #define ML_MESSAGE_MAX 256
 #define ML_BACKTRACE_MAX 32
+#define ML_STACK_DEPTH_MAX 64 /* the deepest allocation stack (ml_set_stack_depth) */
 
 /* One corruption or leak. Strings and arrays are owned by memlife and valid only for
  * the duration of the handler call. */
@@ -108,6 +109,12 @@ typedef struct ml_report {
     void* backtrace[ML_BACKTRACE_MAX];
     char message[ML_MESSAGE_MAX]; /* "Heap block at 0x... modified at 0x... past requested size of
                                      N" */
+    /* Since 0.2 (appended: the fields above keep their offsets). The stack that allocated
+     * the block, when stacks are recorded (ml_set_stack_depth), as pageheap keeps it in the
+     * block's header: return addresses, innermost first, memlife's own frames left out. */
+    uint32_t alloc_stack_id; /* the stack's id in the trace (its stack_nodes row); 0 = none */
+    int alloc_backtrace_len; /* frames in alloc_backtrace[]; 0 = none recorded */
+    void* alloc_backtrace[ML_STACK_DEPTH_MAX];
 } ml_report;
 
 typedef void (*ml_report_fn)(const ml_report* report, void* user);
@@ -165,6 +172,11 @@ MEMLIFE_API int ml_set_session_limit(uint64_t max_bytes);
  * (1..65536, default 16); the others carry the session's latest reading. Every other
  * event always reads it. 1 times every event exactly, at ~10 ns each. */
 MEMLIFE_API int ml_set_clock_interval(uint32_t interval);
+/* Call stacks for sessions opened from now on: every ml_alloc_mem, ml_alloc_request and
+ * ml_note_alloc records the caller's stack, at most `depth` frames (0 = off, the default;
+ * up to ML_STACK_DEPTH_MAX). Reports then carry the allocating stack, and a recorded trace
+ * tells which code allocated each block. Costs an unwind per allocation (~10 ns a frame). */
+MEMLIFE_API int ml_set_stack_depth(uint32_t depth);
 
 /* ---- errors -------------------------------------------------------------------- */
 MEMLIFE_API int ml_last_error(void);

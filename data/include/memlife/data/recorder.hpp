@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "memlife/data/symbolize.hpp"
 #include "memlife/data/trace.hpp"
 #include "memlife/event.hpp"
 
@@ -46,6 +47,11 @@ struct RecorderOptions {
     // trace keeps what was committed before (meta.complete = 0). A server uses it to stop
     // or to say so at once instead of at the end; see also Recorder::failed().
     std::function<void(const std::string& message)> on_failure = {};
+    // When recording stops (commit()), turn the stack addresses into functions, files and
+    // lines from the binaries' debug information (memlife/data/symbolize.hpp), which are at
+    // hand now; `memlife symbolize` can do it later instead. Traces without stacks skip it.
+    bool symbolize = true;
+    std::vector<std::string> debug_dirs = {}; // looked in first for separate debug files
 };
 
 class Recorder : public EventSink {
@@ -57,6 +63,9 @@ public:
     void on_event(const Event& event) noexcept override;
     bool accepts_batches() const noexcept override { return true; }
     void on_events(const Event* events, std::size_t count) noexcept override;
+    void on_stacked_events(const Event* events, const StackId* stacks,
+                           std::size_t count) noexcept override;
+    void on_stacked_event(const Event& event, StackId stack) noexcept override;
     void on_session_open(const Event& event, std::string_view peer) noexcept override;
     void on_report(const ml_report& report) noexcept override;
     void flush() noexcept override; // waits until everything appended so far is committed
@@ -75,6 +84,8 @@ public:
     void abort() noexcept;
 
     std::uint64_t dropped_events() const;
+    // After commit(): what symbolization found (modules without debug information, ...).
+    const SymbolizeResult& symbolized() const;
     const std::string& path() const;
 
     // True once a write has failed (see RecorderOptions::on_failure); any thread, cheap (an

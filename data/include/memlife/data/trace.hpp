@@ -141,6 +141,7 @@ struct BlockRow {
     TailStatus tail = TailStatus::Intact;
     bool leaked = false;
     bool outlived = false; // still live after its connection closed (memlife record)
+    std::uint64_t stack = 0; // the allocating stack (memlife/data/stacks.hpp); 0 = none
 };
 
 struct CorruptionRow {
@@ -160,6 +161,7 @@ struct CorruptionRow {
     std::string found;
     std::uint64_t fault_address = 0; // guard-page faults
     std::string message;
+    std::uint64_t stack = 0; // the block's allocating stack; 0 = none recorded
 };
 
 struct LeakRow {
@@ -173,6 +175,7 @@ struct LeakRow {
     Notification alloc_notification = Notification::None;
     std::uint64_t time_ns = 0;
     std::string message;
+    std::uint64_t stack = 0; // the block's allocating stack; 0 = none recorded
 };
 
 // A block still live when its connection's close window ended (memlife record; the table
