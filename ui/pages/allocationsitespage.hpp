@@ -1,6 +1,8 @@
 // Allocation sites: which code allocated, as a tree (bottom-up or top-down) and a flame
 // graph, for the sessions selected in the overview (all of them when none is) and the time
 // range its chart shows. The tree is read in a job; a trace without call stacks says why.
+// In compare mode the base's tree is read in the same job and the byte columns get the
+// base's value and the change beside them.
 #pragma once
 
 #include "jobs/jobtracker.hpp"
@@ -52,6 +54,8 @@ private:
     void showEmpty(const QString& sentence);
     void setControlsEnabled(bool enabled); // the tree's controls: off while it cannot show one
     QString scopeText() const;
+    QString compareText() const; // compare mode's sentence for the header ("" without a base)
+    void placeCompareColumns();
 
     Direction direction_ = BottomUp;
     StackTreeModel* model_;
