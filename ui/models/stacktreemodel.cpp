@@ -283,21 +283,12 @@ QVariant StackTreeModel::data(const QModelIndex& index, int role) const {
 
 QVariant StackTreeModel::headerData(int section, Qt::Orientation orientation, int role) const {
     if (orientation != Qt::Horizontal || section < 0 || section >= columnCount()) return {};
-    static const char* const titles[] = {QT_TR_NOOP("Function"),
-                                         QT_TR_NOOP("Location"),
-                                         QT_TR_NOOP("Module"),
-                                         QT_TR_NOOP("Allocated"),
-                                         QT_TR_NOOP("Live at end"),
-                                         QT_TR_NOOP("Growth/request"),
-                                         QT_TR_NOOP("Blocks"),
-                                         QT_TR_NOOP("Leaks"),
-                                         QT_TR_NOOP("Corruptions"),
-                                         QT_TR_NOOP("Allocated (base)"),
-                                         QT_TR_NOOP("Allocated change"),
-                                         QT_TR_NOOP("Live at end (base)"),
-                                         QT_TR_NOOP("Live at end change"),
-                                         QT_TR_NOOP("Growth/request (base)"),
-                                         QT_TR_NOOP("Growth/request change")};
+    static const char* const titles[] = {
+        QT_TR_NOOP("Function"),    QT_TR_NOOP("Location"),      QT_TR_NOOP("Module"),
+        QT_TR_NOOP("Allocated"),   QT_TR_NOOP("Live at end"),   QT_TR_NOOP("Growth/request"),
+        QT_TR_NOOP("Blocks"),      QT_TR_NOOP("Leaks"),         QT_TR_NOOP("Corruptions"),
+        QT_TR_NOOP("Alloc. base"), QT_TR_NOOP("Alloc. change"), QT_TR_NOOP("Live base"),
+        QT_TR_NOOP("Live change"), QT_TR_NOOP("Growth base"),   QT_TR_NOOP("Growth change")};
     static const char* const tips[] = {
         nullptr,
         QT_TR_NOOP("Source file and line of the call (no line when the calls a function makes "

@@ -265,15 +265,19 @@ void AllocationSitesPage::showTree(const QString& scope) {
                          formatBytes(double(tree.left_out.bytes_allocated)));
     if (tree.stacks == 0) text = tr("No allocation with a call stack in %1.").arg(scope);
     if (const QString compare = compareText(); !compare.isEmpty())
-        text += QLatin1Char(' ') + compare;
+        text += (text.endsWith(QLatin1Char('.')) ? QStringLiteral(" ") : QStringLiteral(". ")) +
+                compare;
     header_->setText(text);
-    if (model_->comparing()) placeCompareColumns();
     // The largest path opened two levels deep: where most bytes come from, at a glance.
     QModelIndex first = proxy_->index(0, 0);
     for (int level = 0; level < 2 && first.isValid(); ++level, first = proxy_->index(0, 0, first))
         tree_->expand(first);
     tree_->resizeColumnToContents(StackTreeModel::Location);
     tree_->resizeColumnToContents(StackTreeModel::Module);
+    if (model_->comparing()) placeCompareColumns();
+    tree_->header()->setSectionResizeMode(StackTreeModel::Function, model_->comparing()
+                                                                        ? QHeaderView::Interactive
+                                                                        : QHeaderView::Stretch);
     Q_EMIT treeLoaded();
     Q_EMIT busyChanged();
 }
@@ -294,6 +298,11 @@ void AllocationSitesPage::placeCompareColumns() {
         const int from = header->visualIndex(column);
         if (from != to) header->moveSection(from, from < to ? to - 1 : to);
     }
+    // Fifteen columns do not fit beside a stretched function: each as wide as it needs (the
+    // tree scrolls sideways), the function wide enough to read.
+    for (int column = StackTreeModel::Allocated; column < StackTreeModel::ColumnCount; ++column)
+        tree_->resizeColumnToContents(column);
+    header->resizeSection(StackTreeModel::Function, 280);
 }
 
 } // namespace memlife::ui
