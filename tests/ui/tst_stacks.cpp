@@ -541,6 +541,14 @@ void TestStacks::comparedWithTheBaseTheFixedSiteShrinks() {
         }
         QVERIFY2(bytes(row, StackTreeModel::AllocatedBase) > 0, site);
     }
+    // Comparing no more: the trace's own columns, in their places.
+    window_->stopComparing();
+    waitIdle();
+    QVERIFY(!page->model()->comparing());
+    QCOMPARE(model->columnCount(), int(StackTreeModel::kColumnsAlone));
+    for (int column = 0; column < StackTreeModel::kColumnsAlone; ++column)
+        QCOMPARE(page->tree()->header()->visualIndex(column), column);
+    QVERIFY(!page->header()->text().contains(QStringLiteral("Compared")));
 }
 
 void TestStacks::baseWithoutStacksShowsThisTraceAlone() {
