@@ -12,6 +12,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <exception>
+
 #include "charts/flamegraph.hpp"
 #include "jobs/readerpool.hpp"
 #include "models/itemroles.hpp"
@@ -187,6 +189,7 @@ namespace {
 struct SitesResult {
     StackTreePtr tree;
     MergedTree merged; // empty when not comparing
+    QString baseError; // the base's tree could not be read: this trace alone
 };
 } // namespace
 
@@ -218,12 +221,17 @@ void AllocationSitesPage::refresh() {
                 if (baseReaders && !control.canceled()) {
                     data::StackQuery whole;
                     whole.order = query.order;
-                    result.merged = mergeBaseTree(*result.tree, read(*baseReaders, whole));
+                    try {
+                        result.merged = mergeBaseTree(*result.tree, read(*baseReaders, whole));
+                    } catch (const std::exception& error) {
+                        result.baseError = QString::fromUtf8(error.what());
+                    }
                 }
                 return result;
             },
         .done =
             [this, scope](SitesResult result) {
+                baseError_ = result.baseError;
                 if (result.merged.tree)
                     model_->setTree(result.merged.tree, result.merged.base);
                 else
@@ -248,6 +256,9 @@ QString AllocationSitesPage::compareText() const {
     const QString name = QFileInfo(base->path).fileName();
     if (!base->stacks.recorded)
         return tr("The base %1 has no call stacks: this trace alone.").arg(name);
+    if (!baseError_.isEmpty())
+        return tr("The base's call stacks could not be read (%1): this trace alone.")
+            .arg(baseError_);
     return tr("Compared with all sessions of %1: its value and the change beside each byte "
               "column.")
         .arg(name);

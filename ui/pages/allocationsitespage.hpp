@@ -8,6 +8,8 @@
 #include "jobs/jobtracker.hpp"
 #include "pages/viewpage.hpp"
 
+#include <QString>
+
 class QComboBox;
 class QLabel;
 class QLineEdit;
@@ -71,6 +73,7 @@ private:
     QScrollArea* flameScroll_;
     FlameGraph* flame_;
     JobTracker job_;
+    QString baseError_; // compare mode: why the base's tree could not be read ("" if it was)
 };
 
 } // namespace memlife::ui
