@@ -37,6 +37,8 @@ done
     --screenshot "$images/compare-dark.png" "$work/per-request.memlife"
 "$gui" --palette dark --compare "$work/keepalive-leak.memlife" --view growth \
     --screenshot "$images/compare-growth-dark.png" "$work/per-request.memlife"
+"$gui" --palette light --compare "$work/keepalive-leak.memlife" --view sites \
+    --screenshot "$images/compare-sites.png" "$work/per-request.memlife"
 
 "$gui" --palette light --view teaching --screenshot "$images/teaching.png"
 "$gui" --palette light --view teaching --teaching-what-if \

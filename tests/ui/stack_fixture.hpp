@@ -41,8 +41,9 @@ namespace sites {
     asm volatile("" ::: "memory");
     return p;
 }
-[[gnu::noinline]] inline void* cache_session_state(Session& s) {
-    void* p = s.alloc_mem(SitesTrace::kCache);
+// `fixed`: the bug fixed, the state kept for the request only (no growth).
+[[gnu::noinline]] inline void* cache_session_state(Session& s, bool fixed) {
+    void* p = fixed ? s.alloc_request(SitesTrace::kCache) : s.alloc_mem(SitesTrace::kCache);
     asm volatile("" ::: "memory");
     return p;
 }
@@ -52,11 +53,11 @@ namespace sites {
     p[SitesTrace::kOverrunSize] = '!';
     asm volatile("" ::: "memory");
 }
-[[gnu::noinline]] inline void serve_request(Session& s) {
+[[gnu::noinline]] inline void serve_request(Session& s, bool fixed) {
     s.request_begin();
     s.set_notification(Notification::UrlMap);
     parse_headers(s);
-    cache_session_state(s);
+    cache_session_state(s, fixed);
     s.set_notification(Notification::SendResponse);
     build_response(s);
     s.set_notification(Notification::Log);
@@ -67,9 +68,10 @@ namespace sites {
 } // namespace sites
 
 // stackDepth 0 records the same workload without stacks; `corrupt` adds one overrun block
-// (sites::overrun_buffer) in the last session's last request.
+// (sites::overrun_buffer) in the last session's last request; `fixed` records the same
+// program with its growing site fixed (compare mode's NEW).
 inline SitesTrace writeSitesTrace(const std::string& path, std::uint32_t stackDepth = 16,
-                                  bool corrupt = false) {
+                                  bool corrupt = false, bool fixed = false) {
     SitesTrace ids;
     data::Recorder recorder(path);
     {
@@ -78,7 +80,7 @@ inline SitesTrace writeSitesTrace(const std::string& path, std::uint32_t stackDe
             Session* s = runtime.open("10.1.0." + std::to_string(k + 1) + ":443");
             ids.sessions.push_back(s->id());
             for (int r = 0; r < SitesTrace::kRequests; ++r)
-                sites::serve_request(*s);
+                sites::serve_request(*s, fixed);
             if (corrupt && k + 1 == SitesTrace::kSessions) {
                 s->request_begin();
                 sites::overrun_buffer(*s);

@@ -4,6 +4,7 @@
 // overview's selection and zoom, and a trace without stacks says why the view is empty.
 // No trace is read on the GUI thread.
 #include <QAbstractItemModelTester>
+#include <QHeaderView>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -27,6 +28,7 @@
 #include "pages/stackpanel.hpp"
 #include "pages/tailinspector.hpp"
 #include "stack_fixture.hpp"
+#include "style/style.hpp"
 #include "trace_fixture.hpp"
 #include "window/mainwindow.hpp"
 #include "window/tracedocument.hpp"
@@ -51,6 +53,9 @@ private Q_SLOTS:
     void traceWithoutStacksSaysWhy();
     void blocksAndTailInspectorShowTheAllocatingStack();
     void leakSuspectsNameTheGrowingStack();
+    void mergedTreeKeepsNodesOnlyInTheBase();
+    void comparedWithTheBaseTheFixedSiteShrinks();
+    void baseWithoutStacksShowsThisTraceAlone();
     void cleanupTestCase();
 
 private:
@@ -62,7 +67,7 @@ private:
     static double bytes(const QModelIndex& row, int column);
 
     QTemporaryDir dir_;
-    QString sitesPath_;
+    QString sitesPath_, fixedPath_; // the growing site as recorded, and fixed
     Sites ids_;
     std::unique_ptr<MainWindow> window_;
 };
@@ -71,6 +76,8 @@ void TestStacks::initTestCase() {
     QVERIFY(dir_.isValid());
     sitesPath_ = dir_.filePath(QStringLiteral("sites.memlife"));
     ids_ = test::writeSitesTrace(sitesPath_.toStdString());
+    fixedPath_ = dir_.filePath(QStringLiteral("sites-fixed.memlife"));
+    test::writeSitesTrace(fixedPath_.toStdString(), 16, false, /*fixed=*/true);
 }
 
 void TestStacks::cleanup() {
@@ -434,6 +441,131 @@ void TestStacks::leakSuspectsNameTheGrowingStack() {
         QVERIFY(cell.data().toString().contains(QStringLiteral("40 B")));
         QVERIFY(cell.data(Qt::ToolTipRole).toString().contains(QStringLiteral("serve_request")));
     }
+}
+
+void TestStacks::mergedTreeKeepsNodesOnlyInTheBase() {
+    // root -> a (both), b (base only) -> c (base only); a matched by function and file
+    // whatever its address and line.
+    auto node = [](std::uint32_t parent, const char* function, std::uint32_t line,
+                   std::uint64_t bytes, std::vector<std::uint32_t> children) {
+        data::StackTreeNode n;
+        n.parent = parent;
+        n.frame = {
+            .function = function, .file = "x.cpp", .line = line, .module = "m", .address = line};
+        n.cost.bytes_allocated = bytes;
+        n.children = std::move(children);
+        return n;
+    };
+    data::StackTree next, base;
+    next.nodes = {node(0, "", 0, 100, {1}), node(0, "a", 10, 100, {})};
+    base.nodes = {node(0, "", 0, 70, {1, 2}), node(0, "a", 12, 40, {}), node(0, "b", 3, 30, {3}),
+                  node(2, "c", 4, 30, {})};
+    const MergedTree merged = mergeBaseTree(next, base);
+    StackTreeModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setTree(merged.tree, merged.base);
+    QVERIFY(model.comparing());
+    QCOMPARE(model.columnCount(), int(StackTreeModel::ColumnCount));
+    QCOMPARE(model.rowCount(), 2);
+    const QModelIndex a = rowOf(&model, QStringLiteral("a"));
+    QCOMPARE(bytes(a, StackTreeModel::AllocatedBase), 40.0);
+    QCOMPARE(bytes(a, StackTreeModel::AllocatedChange), 60.0);
+    QCOMPARE(a.siblingAtColumn(StackTreeModel::AllocatedChange).data().toString(),
+             QStringLiteral("+60 B"));
+    const QModelIndex b = rowOf(&model, QStringLiteral("b"));
+    QVERIFY(b.isValid());
+    QCOMPARE(bytes(b, StackTreeModel::Allocated), 0.0);
+    QCOMPARE(bytes(b, StackTreeModel::AllocatedChange), -30.0);
+    QCOMPARE(
+        b.siblingAtColumn(StackTreeModel::AllocatedChange).data(Qt::ForegroundRole).value<QColor>(),
+        improvementColor());
+    QCOMPARE(model.rowCount(b), 1);
+    QCOMPARE(bytes(model.index(0, 0, b), StackTreeModel::AllocatedBase), 30.0);
+    model.setTree(merged.tree); // compare mode left: the columns of the trace alone
+    QCOMPARE(model.columnCount(), int(StackTreeModel::kColumnsAlone));
+}
+
+void TestStacks::comparedWithTheBaseTheFixedSiteShrinks() {
+    AllocationSitesPage* page = open(fixedPath_);
+    QVERIFY(page);
+    QSignalSpy baseLoaded(window_.get(), &MainWindow::baseLoaded);
+    window_->compareWith(sitesPath_); // the base: the growing site not yet fixed
+    QVERIFY(baseLoaded.wait(20000));
+    waitIdle();
+    QVERIFY2(page->header()->text().contains(QStringLiteral("Compared with all sessions of")),
+             qPrintable(page->header()->text()));
+    for (auto direction : {AllocationSitesPage::BottomUp, AllocationSitesPage::TopDown}) {
+        page->setDirection(direction);
+        waitIdle();
+        QAbstractItemModelTester tester(page->tree()->model(),
+                                        QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QVERIFY(page->model()->comparing());
+        QCOMPARE(page->tree()->model()->columnCount(), int(StackTreeModel::ColumnCount));
+        // Each base column right of its value, each change right of the base.
+        const QHeaderView* header = page->tree()->header();
+        QCOMPARE(header->visualIndex(StackTreeModel::LiveAtEndBase),
+                 header->visualIndex(StackTreeModel::LiveAtEnd) + 1);
+        QCOMPARE(header->visualIndex(StackTreeModel::LiveAtEndChange),
+                 header->visualIndex(StackTreeModel::LiveAtEnd) + 2);
+    }
+    page->setDirection(AllocationSitesPage::BottomUp);
+    waitIdle();
+    const QAbstractItemModel* model = page->tree()->model();
+    QCOMPARE(model->rowCount(), 4); // the same four sites matched, none only in one trace
+    const double requests = double(Sites::kSessions) * Sites::kRequests;
+    const QModelIndex cache = rowOf(model, QStringLiteral("cache_session_state"));
+    QVERIFY(cache.isValid());
+    // The fixed site: what stayed live and the growth gone, its allocations unchanged.
+    QCOMPARE(bytes(cache, StackTreeModel::LiveAtEndBase), requests * Sites::kCache);
+    QCOMPARE(bytes(cache, StackTreeModel::LiveAtEndChange), -requests * Sites::kCache);
+    QVERIFY(bytes(cache, StackTreeModel::GrowthBase) > 0.9 * Sites::kSessions * Sites::kCache);
+    QVERIFY(bytes(cache, StackTreeModel::GrowthChange) < -0.9 * Sites::kSessions * Sites::kCache);
+    QCOMPARE(bytes(cache, StackTreeModel::AllocatedChange), 0.0);
+    const QModelIndex change = cache.siblingAtColumn(StackTreeModel::LiveAtEndChange);
+    QVERIFY2(change.data().toString().startsWith(QChar(0x2212)),
+             qPrintable(change.data().toString()));
+    QCOMPARE(change.data(Qt::ForegroundRole).value<QColor>(), improvementColor());
+    // Its caller matched too (by function and file: its lines differ between the builds).
+    const QModelIndex caller = rowOf(model, QStringLiteral("serve_request"), cache);
+    QVERIFY(caller.isValid());
+    QCOMPARE(bytes(caller, StackTreeModel::LiveAtEndChange), -requests * Sites::kCache);
+    // The unchanged sites: no change, nothing coloured.
+    for (const char* site : {"parse_headers", "build_response", "log_access"}) {
+        const QModelIndex row = rowOf(model, QString::fromLatin1(site));
+        QVERIFY2(row.isValid(), site);
+        for (int column :
+             {int(StackTreeModel::AllocatedChange), int(StackTreeModel::LiveAtEndChange),
+              int(StackTreeModel::GrowthChange)}) {
+            QVERIFY2(std::abs(bytes(row, column)) < 0.5, site);
+            QVERIFY2(!row.siblingAtColumn(column).data(Qt::ForegroundRole).isValid(), site);
+        }
+        QVERIFY2(bytes(row, StackTreeModel::AllocatedBase) > 0, site);
+    }
+    // Comparing no more: the trace's own columns, in their places.
+    window_->stopComparing();
+    waitIdle();
+    QVERIFY(!page->model()->comparing());
+    QCOMPARE(model->columnCount(), int(StackTreeModel::kColumnsAlone));
+    for (int column = 0; column < StackTreeModel::kColumnsAlone; ++column)
+        QCOMPARE(page->tree()->header()->visualIndex(column), column);
+    QVERIFY(!page->header()->text().contains(QStringLiteral("Compared")));
+}
+
+void TestStacks::baseWithoutStacksShowsThisTraceAlone() {
+    const QString off = dir_.filePath(QStringLiteral("base-no-stacks.memlife"));
+    test::writeSitesTrace(off.toStdString(), /*stackDepth=*/0);
+    AllocationSitesPage* page = open(fixedPath_);
+    QVERIFY(page);
+    QSignalSpy baseLoaded(window_.get(), &MainWindow::baseLoaded);
+    window_->compareWith(off);
+    QVERIFY(baseLoaded.wait(20000));
+    waitIdle();
+    QVERIFY2(page->header()->text().contains(
+                 QStringLiteral("The base base-no-stacks.memlife has no call stacks")),
+             qPrintable(page->header()->text()));
+    QVERIFY(!page->model()->comparing());
+    QCOMPARE(page->tree()->model()->columnCount(), int(StackTreeModel::kColumnsAlone));
+    QVERIFY(rowOf(page->tree()->model(), QStringLiteral("parse_headers")).isValid());
 }
 
 QTEST_MAIN(TestStacks)

@@ -1,6 +1,7 @@
 #include "pages/allocationsitespage.hpp"
 
 #include <QComboBox>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -11,7 +12,10 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <exception>
+
 #include "charts/flamegraph.hpp"
+#include "jobs/readerpool.hpp"
 #include "models/itemroles.hpp"
 #include "models/stacktreemodel.hpp"
 #include "pages/pagelayout.hpp"
@@ -179,6 +183,16 @@ QString AllocationSitesPage::scopeText() const {
     return text;
 }
 
+namespace {
+// What the job hands over: NEW's tree (for the flame graph) and, in compare mode, the tree
+// merged with the base's.
+struct SitesResult {
+    StackTreePtr tree;
+    MergedTree merged; // empty when not comparing
+    QString baseError; // the base's tree could not be read: this trace alone
+};
+} // namespace
+
 void AllocationSitesPage::refresh() {
     const TracePtr& trace = document()->trace();
     if (!trace || !trace->stacks.recorded) return;
@@ -188,19 +202,41 @@ void AllocationSitesPage::refresh() {
     query.order = data::StackOrder::Allocated;
     const data::TreeDirection direction =
         direction_ == TopDown ? data::TreeDirection::TopDown : data::TreeDirection::BottomUp;
+    // Compare mode: the base's sessions cannot be matched to these, so its tree is of all
+    // of them over the whole trace.
+    const TracePtr& base = document()->baseTrace();
+    std::shared_ptr<ReaderPool> baseReaders =
+        base && base->stacks.recorded ? base->readers : nullptr;
     const QString scope = scopeText();
     header_->setText(tr("Reading the allocation sites of %1…").arg(scope));
-    job_.start<StackTreePtr>({
+    job_.start<SitesResult>({
         .work =
-            [readers = trace->readers, query, direction](const JobControl&) {
-                return readers->useStacks([&](const data::StackReader& reader) {
-                    return std::make_shared<const data::StackTree>(reader.tree(query, direction));
-                });
+            [readers = trace->readers, baseReaders, query, direction](const JobControl& control) {
+                auto read = [direction](ReaderPool& pool, const data::StackQuery& q) {
+                    return pool.useStacks(
+                        [&](const data::StackReader& reader) { return reader.tree(q, direction); });
+                };
+                SitesResult result;
+                result.tree = std::make_shared<const data::StackTree>(read(*readers, query));
+                if (baseReaders && !control.canceled()) {
+                    data::StackQuery whole;
+                    whole.order = query.order;
+                    try {
+                        result.merged = mergeBaseTree(*result.tree, read(*baseReaders, whole));
+                    } catch (const std::exception& error) {
+                        result.baseError = QString::fromUtf8(error.what());
+                    }
+                }
+                return result;
             },
         .done =
-            [this, scope](StackTreePtr tree) {
-                model_->setTree(tree);
-                flame_->setTree(tree);
+            [this, scope](SitesResult result) {
+                baseError_ = result.baseError;
+                if (result.merged.tree)
+                    model_->setTree(result.merged.tree, result.merged.base);
+                else
+                    model_->setTree(result.tree);
+                flame_->setTree(result.tree);
                 showTree(scope);
             },
         .failed =
@@ -214,6 +250,20 @@ void AllocationSitesPage::refresh() {
     Q_EMIT busyChanged();
 }
 
+QString AllocationSitesPage::compareText() const {
+    const TracePtr& base = document()->baseTrace();
+    if (!base) return {};
+    const QString name = QFileInfo(base->path).fileName();
+    if (!base->stacks.recorded)
+        return tr("The base %1 has no call stacks: this trace alone.").arg(name);
+    if (!baseError_.isEmpty())
+        return tr("The base's call stacks could not be read (%1): this trace alone.")
+            .arg(baseError_);
+    return tr("Compared with all sessions of %1: its value and the change beside each byte "
+              "column.")
+        .arg(name);
+}
+
 void AllocationSitesPage::showTree(const QString& scope) {
     const data::StackTree& tree = *model_->tree();
     const data::StackCost& all = tree.nodes.front().cost;
@@ -225,6 +275,9 @@ void AllocationSitesPage::showTree(const QString& scope) {
                     .arg(formatCount(tree.stacks_left_out),
                          formatBytes(double(tree.left_out.bytes_allocated)));
     if (tree.stacks == 0) text = tr("No allocation with a call stack in %1.").arg(scope);
+    if (const QString compare = compareText(); !compare.isEmpty())
+        text += (text.endsWith(QLatin1Char('.')) ? QStringLiteral(" ") : QStringLiteral(". ")) +
+                compare;
     header_->setText(text);
     // The largest path opened two levels deep: where most bytes come from, at a glance.
     QModelIndex first = proxy_->index(0, 0);
@@ -232,8 +285,35 @@ void AllocationSitesPage::showTree(const QString& scope) {
         tree_->expand(first);
     tree_->resizeColumnToContents(StackTreeModel::Location);
     tree_->resizeColumnToContents(StackTreeModel::Module);
+    if (model_->comparing()) placeCompareColumns();
+    tree_->header()->setSectionResizeMode(StackTreeModel::Function, model_->comparing()
+                                                                        ? QHeaderView::Interactive
+                                                                        : QHeaderView::Stretch);
     Q_EMIT treeLoaded();
     Q_EMIT busyChanged();
+}
+
+void AllocationSitesPage::placeCompareColumns() {
+    // Each base value and change right of its value (the model keeps them last, so the
+    // other columns keep their numbers).
+    QHeaderView* header = tree_->header();
+    const std::pair<int, int> after[] = {
+        {StackTreeModel::AllocatedBase, StackTreeModel::Allocated},
+        {StackTreeModel::AllocatedChange, StackTreeModel::AllocatedBase},
+        {StackTreeModel::LiveAtEndBase, StackTreeModel::LiveAtEnd},
+        {StackTreeModel::LiveAtEndChange, StackTreeModel::LiveAtEndBase},
+        {StackTreeModel::GrowthBase, StackTreeModel::GrowthPerRequest},
+        {StackTreeModel::GrowthChange, StackTreeModel::GrowthBase}};
+    for (const auto& [column, left] : after) {
+        const int to = header->visualIndex(left) + 1;
+        const int from = header->visualIndex(column);
+        if (from != to) header->moveSection(from, from < to ? to - 1 : to);
+    }
+    // Fifteen columns do not fit beside a stretched function: each as wide as it needs (the
+    // tree scrolls sideways), the function wide enough to read.
+    for (int column = StackTreeModel::Allocated; column < StackTreeModel::ColumnCount; ++column)
+        tree_->resizeColumnToContents(column);
+    header->resizeSection(StackTreeModel::Function, 280);
 }
 
 } // namespace memlife::ui

@@ -1,10 +1,14 @@
 // Allocation sites: which code allocated, as a tree (bottom-up or top-down) and a flame
 // graph, for the sessions selected in the overview (all of them when none is) and the time
 // range its chart shows. The tree is read in a job; a trace without call stacks says why.
+// In compare mode the base's tree is read in the same job and the byte columns get the
+// base's value and the change beside them.
 #pragma once
 
 #include "jobs/jobtracker.hpp"
 #include "pages/viewpage.hpp"
+
+#include <QString>
 
 class QComboBox;
 class QLabel;
@@ -52,6 +56,8 @@ private:
     void showEmpty(const QString& sentence);
     void setControlsEnabled(bool enabled); // the tree's controls: off while it cannot show one
     QString scopeText() const;
+    QString compareText() const; // compare mode's sentence for the header ("" without a base)
+    void placeCompareColumns();
 
     Direction direction_ = BottomUp;
     StackTreeModel* model_;
@@ -67,6 +73,7 @@ private:
     QScrollArea* flameScroll_;
     FlameGraph* flame_;
     JobTracker job_;
+    QString baseError_; // compare mode: why the base's tree could not be read ("" if it was)
 };
 
 } // namespace memlife::ui
