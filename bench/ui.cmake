@@ -10,3 +10,9 @@ if(TARGET memlife_ui AND TARGET memlife-gui AND TARGET memlife)
     MEMLIFE_BENCH_TRACE_VERSION="${PROJECT_VERSION}-gui-3")
   add_dependencies(bench_gui memlife-gui memlife)
 endif()
+
+# Following a recording (issue 16): a recorder child at about 1M events/s, the window
+# following in this process (offscreen).
+if(TARGET memlife_ui)
+  memlife_bench(bench_follow LIBS memlife::ui memlife::data)
+endif()

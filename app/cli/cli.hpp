@@ -35,6 +35,7 @@ Command add_export(CLI::App& app);
 Command add_import(CLI::App& app);
 Command add_sql(CLI::App& app);
 Command add_record(CLI::App& app);
+Command add_top(CLI::App& app);
 Command add_symbolize(CLI::App& app);
 
 // Call stacks recorded by default where memlife records (simulate, serve): `--stacks N`,

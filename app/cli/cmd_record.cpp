@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "gui_launch.hpp"
 #include "memlife/data/recorder.hpp"
 #include "record_receiver.hpp"
 
@@ -117,22 +118,6 @@ int exit_code(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// memlife-gui on the finished trace, detached (memlife record exits at once). Issue 16
-// (following a live trace) will start it at the beginning instead.
-void start_gui(const std::string& trace) {
-    const std::string gui = (own_directory() / "memlife-gui").string();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        ::setsid();
-        if (::fork() == 0) {
-            ::execl(gui.c_str(), gui.c_str(), trace.c_str(), static_cast<char*>(nullptr));
-            ::_exit(kNotFound);
-        }
-        ::_exit(0);
-    }
-    if (pid > 0) ::waitpid(pid, nullptr, 0);
-}
-
 // Signals memlife record handles itself (blocked in every thread, taken with sigtimedwait).
 sigset_t handled_signals() {
     sigset_t set;
@@ -230,6 +215,8 @@ int run_record(const Args& a) {
                                         fs::path(a.command[0]).filename().string(), ::getpid());
     if (auto why = output_refusal(trace, a.force, OutputKind::Trace); !why.empty())
         return error("record", why, kUnusable);
+    if (a.gui && ::access(gui_program().c_str(), X_OK) != 0)
+        return error("record", "--gui: cannot run " + gui_program(), kFailed);
 
     // Before any thread starts, so that all inherit the mask and only sigtimedwait sees them.
     // A write past `ulimit -f` fails as an I/O error instead of killing memlife (PROGRAM
@@ -250,6 +237,11 @@ int run_record(const Args& a) {
     } catch (const std::exception& e) {
         return error("record", e.what(), kFailed);
     }
+    // The trace exists and is live: the GUI opens it following (docs/gui.md). A GUI that
+    // cannot start is said once; recording goes on.
+    if (a.gui)
+        if (const std::string why = start_following_gui(trace); !why.empty())
+            error("record", "--gui: " + why, kFailed);
     const pid_t pid =
         start_program(a.command, program_environment(*library, receiver->socket_path()), old_mask,
                       file_size_action);
@@ -282,7 +274,6 @@ int run_record(const Args& a) {
         return error("record", e.what(), kFailed);
     }
     print_summary(trace, totals);
-    if (a.gui) start_gui(trace);
     return exit_code(status);
 }
 
@@ -341,7 +332,7 @@ Command add_record(CLI::App& app) {
     cmd->add_option("-o,--output", a->output,
                     "The trace to write (default: memlife.PROGRAM.PID.mltrace)");
     cmd->add_flag("--force", a->force, "Replace an existing trace");
-    cmd->add_flag("--gui", a->gui, "Open the trace in memlife-gui when the program has ended");
+    cmd->add_flag("--gui", a->gui, "Open memlife-gui following the trace while it is recorded");
     cmd->add_flag("--receive", a->receive)->group(""); // internal: the standalone receiver
     cmd->add_option("command", a->command, "PROGRAM and its arguments, after --");
     return {cmd, [a]() -> int { return a->receive ? run_receiver(*a) : run_record(*a); }};

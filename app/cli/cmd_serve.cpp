@@ -1,4 +1,4 @@
-// memlife serve --listen 127.0.0.1:PORT [-o TRACE] [--filters leaky,clean,...]
+// memlife serve --listen 127.0.0.1:PORT [-o TRACE [--gui]] [--filters leaky,clean,...]
 // A real HTTP/1.1 keep-alive server: every connection is a session, every request goes
 // through the filter host, and the bytes the filter host produced go to the client as they
 // are. SIGINT/SIGTERM/SIGHUP close the sessions and commit the trace.
@@ -8,9 +8,11 @@
 #include <csignal>
 #include <fmt/format.h>
 #include <iostream>
+#include <unistd.h>
 
 #include "cli.hpp"
 #include "demo_filters.hpp"
+#include "gui_launch.hpp"
 #include "http_server.hpp"
 #include "memlife/data/recorder.hpp"
 
@@ -63,7 +65,7 @@ Command add_serve(CLI::App& app) {
     struct Args {
         std::string listen = "127.0.0.1:8080", output;
         std::vector<std::string> filters{"leaky", "clean"};
-        bool allow_remote = false, force = false;
+        bool allow_remote = false, force = false, gui = false;
         std::uint32_t clock_interval = kDefaultClockInterval;
         std::uint32_t stacks = kDefaultStacks;
         std::size_t max_connections = 1024, max_header_bytes = 64 * 1024, max_body_bytes = 1 << 20;
@@ -74,6 +76,7 @@ Command add_serve(CLI::App& app) {
         ->capture_default_str();
     cmd->add_option("-o,--output", a->output, "The trace to record (omit: no recording)");
     cmd->add_flag("--force", a->force, "Replace an existing trace");
+    cmd->add_flag("--gui", a->gui, "Open memlife-gui following the trace while it is recorded");
     cmd->add_option("--filters", a->filters,
                     "Demo filters, comma-separated: leaky, clean, overrun, missing-free, responder")
         ->delimiter(',')
@@ -129,6 +132,11 @@ Command add_serve(CLI::App& app) {
                 if (auto why = output_refusal(a->output, a->force, OutputKind::Trace); !why.empty())
                     return error("serve", why, kUnusable);
             }
+            if (a->gui && a->output.empty())
+                return error("serve", "--gui needs -o TRACE (the GUI follows the trace)",
+                             kUnusable);
+            if (a->gui && ::access(gui_program().c_str(), X_OK) != 0)
+                return error("serve", "--gui: cannot run " + gui_program(), kFailed);
 
             // Listen first: nothing is created or replaced unless the server can serve.
             // The server blocks SIGINT/SIGTERM/SIGHUP before any thread starts (the recorder's
@@ -156,6 +164,11 @@ Command add_serve(CLI::App& app) {
                 } catch (const data::TraceError& e) {
                     return error("serve", e.what(), kFailed);
                 }
+                // The trace exists and is live: the GUI opens it following. A GUI that
+                // cannot start is said once; serving and recording go on.
+                if (a->gui)
+                    if (const std::string why = start_following_gui(a->output); !why.empty())
+                        error("serve", "--gui: " + why, kFailed);
             }
             Runtime runtime(Config{.clock_interval = a->clock_interval, .stack_depth = a->stacks},
                             recorder ? &*recorder : nullptr);

@@ -14,9 +14,10 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", std::string(ml_version()));
     app.require_subcommand(1);
     app.fallthrough(false);
-    std::vector<Command> commands{
-        add_simulate(app), add_serve(app),  add_import(app), add_report(app), add_check(app),
-        add_diff(app),     add_export(app), add_sql(app),    add_record(app), add_symbolize(app)};
+    std::vector<Command> commands{add_simulate(app),  add_serve(app), add_import(app),
+                                  add_report(app),    add_check(app), add_diff(app),
+                                  add_export(app),    add_sql(app),   add_record(app),
+                                  add_symbolize(app), add_top(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

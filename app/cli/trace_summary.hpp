@@ -40,9 +40,9 @@ void select_sessions(TraceSummary& summary, const std::string& order, std::size_
 nlohmann::json to_json(const TraceSummary& summary);
 std::string to_text(const TraceSummary& summary);
 
-// Text from the trace as one terminal-safe line: control characters, invalid UTF-8 and C1
-// controls become \n, \t, \r or \xNN; at most `max_chars` characters (an escape counts as its
-// length), cut between characters.
+// Text from the trace (a peer label, the source, a path) as one terminal-safe line: control
+// characters, invalid UTF-8 and C1 controls become \n, \t, \r or \xNN; at most `max_chars`
+// characters (an escape counts as its length), cut between characters.
 std::string escape_for_terminal(std::string_view text, std::size_t max_chars = SIZE_MAX);
 
 } // namespace memlife::cli

@@ -1,10 +1,11 @@
 // memlife-gui [--view NAME] [--palette NAME] [--compare BASE]
-// [--screenshot FILE [--screenshot-size WxH]] [TRACE]
-// Opens the trace explorer; --compare opens it in compare mode (File > Compare with...)
-// against BASE. With --screenshot, renders the window at 1400x900 (or WxH) with the view in
-// front, saves a PNG and exits (0; 2 when a trace cannot be opened, the reason on stderr).
-// The batch modes (--screenshot, --report-first-paint) and --help, --version need no
-// display: they run on Qt's offscreen platform unless QT_QPA_PLATFORM names another.
+// [--screenshot FILE [--screenshot-size WxH]] [TRACE | --follow TRACE]
+// Opens the trace explorer; a trace being recorded is followed (--follow also waits for a
+// trace that does not exist yet: a recorder starting); --compare opens it in compare mode
+// (File > Compare with...) against BASE. With --screenshot, renders the window at 1400x900 (or
+// WxH) with the view in front, saves a PNG and exits (0; 2 when a trace cannot be opened, the
+// reason on stderr). The batch modes (--screenshot, --report-first-paint) and --help, --version
+// need no display: they run on Qt's offscreen platform unless QT_QPA_PLATFORM names another.
 // --report-first-paint (hidden, for the benchmark) prints first_paint_ms=N, the milliseconds from
 // process start to the first paint of the main chart, and peak_rss_mb=M, then exits. With
 // --report-zoom (hidden too) it then zooms the chart to the last millisecond of the longest session
@@ -166,6 +167,10 @@ int main(int argc, char** argv) {
         QStringLiteral("screenshot-size"),
         QStringLiteral("The window's size for --screenshot (default 1400x900)."),
         QStringLiteral("WIDTHxHEIGHT"));
+    QCommandLineOption followOption(
+        QStringLiteral("follow"),
+        QStringLiteral("Follow TRACE while it is recorded (waiting up to 30 s for it to appear)."),
+        QStringLiteral("TRACE"));
     QCommandLineOption paletteOption(QStringLiteral("palette"),
                                      QStringLiteral("Colour palette: system, light or dark."),
                                      QStringLiteral("NAME"));
@@ -185,9 +190,9 @@ int main(int argc, char** argv) {
     teachingWhatIfOption.setFlags(QCommandLineOption::HiddenFromHelp);
     QCommandLineOption inspectTailOption(QStringLiteral("inspect-tail"));
     inspectTailOption.setFlags(QCommandLineOption::HiddenFromHelp);
-    parser.addOptions({viewOption, screenshotOption, screenshotSizeOption, paletteOption,
-                       compareOption, firstPaintOption, zoomOption, teachingStepOption,
-                       teachingWhatIfOption, inspectTailOption});
+    parser.addOptions({viewOption, screenshotOption, screenshotSizeOption, followOption,
+                       paletteOption, compareOption, firstPaintOption, zoomOption,
+                       teachingStepOption, teachingWhatIfOption, inspectTailOption});
     parser.addPositionalArgument(QStringLiteral("TRACE"), QStringLiteral("A memlife trace file."),
                                  QStringLiteral("[TRACE]"));
 
@@ -202,7 +207,13 @@ int main(int argc, char** argv) {
         fail(QStringLiteral("memlife-gui: one trace at a time (got %1)").arg(positional.size()));
         return kExitBadInput;
     }
-    const QString trace = positional.value(0);
+    const bool follow = parser.isSet(followOption);
+    if (follow && !positional.isEmpty()) {
+        fail(QStringLiteral("memlife-gui: one trace at a time (--follow and %1)")
+                 .arg(positional.front()));
+        return kExitBadInput;
+    }
+    const QString trace = follow ? parser.value(followOption) : positional.value(0);
     const QString base = parser.value(compareOption);
     if (!base.isEmpty() && trace.isEmpty()) {
         fail(QStringLiteral("memlife-gui: --compare BASE needs a TRACE to compare"));
@@ -340,7 +351,10 @@ int main(int argc, char** argv) {
     }
 
     window.show();
-    if (!trace.isEmpty()) window.openTrace(trace);
+    if (follow)
+        window.followTrace(trace);
+    else if (!trace.isEmpty())
+        window.openTrace(trace);
     if (!base.isEmpty()) window.compareWith(base);
     return QApplication::exec();
 }

@@ -7,18 +7,14 @@
 
 #include "batch_cursor.hpp"
 #include "block_tracker.hpp"
+#include "live_marker.hpp"
+#include "rows.hpp"
 #include "store.hpp"
 #include "validate.hpp"
 
 namespace memlife::data {
 
 namespace {
-
-Notification notification_of_flag(std::uint32_t flag) {
-    return notification_from_flag(flag).value_or(Notification::None);
-}
-
-using store::kSessionColumns;
 
 // Min/max reduction of a step series into at most max_points points.
 class SeriesReducer {
@@ -149,6 +145,7 @@ private:
 struct TraceReader::Impl {
     std::string path;
     store::Database db;
+    live::FileIdentity identity; // the file opened, for the live marker's probe
     // event_batches.live_bytes_at_start exists (a trace written before it was added lacks
     // it); otherwise the LiveStarts come from decoding, and are kept here by batch id.
     bool batch_live_bytes = false;
@@ -159,23 +156,13 @@ struct TraceReader::Impl {
     bool report_stacks = false;
     ReaderStats stats;
     TraceInfo info; // checked at open (validate::check_summary)
+    // What session rows are checked against: `info`, but for a trace being recorded at open
+    // without its end (events and times beyond those of the open are the recording's news).
+    TraceInfo row_bounds;
 
-    SessionRow session_from(const store::Statement& s) const {
-        return validate::session_row(s, info, path);
-    }
-    // A row of sessions_sql(): the session and its outlived blocks.
+    // A row of rows::sessions_sql(): the session and its outlived blocks.
     SessionRow session_with_outlived(const store::Statement& s) const {
-        SessionRow r = session_from(s);
-        constexpr int extra = static_cast<int>(kSessionColumns.size());
-        // Sizes are summed as doubles (no wrap); a hostile negative or huge sum is refused, not
-        // cast (a cast out of range is undefined).
-        const double bytes = s.real(extra + 1);
-        if (!(bytes >= 0 && bytes < 9.2e18))
-            throw TraceError(TraceError::Kind::Damaged, path,
-                             "outlived sizes of session " + std::to_string(r.id) + " out of range");
-        r.outlived = s.u64(extra);
-        r.outlived_bytes = static_cast<std::uint64_t>(bytes);
-        return r;
+        return rows::session_with_outlived(s, row_bounds, path);
     }
 
     // Runs fn, turning SQLite failures and malformed BLOBs into TraceErrors naming the file.
@@ -254,16 +241,33 @@ struct TraceReader::Impl {
 TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->db = store::open_trace(path);
+    impl_->identity = live::FileIdentity::of(path);
+    // Readers of a trace being recorded get SQLITE_BUSY only in brief moments (the recorder
+    // folding its WAL back at the end, a WAL recovery): wait them out.
+    sqlite3_busy_timeout(impl_->db.get(), 2000);
+    const bool writer_active = live::writer_active(path, impl_->identity); // before the read
     impl_->guarded([&] {
         sqlite3* db = impl_->db.get();
         impl_->batch_live_bytes = store::has_column(db, "event_batches", "live_bytes_at_start");
         impl_->has_outlived = store::has_table(db, "outlived");
+        // One read transaction around the checks, so that a recorder's commit in between
+        // does not make meta and sessions disagree (held open: a trace connection runs no
+        // BEGIN, store::open_trace).
+        store::Statement snapshot(db, "SELECT count(*) FROM meta");
+        snapshot.step();
         impl_->report_stacks = store::has_column(db, "corruptions", "stack");
         impl_->info = validate::check_summary(db, path).info;
         store::Statement version(db, "PRAGMA user_version");
         impl_->info.schema_version = version.step() ? version.u32(0) : store::kSchemaVersion;
         version.reset();
+        snapshot.reset();
     });
+    impl_->info.recording = rows::recording_state(impl_->info.complete, writer_active);
+    impl_->row_bounds = impl_->info;
+    if (impl_->info.recording == RecordingState::Live) {
+        impl_->row_bounds.events = INT64_MAX;
+        impl_->row_bounds.last_ns = UINT64_MAX;
+    }
 }
 
 TraceReader::~TraceReader() = default;
@@ -275,17 +279,22 @@ const std::string& TraceReader::path() const {
 }
 
 TraceInfo TraceReader::info() const {
-    return impl_->info;
+    if (impl_->row_bounds.recording != RecordingState::Live) return impl_->info;
+    // Being recorded when opened: as of now.
+    const bool writer_active = live::writer_active(impl_->path, impl_->identity);
+    return impl_->guarded([&] { return rows::info(impl_->db.get(), impl_->path, writer_active); });
 }
 
 void TraceReader::verify() const {
-    impl_->guarded([&] { validate::check_batches(impl_->db.get(), impl_->path, impl_->info); });
+    impl_->guarded([&] { validate::check_batches(impl_->db.get(), impl_->path, info()); });
 }
 
 std::string completeness_note(const TraceInfo& info) {
     if (info.complete) return {};
-    return "incomplete recording (meta.complete = 0: the writer was killed, failed to write, or "
-           "is still recording; the end may be missing)";
+    if (info.recording == RecordingState::Live)
+        return "incomplete recording (still being recorded: what was committed so far)";
+    return "incomplete recording (meta.complete = 0: the recording stopped unexpectedly, its "
+           "writer was killed or failed to write; the end may be missing)";
 }
 
 std::vector<SessionRow> TraceReader::sessions() const {
@@ -297,26 +306,10 @@ std::vector<SessionRow> TraceReader::sessions() const {
     return rows;
 }
 
-namespace {
-
-// The sessions with their outlived blocks counted (without the table: 0).
-std::string sessions_sql(bool has_outlived, std::string_view where) {
-    std::string sql = "SELECT " + kSessionColumns.names();
-    if (has_outlived)
-        sql += ", coalesce(o.outlived_blocks, 0), coalesce(o.outlived_bytes, 0) FROM sessions "
-               "LEFT JOIN (SELECT session, count(*) AS outlived_blocks, total(size) AS "
-               "outlived_bytes FROM outlived GROUP BY session) AS o ON o.session = sessions.id";
-    else
-        sql += ", 0, 0 FROM sessions";
-    return sql + std::string(where);
-}
-
-} // namespace
-
 void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>& fn) const {
     impl_->guarded([&] {
         store::Statement s(impl_->db.get(),
-                           sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
+                           rows::sessions_sql(impl_->has_outlived, " ORDER BY sessions.id"));
         while (s.step())
             if (!fn(impl_->session_with_outlived(s))) break;
         s.reset();
@@ -326,7 +319,7 @@ void TraceReader::for_each_session(const std::function<bool(const SessionRow&)>&
 std::optional<SessionRow> TraceReader::session(std::uint64_t id) const {
     return impl_->guarded([&]() -> std::optional<SessionRow> {
         store::Statement s(impl_->db.get(),
-                           sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
+                           rows::sessions_sql(impl_->has_outlived, " WHERE sessions.id = ?"));
         s.bind(1, id);
         if (!s.step()) return std::nullopt;
         SessionRow r = impl_->session_with_outlived(s);
@@ -426,12 +419,16 @@ std::uint64_t TraceReader::event_count(std::optional<std::uint64_t> session) con
         s.step();
         const double total = s.real(0); // total(): 0.0 on no rows, and no integer overflow
         // More than meta.events (checked against the file's size at open) is made up, and
-        // would size a view's rows.
-        if (total > static_cast<double>(impl_->info.events))
+        // would size a view's rows. A trace being recorded when opened has grown since: its
+        // meta as of now, read while `s` holds the same read transaction.
+        const std::uint64_t events = impl_->row_bounds.recording == RecordingState::Live
+                                         ? info().events
+                                         : impl_->info.events;
+        if (total > static_cast<double>(events))
             throw TraceError(TraceError::Kind::Damaged, impl_->path,
                              "damaged trace (the event batches claim more events than the "
                              "trace's " +
-                                 std::to_string(impl_->info.events) + ")");
+                                 std::to_string(events) + ")");
         return total > 0 ? static_cast<std::uint64_t>(total) : std::uint64_t{0};
     });
 }
@@ -521,57 +518,21 @@ void TraceReader::for_each_event(const std::function<bool(const Event&)>& fn,
 
 namespace {
 
-// The columns corruptions, leaks and outlived blocks share.
-template <const auto& c, class Row> void read_finding_columns(const store::Statement& s, Row& r) {
-    r.session = s.u64(c["session"]);
-    r.request = s.u32(c["request"]);
-    r.alloc_request = s.u32(c["alloc_request"]);
-    r.block = s.u64(c["block"]);
-    r.address = s.u64(c["address"]);
-    r.size = s.u64(c["size"]);
-    r.time_ns = s.u64(c["time_ns"]);
-    r.message = s.text(c["message"]);
-}
-
-// ... and those only corruptions and leaks have.
-template <const auto& c, class Row> void read_report_columns(const store::Statement& s, Row& r) {
-    read_finding_columns<c>(s, r);
-    r.scope = s.i64(c["scope"]) == ML_SCOPE_REQUEST ? Scope::Request : Scope::Session;
-    r.alloc_notification = notification_of_flag(s.u32(c["alloc_notification"]));
-}
-
 // "WHERE session = ?" when a session is given, in id order.
 std::string of_session(std::optional<std::uint64_t> session) {
     return std::string(session ? " WHERE session = ?" : "") + " ORDER BY id";
-}
-
-// The report columns `c` of `table`, then its stack (0 before schema version 3): the stack
-// is result column c's size.
-template <const auto& c> std::string select_reports(std::string_view table, bool with_stack) {
-    return "SELECT " + c.names() + (with_stack ? ", stack" : ", 0") + " FROM " + std::string(table);
 }
 
 } // namespace
 
 std::vector<CorruptionRow> TraceReader::corruptions(std::optional<std::uint64_t> session) const {
     return impl_->guarded([&] {
-        constexpr const auto& c = store::kCorruptionColumns;
         std::vector<CorruptionRow> out;
-        store::Statement s(impl_->db.get(), select_reports<c>("corruptions", impl_->report_stacks) +
-                                                of_session(session));
+        store::Statement s(impl_->db.get(),
+                           rows::select_corruptions(impl_->report_stacks) + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            CorruptionRow r;
-            read_report_columns<c>(s, r);
-            r.stack = s.u64(c.size());
-            r.last_notification = notification_of_flag(s.u32(c["last_notification"]));
-            r.first_offset = s.u32(c["first_offset"]);
-            r.modified_count = s.u32(c["modified_count"]);
-            r.expected = s.blob(c["expected"]);
-            r.found = s.blob(c["found"]);
-            r.fault_address = s.u64(c["fault_address"]);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::corruption(s));
         return out;
     });
 }
@@ -583,11 +544,8 @@ std::vector<OutlivedRow> TraceReader::outlived(std::optional<std::uint64_t> sess
         if (!impl_->has_outlived) return out;
         store::Statement s(impl_->db.get(), c.select("outlived") + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            OutlivedRow r;
-            read_finding_columns<c>(s, r);
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::outlived(s));
         return out;
     });
 }
@@ -596,15 +554,10 @@ std::vector<LeakRow> TraceReader::leaks(std::optional<std::uint64_t> session) co
     return impl_->guarded([&] {
         std::vector<LeakRow> out;
         store::Statement s(impl_->db.get(),
-                           select_reports<store::kLeakColumns>("leaks", impl_->report_stacks) +
-                               of_session(session));
+                           rows::select_leaks(impl_->report_stacks) + of_session(session));
         if (session) s.bind(1, *session);
-        while (s.step()) {
-            LeakRow r;
-            read_report_columns<store::kLeakColumns>(s, r);
-            r.stack = s.u64(store::kLeakColumns.size());
-            out.push_back(std::move(r));
-        }
+        while (s.step())
+            out.push_back(rows::leak(s));
         return out;
     });
 }

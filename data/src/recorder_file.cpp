@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <thread>
 
 #include "trace_writer.hpp"
 
@@ -16,6 +17,9 @@ TraceFile::TraceFile(std::string path, const RecorderOptions& options, std::uint
       write_path_(atomic_
                       ? path_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(unique)
                       : path_) {
+    // Before the trace exists under its name: a reader that finds it unfinished and
+    // unmarked knows its writer is gone.
+    if (!atomic_) live_.emplace(path_);
     const std::string fresh = write_path_ + ".new";
     try {
         remove_files(fresh);
@@ -61,15 +65,38 @@ void TraceFile::remove_files(const std::string& base) {
         ::unlink((base + suffix).c_str());
 }
 
+// A finished trace is one self-contained file: the WAL folded back in (journal_mode DELETE).
+// That needs the only connection to the file, and SQLite does not wait for one: a follower
+// (memlife-gui, memlife top) still has the trace open. Followers let go once they see the
+// trace finished (meta complete = 1, committed before this), so the switch is retried for a
+// while; past kFoldWait the trace stays in WAL mode with everything checkpointed into the
+// main file (a complete trace all the same; the empty -wal and -shm files stay beside it).
+void TraceFile::fold_wal() {
+    const auto deadline = std::chrono::steady_clock::now() + kFoldWait;
+    for (;;) {
+        try {
+            db_.exec("PRAGMA journal_mode = DELETE");
+            return;
+        } catch (const store::SqlError&) {
+            if ((sqlite3_errcode(db_.get()) & 0xFF) != SQLITE_BUSY) throw;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // Waits for readers inside a transaction (they are short), not for idle ones.
+    sqlite3_busy_timeout(db_.get(), static_cast<int>(kFoldWait.count()));
+    db_.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 std::string TraceFile::finish() {
     std::string error;
     try {
-        // A finished trace is one self-contained file: fold the WAL back in.
-        db_.exec("PRAGMA journal_mode = DELETE");
+        fold_wal();
     } catch (const std::exception& ex) {
         error = ex.what();
     }
     db_.close();
+    if (live_) live_->release();
     if (error.empty() && atomic_ && std::rename(write_path_.c_str(), path_.c_str()) != 0)
         error = std::string("cannot rename the temporary file into place (") +
                 std::strerror(errno) + ")";
@@ -79,6 +106,7 @@ std::string TraceFile::finish() {
 
 void TraceFile::discard() {
     db_.close();
+    if (live_) live_->release();
     if (atomic_) remove_files(write_path_);
 }
 

@@ -134,6 +134,8 @@ std::optional<std::uint64_t> meta_number(const store::Statement& s, int c) {
     return v;
 }
 
+} // namespace
+
 TraceInfo check_meta(sqlite3* db, const std::string& path) {
     TraceInfo info;
     struct Number {
@@ -185,6 +187,8 @@ TraceInfo check_meta(sqlite3* db, const std::string& path) {
         if (n.required && !n.seen) damaged(path, std::string("meta lacks ") + n.key);
     if (complete > 1) damaged(path, "meta.complete is neither 0 nor 1");
     info.complete = complete == 1;
+    // Whether an incomplete trace is still being recorded only the live marker says (rows::info).
+    info.recording = info.complete ? RecordingState::Finished : RecordingState::Interrupted;
     if (time_resolution == 0) damaged(path, "meta.time_resolution_ns is 0");
     info.time_resolution_ns = time_resolution;
     if (info.first_ns > info.last_ns)
@@ -202,6 +206,8 @@ TraceInfo check_meta(sqlite3* db, const std::string& path) {
                 "meta.events " + std::to_string(info.events) + " is more than the file holds");
     return info;
 }
+
+namespace {
 
 // The sessions table as a whole: its totals fit in 63 bits (so no sum of them wraps), and
 // its sessions are those of the event batches (the batches' index is read, not their rows).
@@ -453,7 +459,7 @@ SessionRow session_row(const store::Statement& s, const TraceInfo& info, const s
     r.peak_bytes = count(c["peak_bytes"], "peak_bytes");
     r.released_at_close_bytes = count(c["released_at_close_bytes"], "released_at_close_bytes");
     r.leaked_bytes = count(c["leaked_bytes"], "leaked_bytes");
-    count(c["live_bytes"], "live_bytes");
+    r.live_bytes = count(c["live_bytes"], "live_bytes");
     const int growth = c["growth_bytes_per_request"];
     if ((s.type(growth) != SQLITE_FLOAT && s.type(growth) != SQLITE_INTEGER) ||
         !std::isfinite(s.real(growth)))

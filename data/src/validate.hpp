@@ -48,6 +48,10 @@ struct Summary {
 // 2. Throws TraceError(Damaged) naming the first impossible value.
 Summary check_summary(sqlite3* db, const std::string& path);
 
+// The meta table alone (the first part of check_summary; a follower reads it every poll):
+// info without sessions, schema_version and recording. Throws TraceError(Damaged).
+TraceInfo check_meta(sqlite3* db, const std::string& path);
+
 // 3. The sessions row at `s` (a statement over store::kSessionColumns), checked against the
 // trace's summary. Throws TraceError(Damaged).
 SessionRow session_row(const store::Statement& s, const TraceInfo& info, const std::string& path);

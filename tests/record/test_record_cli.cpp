@@ -2,6 +2,8 @@
 // found (127) or not executable (126), arguments missing (2), signals passed on, a program
 // that never accepts a connection running unchanged, and the library used on its own
 // (LD_PRELOAD=... MEMLIFE_TRACE=...).
+#include <sys/stat.h>
+
 #include "record_fixture.hpp"
 
 using namespace memlife;
@@ -121,4 +123,34 @@ TEST(RecordCli, DefaultTraceNameNamesTheProgram) {
         traces += e.path().filename().string().starts_with("memlife.true.") &&
                   e.path().extension() == ".mltrace";
     EXPECT_EQ(traces, 1) << r.out;
+}
+
+// --gui: memlife-gui --follow TRACE starts once the trace exists, before PROGRAM runs, and
+// finds it being recorded. A stand-in GUI ($MEMLIFE_GUI, a shell script) reports what it was
+// given and what `memlife top` saw; a missing GUI is exit 3 before anything starts.
+TEST(RecordCli, GuiFollowsTheTraceWhileItIsRecorded) {
+    TempDir dir;
+    const std::string gui = dir / "fake-gui", trace = dir / "followed.mltrace";
+    {
+        std::ofstream script(gui);
+        script << "#!/bin/sh\n"
+               << "printf '%s\\n' \"$@\" > " << quote(dir / "args") << "\n"
+               << quote(MEMLIFE_CLI) << " top --once \"$2\" > " << quote(dir / "top.tmp")
+               << " 2>&1\n"
+               << "mv " << quote(dir / "top.tmp") << " " << quote(dir / "top") << "\n";
+    }
+    ::chmod(gui.c_str(), 0755);
+    const Shell r = shell("MEMLIFE_GUI=" + quote(gui) + " " + std::string(MEMLIFE_CLI) +
+                          " record --gui -o " + quote(trace) + " -- sleep 3 2>&1");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(slurp(dir / "args"), "--follow\n" + trace + "\n");
+    EXPECT_NE(slurp(dir / "top").find("[recording]"), std::string::npos)
+        << "the GUI found the trace being recorded: " << slurp(dir / "top");
+
+    const Shell missing =
+        shell("MEMLIFE_GUI=" + quote(dir / "no-such-gui") + " " + std::string(MEMLIFE_CLI) +
+              " record --gui -o " + quote(dir / "never.mltrace") + " -- true 2>&1");
+    EXPECT_EQ(missing.exit_code, 3);
+    EXPECT_EQ(missing.out, "memlife record: --gui: cannot run " + (dir / "no-such-gui") + "\n");
+    EXPECT_FALSE(std::filesystem::exists(dir / "never.mltrace"));
 }

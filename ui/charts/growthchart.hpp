@@ -37,6 +37,8 @@ class GrowthChart : public ChartView {
 public:
     explicit GrowthChart(QWidget* parent = nullptr);
     void setTrace(TracePtr trace);
+    // The same trace, grown: drawn anew at the next setSessions().
+    void updateTrace(TracePtr trace) { trace_ = std::move(trace); }
     // The sessions drawn (the document's chart sessions); emptyText says why there are none.
     void setSessions(const std::vector<std::uint64_t>& sessions, const QString& emptyText = {});
     const std::vector<std::uint64_t>& sessions() const { return sessions_; }

@@ -17,6 +17,7 @@
 #include <cmath>
 #include <map>
 #include <unordered_map>
+#include <utility>
 
 #include "memlife/data/units.hpp"
 #include "style/style.hpp"
@@ -321,9 +322,10 @@ LiveBytesChart::LiveBytesChart(QWidget* parent)
     // zoom-out of QChartView).
     connect(xAxis_, &QValueAxis::rangeChanged, this, [this](qreal min, qreal max) {
         updateTimeTicks(min, max);
+        if (followingRange_) return requeryFollowed();
         seriesJob_.discard(); // a series of the old range is stale
         totalJob_.discard();
-        requeryTimer_.start();
+        requeryTimer_.start(kRequeryDelayMs);
     });
     applyPalette();
     rebuildSeries();
@@ -336,6 +338,7 @@ QString LiveBytesChart::helpText() {
 
 void LiveBytesChart::setTrace(TracePtr trace) {
     trace_ = std::move(trace);
+    drawnTrace_.reset();
     total_.reset();
     choice_ = {};
     requestEnds_.clear();
@@ -354,12 +357,83 @@ void LiveBytesChart::setSessions(std::vector<std::uint64_t> sessions, bool detai
     setSessions(std::move(choice));
 }
 
-void LiveBytesChart::setSessions(Choice choice) {
+void LiveBytesChart::setSessions(Choice choice, bool keepZoom) {
+    if (keepZoom && trace_ && choice.sessions == choice_.sessions &&
+        choice.detailed == choice_.detailed) {
+        choice_ = std::move(choice);
+        if (readError_.isEmpty() && !sessions().empty()) chart_->setTitle(choice_.title);
+        return;
+    }
     choice_ = std::move(choice);
     requestEnds_.clear();
     readError_.clear();
-    rebuildSeries();
+    rebuildSeries(keepZoom);
     loadMarks();
+}
+
+void LiveBytesChart::updateTrace(TracePtr trace) {
+    if (!trace_ || !trace || sessions().empty()) {
+        trace_ = std::move(trace);
+        return rebuildSeries(true);
+    }
+    const ViewState view = viewState();
+    trace_ = std::move(trace);
+    computeRange();
+    followingRange_ = true;
+    restoreView(view);
+    followingRange_ = false;
+    requeryFollowed();
+    if (choice_.detailed) loadMarks();
+}
+
+void LiveBytesChart::requeryFollowed() {
+    // A query running goes on (updates come faster than a query may take: restarting it
+    // each time would never draw), and the next starts when it is drawn; a query due is
+    // not put off.
+    if (seriesJob_.isRunning())
+        requeryAgain_ = true;
+    else if (!requeryTimer_.isActive())
+        requeryTimer_.start(kFollowRequeryDelayMs);
+}
+
+LiveBytesChart::ViewState LiveBytesChart::viewState() const {
+    ViewState view;
+    const data::TimeWindow window = visibleWindow();
+    view.beginNs = window.begin_ns;
+    view.endNs = window.end_ns;
+    const double slack = (fullMax_ - fullMin_) * 1e-3;
+    view.atEnd = xAxis_->max() >= fullMax_ - slack;
+    view.whole = view.atEnd && xAxis_->min() <= fullMin_ + slack;
+    return view;
+}
+
+void LiveBytesChart::restoreView(const ViewState& view) {
+    if (view.whole) {
+        setXRange(fullMin_, fullMax_);
+        return updateTimeTicks(fullMin_, fullMax_); // the scale may be new, the range the same
+    }
+    if (view.atEnd) { // the same width, at the new end
+        const double width = scale_.toX(view.endNs) - scale_.toX(view.beginNs);
+        return setXRange(std::max(fullMin_, fullMax_ - width), fullMax_);
+    }
+    zoomToWindow(view.beginNs, view.endNs);
+}
+
+void LiveBytesChart::computeRange() {
+    std::uint64_t begin = UINT64_MAX, end = 0;
+    for (std::uint64_t id : sessions()) {
+        const data::SessionRow* s = trace_->session(id);
+        if (!s) continue;
+        begin = std::min(begin, s->open_ns);
+        end = std::max(end, endOf(*s, *trace_));
+    }
+    if (begin == UINT64_MAX) begin = trace_->firstNs(), end = trace_->lastNs();
+    if (end <= begin) end = begin + 1000;
+    scale_ = TimeScale::forTrace(*trace_, double(end - begin));
+    const double pad = (scale_.toX(end) - scale_.toX(begin)) * 0.02; // room to see the final drop
+    fullMin_ = scale_.toX(begin) - pad;
+    fullMax_ = scale_.toX(end) + pad;
+    xAxis_->setTitleText(scale_.title());
 }
 
 void LiveBytesChart::loadMarks() {
@@ -400,7 +474,10 @@ std::size_t LiveBytesChart::requestMarkCount() const {
     return n;
 }
 
-void LiveBytesChart::rebuildSeries() {
+void LiveBytesChart::rebuildSeries(bool keepZoom) {
+    ViewState view;
+    view.whole = view.atEnd = true; // the sessions' whole range
+    if (keepZoom && trace_) view = viewState();
     seriesJob_.discard(); // its series are about to go
     totalJob_.discard();
     chart_->removeAllSeries(); // deletes them
@@ -417,20 +494,7 @@ void LiveBytesChart::rebuildSeries() {
         return setMessage(tr("This trace has no sessions: there is nothing to draw."));
     if (sessions().empty()) return setMessage(choice_.emptyText);
 
-    std::uint64_t begin = UINT64_MAX, end = 0;
-    for (std::uint64_t id : sessions()) {
-        const data::SessionRow* s = trace_->session(id);
-        if (!s) continue;
-        begin = std::min(begin, s->open_ns);
-        end = std::max(end, endOf(*s, *trace_));
-    }
-    if (begin == UINT64_MAX) begin = trace_->firstNs(), end = trace_->lastNs();
-    if (end <= begin) end = begin + 1000;
-    scale_ = TimeScale::forTrace(*trace_, double(end - begin));
-    const double pad = (scale_.toX(end) - scale_.toX(begin)) * 0.02; // room to see the final drop
-    fullMin_ = scale_.toX(begin) - pad;
-    fullMax_ = scale_.toX(end) + pad;
-    xAxis_->setTitleText(scale_.title());
+    computeRange();
 
     if (trace_->sessions.size() > 1) {
         // A shaded area behind the sessions' lines, on its own axis.
@@ -474,9 +538,8 @@ void LiveBytesChart::rebuildSeries() {
     setMessage(QString());
     updateLegend();
     applyPalette();
-    setXRange(fullMin_, fullMax_);
-    updateTimeTicks(fullMin_, fullMax_); // the scale may be new, the range the same
-    requeryTimer_.start();
+    restoreView(view);
+    requeryTimer_.start(kRequeryDelayMs);
 }
 
 // A legend entry per session (up to kMaxLegendSessions), the total, and the corruption
@@ -554,11 +617,16 @@ void LiveBytesChart::requery() {
     query.window.yTicks = yTickCount(chart_->plotArea().height());
     seriesJob_.start<LiveBytesDrawing>({
         .work = [query](const JobControl& job) { return drawSeries(query, job); },
-        .done = [this](LiveBytesDrawing drawn) { showSeries(std::move(drawn)); },
+        .done =
+            [this, trace = query.trace](LiveBytesDrawing drawn) {
+                drawnTrace_ = trace;
+                showSeries(std::move(drawn));
+                if (std::exchange(requeryAgain_, false)) requeryFollowed();
+            },
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readError_ = readErrorText(message));
-                Q_EMIT requeried();
+                emitIfDrawn();
             },
     });
     if (!totalSeries_) return;
@@ -581,7 +649,7 @@ void LiveBytesChart::requery() {
         .failed =
             [this](const QString& message) {
                 chart_->setTitle(readError_ = readErrorText(message));
-                Q_EMIT requeried();
+                emitIfDrawn();
             },
     });
 }
@@ -608,7 +676,7 @@ void LiveBytesChart::showSeries(LiveBytesDrawing drawn) {
         setMessage(QString());
     updateLegend();
     viewport()->update();
-    Q_EMIT requeried();
+    emitIfDrawn();
 }
 
 void LiveBytesChart::showTotal(std::shared_ptr<const TotalDrawing> total) {
@@ -624,7 +692,12 @@ void LiveBytesChart::showTotal(std::shared_ptr<const TotalDrawing> total) {
     setByteAxis(totalAxis_, drawn.axis);
     totalAxis_->setTitleText(tr("all sessions (%1)").arg(unitText(drawn.axis.unit)));
     viewport()->update();
-    Q_EMIT requeried();
+    emitIfDrawn();
+}
+
+void LiveBytesChart::emitIfDrawn() {
+    // The series and the total are two jobs; whichever ends first has not drawn everything.
+    if (!seriesJob_.isRunning() && !totalJob_.isRunning()) Q_EMIT requeried();
 }
 
 QLineSeries* LiveBytesChart::seriesFor(std::uint64_t session) const {
@@ -755,8 +828,8 @@ void LiveBytesChart::paintEvent(QPaintEvent* event) {
 
 void LiveBytesChart::resizeEvent(QResizeEvent* event) {
     QChartView::resizeEvent(event);
-    updateTimeTicks(xAxis_->min(), xAxis_->max()); // as many as the width holds
-    if (trace_) requeryTimer_.start();             // the pixel width sets the point budget
+    updateTimeTicks(xAxis_->min(), xAxis_->max());    // as many as the width holds
+    if (trace_) requeryTimer_.start(kRequeryDelayMs); // the pixel width sets the point budget
 }
 
 void LiveBytesChart::drawForeground(QPainter* painter, const QRectF& rect) {

@@ -46,6 +46,8 @@ class LiveBytesChart : public ChartView {
     Q_OBJECT
 public:
     static constexpr int kRequeryDelayMs = 60;
+    static constexpr int kFollowRequeryDelayMs =
+        5; // a followed trace's update: no wheel to wait for
     static constexpr std::size_t kMaxDetailedSessions = 32; // request marks for at most these
     static constexpr std::size_t kMaxLegendSessions = 12;   // more: no legend entry each
     // The total is summed from the events up to this many in the window (about 0.1 s of
@@ -65,7 +67,16 @@ public:
     explicit LiveBytesChart(QWidget* parent = nullptr);
 
     void setTrace(TracePtr trace);
-    void setSessions(Choice choice);
+    // The same trace, grown (it is followed while recorded): the time range grows; a view of
+    // the whole range or of its end keeps showing the end (the latest part), one the user
+    // zoomed or panned elsewhere stays where it is; the series are re-queried.
+    void updateTrace(TracePtr trace);
+    // keepZoom: the visible window stays (a followed trace's chart sessions changed); else it
+    // shows the sessions' whole range. The same sessions again with keepZoom: only the words.
+    void setSessions(Choice choice, bool keepZoom = false);
+    // The trace the series drawn were read from (a followed trace grows: the latest one
+    // drawn may be older than the document's).
+    const TracePtr& drawnTrace() const { return drawnTrace_; }
     // The sessions drawn; `detailed` adds their request-end marks (a user selection).
     void setSessions(std::vector<std::uint64_t> sessions, bool detailed);
     const std::vector<std::uint64_t>& sessions() const { return choice_.sessions; }
@@ -106,8 +117,10 @@ public:
 
 Q_SIGNALS:
     void firstPainted(); // the first paint that shows data
-    void requeried();    // the series (or the total) of the visible window are drawn
-    void marksLoaded();  // the request-end marks of a selection are drawn
+    // The series and the total of the visible window are drawn (both queries ended; a read
+    // error is in the title).
+    void requeried();
+    void marksLoaded(); // the request-end marks of a selection are drawn
 
 protected:
     bool event(QEvent* event) override;
@@ -123,10 +136,20 @@ protected:
 
 private:
     void requery();
+    void requeryFollowed(); // a followed trace grew
     void showSeries(LiveBytesDrawing drawn);
     void showTotal(std::shared_ptr<const TotalDrawing> total);
+    void emitIfDrawn(); // requeried() once neither query runs
     void loadMarks();
-    void rebuildSeries();
+    void rebuildSeries(bool keepZoom = false);
+    void computeRange(); // scale_, fullMin_, fullMax_ of trace_ and the sessions
+    // What was visible before trace_ or the sessions changed (see updateTrace).
+    struct ViewState {
+        std::uint64_t beginNs = 0, endNs = 0;
+        bool whole = false, atEnd = false;
+    };
+    ViewState viewState() const;
+    void restoreView(const ViewState& view);
     void updateLegend();
     void setXRange(double min, double max);
     void updateTimeTicks(double min, double max);
@@ -136,6 +159,7 @@ private:
     QString markToolTip(const CorruptionMark& mark, bool origin) const;
 
     TracePtr trace_;
+    TracePtr drawnTrace_;
     Choice choice_;
     TimeScale scale_;
     QCategoryAxis* xAxis_ = nullptr;
@@ -169,6 +193,8 @@ private:
     JobTracker totalJob_;
     JobTracker marksJob_;
     bool hasData_ = false;
+    bool followingRange_ = false; // the range changes with a followed trace, not the user
+    bool requeryAgain_ = false;   // a followed trace grew while a query ran
     bool painted_ = false;
     bool panning_ = false;
     QPoint panStart_;

@@ -28,8 +28,12 @@ template <class Reader> std::unique_ptr<Reader> ReaderPool::take(Idle<Reader>& i
 
 template <class Reader> void ReaderPool::put(Idle<Reader>& idle, std::unique_ptr<Reader> reader) {
     if (!reader) return;
+    std::unique_ptr<Reader> closing; // closed outside the lock
     const std::lock_guard lock(mutex_);
-    if (idle.size() < kMaxIdle) idle.push_back(std::move(reader));
+    if (idle.size() < kMaxIdle && keeps())
+        idle.push_back(std::move(reader));
+    else
+        closing = std::move(reader);
 }
 
 template std::unique_ptr<data::TraceReader> ReaderPool::take(Idle<data::TraceReader>&);
@@ -43,6 +47,20 @@ void ReaderPool::give(std::unique_ptr<data::TraceReader> reader) {
 
 void ReaderPool::give(std::unique_ptr<data::StackReader> reader) {
     put(stacks_, std::move(reader));
+}
+
+bool ReaderPool::keeps() const {
+    if (std::chrono::steady_clock::now() >= lettingGoUntil_) return true;
+    return !QFile::exists(QFile::decodeName(QByteArray::fromStdString(path_ + "-wal")));
+}
+
+void ReaderPool::letGo() {
+    Idle<data::TraceReader> traces; // closed outside the lock
+    Idle<data::StackReader> stacks;
+    const std::lock_guard lock(mutex_);
+    lettingGoUntil_ = std::chrono::steady_clock::now() + kLetGoFor;
+    traces.swap(traces_);
+    stacks.swap(stacks_);
 }
 
 std::uint64_t ReaderPool::guiThreadUses() {

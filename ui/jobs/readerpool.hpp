@@ -8,6 +8,7 @@
 #include <QString>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -40,6 +41,13 @@ public:
     void give(std::unique_ptr<data::TraceReader> reader);
     void give(std::unique_ptr<data::StackReader> reader);
 
+    // The recording of this trace just ended: closes the idle readers, and closes each one
+    // given back instead of keeping it until the recorder has folded its WAL back (the
+    // TRACE-wal file is gone) or kLetGoFor has passed. Folding needs every other connection
+    // to the trace closed (docs/trace-format.md, "Following a trace being recorded").
+    static constexpr std::chrono::milliseconds kLetGoFor{5000};
+    void letGo();
+
     // How many times a reader was taken on the GUI thread, since the process started.
     static std::uint64_t guiThreadUses();
 
@@ -58,10 +66,13 @@ private:
     template <class Reader> std::unique_ptr<Reader> take(Idle<Reader>& idle);
     template <class Reader> void put(Idle<Reader>& idle, std::unique_ptr<Reader> reader);
 
+    bool keeps() const; // under mutex_
+
     std::string path_;
     std::mutex mutex_;
     Idle<data::TraceReader> traces_;
     Idle<data::StackReader> stacks_;
+    std::chrono::steady_clock::time_point lettingGoUntil_{}; // past: readers are kept
 };
 
 } // namespace memlife::ui

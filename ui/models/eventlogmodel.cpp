@@ -121,6 +121,28 @@ void EventLogModel::setSource(TracePtr trace, std::optional<std::uint64_t> sessi
     });
 }
 
+void EventLogModel::grow(TracePtr trace) {
+    if (isFiltered() || !trace_) return setSource(std::move(trace), session_, kind(), search());
+    trace_ = std::move(trace);
+    if (counting_.isRunning()) return; // the next update counts what it missed
+    counting_.start<std::uint64_t>({
+        .work =
+            [readers = trace_->readers, session = session_](const JobControl&) {
+                std::uint64_t count = 0;
+                readers->use([&](const data::TraceReader& reader) {
+                    count = std::min(reader.event_count(session), kMaxRows);
+                });
+                return count;
+            },
+        .done =
+            [this](std::uint64_t count) {
+                appendCounted(count);
+                Q_EMIT countingFinished();
+            },
+        .failed = [this](const QString& message) { Q_EMIT failed(message); },
+    });
+}
+
 void EventLogModel::showHead(const std::vector<Event>& head) {
     if (windowStart_ != 0 || head.size() <= window_.size()) return;
     window_ = head;

@@ -45,6 +45,10 @@ public:
     // search = no search.
     void setSource(TracePtr trace, std::optional<std::uint64_t> session,
                    std::optional<EventKind> kind, const QString& search = {});
+    // The same trace, grown (followed while recorded): without a filter (kind, search) the new
+    // events are appended as rows (what is shown, selected and scrolled to stays); with one the
+    // count starts over.
+    void grow(TracePtr trace);
     const TracePtr& trace() const { return trace_; }
     std::optional<std::uint64_t> session() const { return session_; }
     std::optional<EventKind> kind() const { return filter_ ? filter_->kind() : std::nullopt; }

@@ -79,8 +79,8 @@ QVariant LeakSuspectsModel::data(const QModelIndex& index, int role) const {
     }
 }
 
-void LeakSuspectsModel::setTrace(TracePtr trace) {
-    sites_.clear();
+void LeakSuspectsModel::setTrace(TracePtr trace, bool inPlace) {
+    if (!inPlace) sites_.clear(); // the same sessions, grown: their sites stay until refreshed
     std::vector<const data::SessionRow*> rows;
     if (trace) {
         for (const auto& s : trace->sessions)
@@ -90,7 +90,7 @@ void LeakSuspectsModel::setTrace(TracePtr trace) {
             return a->growth_bytes_per_request > b->growth_bytes_per_request;
         });
     }
-    setRows(std::move(trace), std::move(rows));
+    setRows(std::move(trace), std::move(rows), inPlace);
 }
 
 } // namespace memlife::ui

@@ -30,7 +30,8 @@ public:
     static constexpr double kMinGrowth = 1.0;
 
     explicit LeakSuspectsModel(QObject* parent = nullptr);
-    void setTrace(TracePtr trace); // suspects, steepest growth first
+    // Suspects, steepest growth first; inPlace: the same trace grown (new suspects last).
+    void setTrace(TracePtr trace, bool inPlace = false);
 
     // The stack that grows most in a session: its innermost frame, the whole stack (a tool
     // tip) and its growth per request.

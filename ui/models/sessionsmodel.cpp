@@ -86,14 +86,14 @@ std::vector<SessionTableModel::Column> columns() {
 
 SessionsModel::SessionsModel(QObject* parent) : SessionTableModel(columns(), {}, parent) {}
 
-void SessionsModel::setTrace(TracePtr trace) {
+void SessionsModel::setTrace(TracePtr trace, bool inPlace) {
     std::vector<const data::SessionRow*> rows;
     if (trace) {
         rows.reserve(trace->sessions.size());
         for (const data::SessionRow& s : trace->sessions)
             rows.push_back(&s);
     }
-    setRows(std::move(trace), std::move(rows));
+    setRows(std::move(trace), std::move(rows), inPlace);
 }
 
 int SessionsModel::rowOf(std::uint64_t session) const {

@@ -26,7 +26,8 @@ public:
     };
 
     explicit SessionsModel(QObject* parent = nullptr);
-    void setTrace(TracePtr trace);
+    // inPlace: the same trace grown (SessionTableModel::setRows).
+    void setTrace(TracePtr trace, bool inPlace = false);
     int rowOf(std::uint64_t session) const; // -1 if absent
 };
 

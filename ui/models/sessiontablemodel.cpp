@@ -1,5 +1,8 @@
 #include "models/sessiontablemodel.hpp"
 
+#include <algorithm>
+#include <utility>
+
 #include "memlife/data/findings.hpp"
 #include "style/format.hpp"
 #include "style/style.hpp"
@@ -9,6 +12,12 @@ namespace memlife::ui {
 namespace {
 QVariant number(std::uint64_t n) {
     return QVariant::fromValue<qulonglong>(n);
+}
+
+// Every change to a session's row comes with events of it, and a closed session never
+// changes again.
+bool isChanged(const data::SessionRow& before, const data::SessionRow& after) {
+    return before.events != after.events || before.close_ns != after.close_ns;
 }
 } // namespace
 
@@ -80,11 +89,73 @@ QString SessionTableModel::findingsText(const data::SessionRow& s) const {
     return tr("Session %1: %2").arg(s.id).arg(lines.join(QStringLiteral("; ")));
 }
 
-void SessionTableModel::setRows(TracePtr trace, std::vector<const data::SessionRow*> rows) {
+void SessionTableModel::setRows(TracePtr trace, std::vector<const data::SessionRow*> rows,
+                                bool inPlace) {
+    if (inPlace && trace_ && trace) return updateRows(std::move(trace), rows);
     beginResetModel();
     trace_ = std::move(trace);
     rows_ = std::move(rows);
     endResetModel();
+}
+
+void SessionTableModel::updateRows(TracePtr trace,
+                                   const std::vector<const data::SessionRow*>& rows) {
+    if (rows.size() >= rows_.size() &&
+        std::equal(rows_.begin(), rows_.end(), rows.begin(),
+                   [](const auto* a, const auto* b) { return a->id == b->id; }))
+        return appendRows(std::move(trace), rows);
+    std::unordered_map<std::uint64_t, const data::SessionRow*> wanted;
+    wanted.reserve(rows.size());
+    for (const data::SessionRow* s : rows)
+        wanted.emplace(s->id, s);
+    // Rows no longer shown go, a run at a time from the end; the others point into `trace`.
+    for (int end = static_cast<int>(rows_.size()); end > 0;) {
+        const auto gone = [&](int i) { return !wanted.count(rows_[std::size_t(i)]->id); };
+        if (!gone(end - 1)) {
+            --end;
+            continue;
+        }
+        int begin = end - 1;
+        while (begin > 0 && gone(begin - 1))
+            --begin;
+        beginRemoveRows({}, begin, end - 1);
+        rows_.erase(rows_.begin() + begin, rows_.begin() + end);
+        endRemoveRows();
+        end = begin;
+    }
+    // The rows that stay first, in their places, then the new ones.
+    std::vector<const data::SessionRow*> next;
+    next.reserve(rows.size());
+    for (const data::SessionRow* s : rows_) {
+        const auto it = wanted.find(s->id);
+        next.push_back(it->second);
+        wanted.erase(it);
+    }
+    for (const data::SessionRow* s : rows)
+        if (wanted.count(s->id)) next.push_back(s);
+    appendRows(std::move(trace), next);
+}
+
+void SessionTableModel::appendRows(TracePtr trace,
+                                   const std::vector<const data::SessionRow*>& rows) {
+    // Only the rows that changed say so (a proxy re-sorts what changed). rows_ point into
+    // the previous trace until they are replaced.
+    const TracePtr previous = std::exchange(trace_, std::move(trace));
+    const auto shown = static_cast<int>(rows_.size());
+    int changedFrom = -1;
+    for (int i = 0; i <= shown; ++i) {
+        const bool changed = i < shown && isChanged(*rows_[std::size_t(i)], *rows[std::size_t(i)]);
+        if (i < shown) rows_[std::size_t(i)] = rows[std::size_t(i)];
+        if (changed && changedFrom < 0) changedFrom = i;
+        if (!changed && changedFrom >= 0) {
+            Q_EMIT dataChanged(index(changedFrom, 0), index(i - 1, columnCount() - 1));
+            changedFrom = -1;
+        }
+    }
+    if (rows.size() == rows_.size()) return;
+    beginInsertRows({}, shown, static_cast<int>(rows.size()) - 1);
+    rows_.insert(rows_.end(), rows.begin() + shown, rows.end());
+    endInsertRows();
 }
 
 const data::SessionRow* SessionTableModel::row(int row) const {

@@ -7,6 +7,7 @@
 
 #include <QAbstractTableModel>
 
+#include <unordered_map>
 #include <vector>
 
 #include "models/itemroles.hpp"
@@ -52,13 +53,20 @@ protected:
         bool rankHeader = false;     // the vertical header numbers the rows 1, 2, ...
     };
     SessionTableModel(std::vector<Column> columns, Options options, QObject* parent);
-    // The trace and the sessions shown, in order (pointers into trace->sessions).
-    void setRows(TracePtr trace, std::vector<const data::SessionRow*> rows);
+    // The trace and the sessions shown, in order (pointers into trace->sessions). inPlace
+    // (the same trace, grown: follow/): rows still shown keep their place and are updated,
+    // rows no longer shown are removed, new ones appended (in the order of `rows`), so that
+    // views keep their selection, sorting and scroll position; else the model resets.
+    void setRows(TracePtr trace, std::vector<const data::SessionRow*> rows, bool inPlace = false);
     const TracePtr& trace() const { return trace_; }
 
 private:
     // "Session 3: grows by 422 B per request (the limit is 64 B)...; 2 corruption(s)".
     QString findingsText(const data::SessionRow& s) const;
+    void updateRows(TracePtr trace, const std::vector<const data::SessionRow*>& rows);
+    // updateRows when `rows` starts with the rows shown, in order (the sessions table; the
+    // others after removing what goes).
+    void appendRows(TracePtr trace, const std::vector<const data::SessionRow*>& rows);
 
     std::vector<Column> columns_;
     Options options_;

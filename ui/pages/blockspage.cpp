@@ -8,6 +8,9 @@
 #include <QTableView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
+#include "follow/traceupdate.hpp"
 #include "models/blocksmodel.hpp"
 #include "models/blocksproxy.hpp"
 #include "models/itemroles.hpp"
@@ -96,6 +99,22 @@ void BlocksPage::traceChanged() {
     if (inspector_) inspector_->close();
 }
 
+void BlocksPage::traceUpdated(const TraceUpdate& update) {
+    const std::uint64_t session = model_->session();
+    const bool moved =
+        std::find(update.changed.begin(), update.changed.end(), session) != update.changed.end();
+    if (!moved || session == 0) return; // its blocks are as shown
+    if (!isVisible()) {                 // read when shown (refresh)
+        model_->setSession(nullptr, 0);
+        return;
+    }
+    const QModelIndex current = table_->currentIndex();
+    if (const data::BlockRow* block =
+            current.isValid() ? model_->row(proxy_->mapToSource(current).row()) : nullptr)
+        keptBlock_ = block->id;
+    model_->setSession(document()->trace(), session);
+}
+
 void BlocksPage::refresh() {
     const std::uint64_t session = document()->focusSession();
     if (session == model_->session() && document()->trace()) return;
@@ -133,6 +152,12 @@ void BlocksPage::onLoaded() {
             break;
         }
         if ((block->leaked || block->outlived) && problem < 0) problem = row;
+    }
+    if (keptBlock_) { // re-read for a followed trace: the block that was current stays
+        for (int row = 0; row < proxy_->rowCount(); ++row)
+            if (model_->row(proxy_->mapToSource(proxy_->index(row, 0)).row())->id == *keptBlock_)
+                problem = row;
+        keptBlock_.reset();
     }
     if (problem >= 0) {
         table_->setCurrentIndex(proxy_->index(problem, 0));

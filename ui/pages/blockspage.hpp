@@ -2,6 +2,8 @@
 // the current block's allocating stack and the tail inspector for a corrupted block.
 #pragma once
 
+#include <optional>
+
 #include <QPointer>
 
 #include "pages/tailinspector.hpp"
@@ -36,6 +38,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override;
 
     // Why the page shows this session (selected, else the first corrupted, else the highest
@@ -55,6 +58,8 @@ private:
     QTableView* table_;
     StackPanel* stack_;
     QPointer<TailInspector> inspector_;
+    // The block that was current when a followed trace's update re-read the blocks.
+    std::optional<std::uint64_t> keptBlock_;
 };
 
 } // namespace memlife::ui

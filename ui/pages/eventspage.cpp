@@ -119,6 +119,10 @@ void EventsPage::setSearch(const QString& text) {
     refresh();
 }
 
+void EventsPage::traceUpdated(const TraceUpdate&) {
+    if (model_->trace()) model_->grow(document()->trace());
+}
+
 void EventsPage::refresh() {
     if (!isVisible()) {
         markStale();

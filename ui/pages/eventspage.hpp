@@ -31,6 +31,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override;
 
 private:

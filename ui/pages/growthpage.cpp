@@ -42,6 +42,10 @@ void GrowthPage::traceChanged() {
     chart_->setTrace(document()->trace());
 }
 
+void GrowthPage::traceUpdated(const TraceUpdate&) {
+    chart_->updateTrace(document()->trace());
+}
+
 void GrowthPage::baseChanged() {
     chart_->setBaseTrace(document()->baseTrace());
     const QString what =

@@ -20,6 +20,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void baseChanged() override;
     void refresh() override;
 

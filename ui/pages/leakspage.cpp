@@ -87,6 +87,18 @@ void LeaksPage::traceChanged() {
     const int peerWidth = std::min(table_->columnWidth(LeakSuspectsModel::Peer),
                                    table_->fontMetrics().averageCharWidth() * kPeerChars);
     table_->setColumnWidth(LeakSuspectsModel::Peer, peerWidth);
+    showSummary();
+}
+
+void LeaksPage::traceUpdated(const TraceUpdate&) {
+    model_->setTrace(document()->trace(), true);
+    // New suspects get their sites at the next refresh; a running job goes on (restarting it
+    // on every update would never finish).
+    if (!sitesJob_.isRunning()) sitesLoaded_ = false;
+    showSummary();
+}
+
+void LeaksPage::showSummary() {
     summary_->setText(tr("%1 suspect session(s): growing by ≥ 1 B per request, leaking blocks, "
                          "or keeping blocks after the connection closed")
                           .arg(model_->rowCount()));

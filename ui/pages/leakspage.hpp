@@ -29,9 +29,11 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void refresh() override; // the stack that grows most in each suspect (a job)
 
 private:
+    void showSummary();
     LeakSuspectsModel* model_;
     RankedProxy* proxy_;
     QComboBox* ranking_;

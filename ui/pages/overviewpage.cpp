@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <utility>
 
 #include "charts/livebyteschart.hpp"
 #include "compare/comparepanel.hpp"
@@ -117,7 +118,10 @@ OverviewPage::OverviewPage(TraceDocument* document, QWidget* parent)
         Q_EMIT busyChanged();
     });
     connect(chart_, &LiveBytesChart::marksLoaded, this, &ViewPage::busyChanged);
-    connect(compare_, &ComparePanel::updated, this, &ViewPage::busyChanged);
+    connect(compare_, &ComparePanel::updated, this, [this] {
+        if (isVisible()) updateComparison(); // what a followed trace recorded meanwhile
+        Q_EMIT busyChanged();
+    });
 }
 
 QChartView* OverviewPage::chartView() {
@@ -142,6 +146,7 @@ void OverviewPage::restoreLayout(const QByteArray& state) {
 
 void OverviewPage::traceChanged() {
     model_->setMaxGrowth(document()->maxGrowth());
+    followed_ = false;
     model_->setTrace(document()->trace());
     chart_->setTrace(document()->trace());
     table_->resizeColumnsToContents();
@@ -162,15 +167,28 @@ void OverviewPage::baseChanged() {
         compareStale_ = true; // computed when the page is shown (an event pass of each)
     } else {
         compare_->setTraces(nullptr, nullptr);
-        compareStale_ = false;
+        compareStale_ = compareBehind_ = false;
     }
 }
 
+void OverviewPage::traceUpdated(const TraceUpdate&) {
+    model_->setTrace(document()->trace(), true);
+    chart_->updateTrace(document()->trace());
+    followed_ = true;
+    if (document()->baseTrace()) compareBehind_ = true;
+    updateCount();
+}
+
+void OverviewPage::updateComparison() {
+    // A followed trace is compared again once the running comparison (an event pass of each
+    // trace) is done, not on every update: restarting it each time would never finish.
+    if (!compareStale_ && (!compareBehind_ || compare_->isPending())) return;
+    compareStale_ = compareBehind_ = false;
+    compare_->setTraces(document()->baseTrace(), document()->trace());
+}
+
 void OverviewPage::refresh() {
-    if (compareStale_) {
-        compareStale_ = false;
-        compare_->setTraces(document()->baseTrace(), document()->trace());
-    }
+    updateComparison();
     LiveBytesChart::Choice choice;
     choice.sessions = document()->chartSessions();
     choice.detailed = !document()->selection().empty();
@@ -181,7 +199,7 @@ void OverviewPage::refresh() {
     const QString caption = chartSessionsCaption(*document());
     choice.title = tr("Live bytes of %1").arg(caption);
     choice.emptyText = chartSessionsEmptyText(*document());
-    chart_->setSessions(std::move(choice));
+    chart_->setSessions(std::move(choice), std::exchange(followed_, false));
 }
 
 void OverviewPage::updateCount() {

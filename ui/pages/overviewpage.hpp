@@ -37,6 +37,7 @@ public:
 
 protected:
     void traceChanged() override;
+    void traceUpdated(const TraceUpdate& update) override;
     void baseChanged() override;
     void refresh() override;
 
@@ -44,6 +45,7 @@ private:
     void selectionFromTable();
     void selectionToTable();
     void updateCount();
+    void updateComparison();
 
     SessionsModel* model_;
     SessionsProxy* proxy_;
@@ -54,9 +56,11 @@ private:
     QTableView* table_;
     LiveBytesChart* chart_;
     ComparePanel* compare_;
-    bool compareStale_ = false; // the trace or the base changed since the panel computed
+    bool compareStale_ = false;  // the trace or the base changed since the panel computed
+    bool compareBehind_ = false; // a followed trace grew since the panel's comparison began
     QSplitter* splitter_;
     bool syncing_ = false;
+    bool followed_ = false; // the last change was a followed trace's update: keep the zoom
 };
 
 } // namespace memlife::ui

@@ -13,6 +13,10 @@ ViewPage::ViewPage(TraceDocument* document, QWidget* parent)
         traceChanged();
         markStale();
     });
+    connect(document_, &TraceDocument::traceUpdated, this, [this](const TraceUpdate& update) {
+        traceUpdated(update);
+        markStale();
+    });
     connect(document_, &TraceDocument::baseChanged, this, [this] {
         baseChanged();
         markStale();

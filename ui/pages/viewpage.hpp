@@ -12,6 +12,7 @@ class QChartView;
 namespace memlife::ui {
 
 class TraceDocument;
+struct TraceUpdate;
 
 class ViewPage : public QWidget {
     Q_OBJECT
@@ -39,6 +40,9 @@ Q_SIGNALS:
 protected:
     // A new trace: reset what is cheap (models), at once, visible or not.
     virtual void traceChanged() {}
+    // The same trace grew (it is followed while recorded): update in place, keeping the
+    // selection, sorting, filters and zoom. By default the page is refreshed (when visible).
+    virtual void traceUpdated(const TraceUpdate&) {}
     // Compare mode began, ended or took another base (TraceDocument::baseTrace()).
     virtual void baseChanged() {}
     // Bring expensive content (charts, scans) up to date; called only while visible.

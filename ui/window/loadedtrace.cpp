@@ -6,9 +6,28 @@ namespace memlife::ui {
 
 void LoadedTrace::index() {
     byId_.clear();
+    indexAppended(0);
+}
+
+void LoadedTrace::indexAppended(std::size_t from) {
+    const auto sorted = byId_.size();
     byId_.reserve(sessions.size());
-    for (std::size_t i = 0; i < sessions.size(); ++i)
-        byId_.emplace(sessions[i].id, i);
+    for (std::size_t i = from; i < sessions.size(); ++i)
+        byId_.emplace_back(sessions[i].id, i);
+    const auto middle = byId_.begin() + static_cast<std::ptrdiff_t>(sorted);
+    if (!std::is_sorted(middle, byId_.end())) std::sort(middle, byId_.end());
+    if (middle != byId_.begin() && middle != byId_.end() && (middle - 1)->first > middle->first)
+        std::inplace_merge(byId_.begin(), middle, byId_.end());
+    if (from > 0) { // the trace grew: its span only widens
+        if (info.first_ns != 0) firstNs_ = info.first_ns;
+        lastNs_ = std::max(lastNs_, info.last_ns);
+        for (std::size_t i = from; i < sessions.size(); ++i) {
+            const data::SessionRow& s = sessions[i];
+            if (info.first_ns == 0) firstNs_ = std::min(firstNs_, s.open_ns);
+            lastNs_ = std::max({lastNs_, s.close_ns, s.open_ns});
+        }
+        return;
+    }
     firstNs_ = info.first_ns;
     lastNs_ = info.last_ns;
     if (firstNs_ == 0 && !sessions.empty()) {
@@ -21,8 +40,9 @@ void LoadedTrace::index() {
 }
 
 const data::SessionRow* LoadedTrace::session(std::uint64_t id) const {
-    auto it = byId_.find(id);
-    return it == byId_.end() ? nullptr : &sessions[it->second];
+    const auto it =
+        std::lower_bound(byId_.begin(), byId_.end(), std::make_pair(id, std::size_t{0}));
+    return it == byId_.end() || it->first != id ? nullptr : &sessions[it->second];
 }
 
 std::uint64_t LoadedTrace::firstNs() const {

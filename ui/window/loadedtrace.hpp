@@ -9,10 +9,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "jobs/readerpool.hpp"
+#include "memlife/data/follow.hpp"
 #include "memlife/data/stacks.hpp"
 #include "memlife/data/trace.hpp"
 
@@ -31,10 +31,16 @@ struct LoadedTrace {
     // A coarse trace's seconds, for charts drawn against event order (charts/timescale.hpp);
     // null for a measured trace.
     std::shared_ptr<const StepIndex> steps;
+    // What the rows above hold, for following a trace being recorded (follow/): read in
+    // one transaction with them when the trace was live.
+    data::TraceCursor cursor;
     data::StacksStatus stacks; // whether call stacks were recorded, and if not, why not
 
     // Builds the id -> row index and the time span; called after filling sessions.
     void index();
+    // The same for sessions[from..] appended (and rows changed in place) since index():
+    // costs what was appended, not the whole trace (a followed trace grows every 100 ms).
+    void indexAppended(std::size_t from);
     const data::SessionRow* session(std::uint64_t id) const;
     // The first and last timestamps (trace metadata, or the sessions' span if absent).
     std::uint64_t firstNs() const;
@@ -48,7 +54,9 @@ struct LoadedTrace {
                 const std::function<bool(const data::SessionRow&)>& only = nullptr) const;
 
 private:
-    std::unordered_map<std::uint64_t, std::size_t> byId_;
+    // (id, row), sorted by id: copied with the trace at every followed update, so a flat
+    // array (a memcpy), not a hash map.
+    std::vector<std::pair<std::uint64_t, std::size_t>> byId_;
     std::uint64_t firstNs_ = 0, lastNs_ = 0; // cached: models ask per cell
 };
 

@@ -23,6 +23,8 @@
 #include <QVBoxLayout>
 
 #include "export/chartexport.hpp"
+#include "follow/followcontroller.hpp"
+#include "follow/traceupdate.hpp"
 #include "memlife/data/reader.hpp"
 #include "pages/viewpage.hpp"
 #include "style/format.hpp"
@@ -38,7 +40,8 @@ namespace memlife::ui {
 MainWindow::MainWindow(bool persistent, QWidget* parent)
     : QMainWindow(parent), persistent_(persistent), document_(new TraceDocument(this)),
       loader_(new TraceLoader(this)), baseLoader_(new TraceLoader(this)),
-      importer_(new ImportTask(this)), check_(new TraceCheck(this)), warnings_(new WarningBar) {
+      importer_(new ImportTask(this)), check_(new TraceCheck(this)), warnings_(new WarningBar),
+      follow_(new FollowController(this)) {
     setWindowTitle(tr("memlife"));
     setAcceptDrops(true);
     auto* central = new QWidget(this);
@@ -72,7 +75,19 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     progress_->setVisible(false);
     cancel_ = new QPushButton(tr("Cancel"), this);
     cancel_->setVisible(false);
+    followLabel_ = new QLabel(this);
+    followLabel_->setObjectName(QStringLiteral("followState"));
+    followLabel_->setVisible(false);
+    pauseButton_ = new QPushButton(tr("Pause"), this);
+    pauseButton_->setObjectName(QStringLiteral("followPauseButton"));
+    pauseButton_->setToolTip(tr("Pause: what is shown stays; Resume brings what was recorded "
+                                "meanwhile"));
+    pauseButton_->setVisible(false);
+    connect(pauseButton_, &QPushButton::clicked, this,
+            [this] { follow_->setPaused(!follow_->isPaused()); });
     statusBar()->addWidget(status_, 1);
+    statusBar()->addPermanentWidget(followLabel_);
+    statusBar()->addPermanentWidget(pauseButton_);
     statusBar()->addPermanentWidget(warnings_->statusLabel());
     statusBar()->addPermanentWidget(progress_);
     statusBar()->addPermanentWidget(cancel_);
@@ -91,7 +106,9 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
         warnings_->clear();
         damage_.clear();
         document_->setTrace(trace);
-        checkPending_ = true;
+        // A trace being recorded grows under the check (its batches would run ahead of the
+        // summary it read): checked once its recording has finished.
+        checkPending_ = trace->info.recording != data::RecordingState::Live;
         onLoaded();
     });
     // A trace that fails the full check stays open, with the reason above the views and
@@ -116,6 +133,12 @@ MainWindow::MainWindow(bool persistent, QWidget* parent)
     connect(this, &MainWindow::busyChanged, this, &MainWindow::checkTraceWhenIdle,
             Qt::QueuedConnection);
     connect(loader_, &TraceLoader::failed, this, &MainWindow::onFailed);
+    connect(follow_, &FollowController::changed, this, &MainWindow::onFollowed);
+    connect(follow_, &FollowController::pausedChanged, this, &MainWindow::showFollowState);
+    connect(follow_, &FollowController::stateChanged, this, &MainWindow::onRecordingEnded);
+    connect(follow_, &FollowController::failed, this, [this](const QString& message) {
+        status_->setText(tr("Following: %1 (trying again)").arg(message));
+    });
     connect(loader_, &TraceLoader::canceled, this, [this](const QString& path) {
         hideProgressIfIdle();
         status_->setText(tr("Loading %1 canceled.").arg(path));
@@ -213,6 +236,13 @@ void MainWindow::fitToScreen() {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::chooseAndOpen);
+    file->addAction(tr("&Follow…"), this, [this] {
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Follow a trace being recorded"),
+            recent_.isEmpty() ? QString() : QFileInfo(recent_.front()).path(),
+            tr("memlife traces (*.memlife *.trace *.db *.sqlite);;All files (*)"));
+        if (!path.isEmpty()) followTrace(path);
+    });
     recentMenu_ = file->addMenu(tr("Open &Recent"));
     connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
     compareAction_ = file->addAction(tr("Compare &with…"), this, &MainWindow::chooseAndCompare);
@@ -265,7 +295,83 @@ void MainWindow::buildMenus() {
 
 void MainWindow::openTrace(const QString& path) {
     lastError_.clear();
+    followWaiting_.clear();
+    follow_->stop();
+    followedOnce_ = false;
+    showFollowState();
     loader_->load(path);
+}
+
+void MainWindow::followTrace(const QString& path) {
+    if (QFileInfo::exists(path)) return openTrace(path); // a live trace is followed on load
+    // Not there yet: a recorder is starting (memlife record --gui, serve --gui).
+    const bool first = followWaiting_ != path;
+    followWaiting_ = path;
+    if (first) followWaitedMs_ = 0;
+    status_->setText(tr("Waiting for %1 to be recorded…").arg(path));
+    constexpr int kStepMs = 200;
+    QTimer::singleShot(kStepMs, this, [this, path] {
+        if (followWaiting_ != path) return; // something else was opened meanwhile
+        followWaitedMs_ += kStepMs;
+        if (QFileInfo::exists(path) || followWaitedMs_ >= kFollowWaitMs)
+            openTrace(path); // opens it, or says why not
+        else
+            followTrace(path);
+    });
+}
+
+QString MainWindow::followState() const {
+    if (follow_->isFollowing())
+        return follow_->isPaused() ? tr("following (paused)") : tr("following");
+    if (!followedOnce_) return {};
+    return follow_->state() == data::RecordingState::Interrupted
+               ? tr("recording stopped unexpectedly")
+               : tr("recording finished");
+}
+
+void MainWindow::showFollowState() {
+    const QString state = followState();
+    const bool active = follow_->isFollowing() && !follow_->isPaused();
+    const bool stopped = !follow_->isFollowing() && followedOnce_ &&
+                         follow_->state() == data::RecordingState::Interrupted;
+    followLabel_->setVisible(!state.isEmpty());
+    followLabel_->setText(active ? QStringLiteral("● ") + state : state);
+    followLabel_->setStyleSheet(
+        active    ? QStringLiteral("QLabel { color: #2e9d3a; font-weight: bold; }")
+        : stopped ? QStringLiteral("QLabel { color: #c62828; font-weight: bold; }")
+                  : QString());
+    pauseButton_->setVisible(follow_->isFollowing());
+    pauseButton_->setText(follow_->isPaused() ? tr("Resume") : tr("Pause"));
+    Q_EMIT followStateChanged();
+}
+
+void MainWindow::onFollowed(const std::shared_ptr<const data::TraceChanges>& changes) {
+    if (!document_->trace()) return;
+    TraceUpdate update;
+    TracePtr next = applyChanges(*document_->trace(), *changes, update);
+    document_->updateTrace(std::move(next), update);
+    status_->setText(traceSummary());
+    Q_EMIT traceUpdated();
+}
+
+void MainWindow::onRecordingEnded(data::RecordingState state) {
+    if (const TracePtr& trace = document_->trace()) {
+        if (state == data::RecordingState::Finished) {
+            // The recorder folds its WAL back once every other connection is closed; the
+            // finished trace is checked like any other, after that.
+            trace->readers->letGo();
+            QTimer::singleShot(ReaderPool::kLetGoFor, this, [this, path = trace->path] {
+                if (!document_->trace() || document_->trace()->path != path) return;
+                checkPending_ = true;
+                checkTraceWhenIdle();
+            });
+        } else if (const std::string note = data::completeness_note(trace->info); !note.empty()) {
+            warnings_->setWarning(QStringLiteral("incomplete"), tr("Incomplete recording"),
+                                  QString::fromStdString(note));
+        }
+    }
+    status_->setText(traceSummary());
+    showFollowState();
 }
 
 void MainWindow::compareWith(const QString& path) {
@@ -336,6 +442,7 @@ QString MainWindow::traceSummary() const {
         text += tr(" · times to %1: the order is real, times within a step are not")
                     .arg(formatDuration(double(r), r));
     if (!statusPrefix_.isEmpty()) text = statusPrefix_ + QStringLiteral(" — ") + text;
+    if (follow_->isFollowing()) return text; // the follow state says it is being recorded
     // What is wrong with the trace comes first: a recording that did not finish (killed,
     // failed, still recording), then damage the full check found.
     if (const std::string note = data::completeness_note(info); !note.empty())
@@ -350,7 +457,14 @@ void MainWindow::onLoaded() {
     statusPrefix_ =
         !importedTrace_.isEmpty() && trace->path == importedTrace_ ? importSummary_ : QString();
     importedTrace_.clear();
-    if (const std::string note = data::completeness_note(trace->info); !note.empty())
+    // Being recorded: followed from what the loader read (File > Open, --follow alike).
+    if (trace->info.recording == data::RecordingState::Live) {
+        follow_->follow(trace->path, trace->cursor, trace->info.recording);
+        followedOnce_ = true;
+    }
+    showFollowState();
+    if (const std::string note = data::completeness_note(trace->info);
+        !note.empty() && !follow_->isFollowing())
         warnings_->setWarning(QStringLiteral("incomplete"), tr("Incomplete recording"),
                               QString::fromStdString(note));
     status_->setText(traceSummary());

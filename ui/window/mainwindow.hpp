@@ -1,14 +1,18 @@
 // The main window: one tab per registered view over a shared TraceDocument, File menu
-// (open, recent, compare with, import, drag and drop, exports), the loaders' and the
-// importer's progress and Cancel in the status bar, and the layout in QSettings.
+// The main window: one tab per registered view over a shared TraceDocument, File menu
+// (open, follow, recent, compare with, import, drag and drop, exports), the loaders' and the
+// importer's progress and Cancel in the status bar, following a trace being recorded (the
+// state and Pause/Resume in the status bar), and the layout in QSettings.
 #pragma once
 
 #include <QMainWindow>
 #include <QMessageBox>
 #include <QPointer>
 
+#include <memory>
 #include <vector>
 
+#include "memlife/data/follow.hpp"
 #include "memlife/data/import.hpp"
 #include "window/importtask.hpp"
 
@@ -21,6 +25,7 @@ class QTimer;
 
 namespace memlife::ui {
 
+class FollowController;
 class TraceCheck;
 class TraceDocument;
 class TraceLoader;
@@ -37,7 +42,16 @@ public:
     explicit MainWindow(bool persistent = true, QWidget* parent = nullptr);
     ~MainWindow() override;
 
+    // Opens a trace; one that is being recorded is followed (follow/followcontroller.hpp).
     void openTrace(const QString& path);
+    // Opens `path` and follows it while it is recorded (--follow, File > Follow); a trace
+    // that does not exist yet is waited for (up to kFollowWaitMs: a recorder starting).
+    static constexpr int kFollowWaitMs = 30000;
+    void followTrace(const QString& path);
+    FollowController* follower() const { return follow_; }
+    // "following", "following (paused)", "recording finished", "recording stopped
+    // unexpectedly", or "" for a trace that was never followed.
+    QString followState() const;
     // Compare mode (File > Compare with...): loads `path` in a job as the base the open trace
     // is compared with; baseLoaded() or baseFailed() follows. stopComparing() leaves it.
     void compareWith(const QString& path);
@@ -87,6 +101,8 @@ Q_SIGNALS:
     void importFailed(const QString& message);
     void importCanceled(const QString& input);
     void tableExported(const QString& file, const QString& error); // error empty: written
+    void traceUpdated();       // a followed trace grew and every view has its changes
+    void followStateChanged(); // following, paused, finished or stopped unexpectedly
 
 protected:
     void closeEvent(QCloseEvent* event) override;
@@ -101,6 +117,9 @@ private:
     void onLoaded();
     // The status bar's line for the trace: its counts (growing sessions by the current limit).
     QString traceSummary() const;
+    void onFollowed(const std::shared_ptr<const data::TraceChanges>& changes);
+    void onRecordingEnded(data::RecordingState state);
+    void showFollowState();
     void onFailed(const QString& path, const QString& message);
     void onImported(const QString& trace, const data::ImportStats& stats);
     void onImportFailed(const QString& message);
@@ -142,6 +161,12 @@ private:
     QLabel* status_;
     QProgressBar* progress_;
     QPushButton* cancel_;
+    FollowController* follow_;
+    QLabel* followLabel_;
+    QPushButton* pauseButton_;
+    QString followWaiting_; // followTrace() waits for this trace to appear
+    int followWaitedMs_ = 0;
+    bool followedOnce_ = false; // the open trace was followed (its end is worth saying)
     QString lastError_;
     QPointer<QMessageBox> errorDialog_;
     QStringList recent_;

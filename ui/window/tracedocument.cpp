@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "follow/traceupdate.hpp"
 #include "memlife/data/findings.hpp"
 
 namespace memlife::ui {
@@ -16,6 +17,11 @@ void TraceDocument::setTrace(TracePtr trace) {
     Q_EMIT traceChanged();
     Q_EMIT selectionChanged();
     Q_EMIT timeWindowChanged();
+}
+
+void TraceDocument::updateTrace(TracePtr trace, const TraceUpdate& update) {
+    trace_ = std::move(trace);
+    Q_EMIT traceUpdated(update);
 }
 
 void TraceDocument::setBaseTrace(TracePtr base) {

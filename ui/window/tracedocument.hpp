@@ -14,6 +14,8 @@
 
 namespace memlife::ui {
 
+struct TraceUpdate;
+
 class TraceDocument : public QObject {
     Q_OBJECT
 public:
@@ -31,6 +33,9 @@ public:
 
     const TracePtr& trace() const { return trace_; }
     void setTrace(TracePtr trace); // clears the selection
+    // The next state of the same trace, followed while it is recorded (follow/): the
+    // selection stays (its sessions never leave a trace); traceUpdated() says what moved.
+    void updateTrace(TracePtr trace, const TraceUpdate& update);
 
     // Compare mode: the trace this one is compared with (File > Compare with...), null when
     // not comparing. It stays when another trace is opened.
@@ -62,7 +67,8 @@ public:
     std::size_t growingSessions() const;
 
 Q_SIGNALS:
-    void traceChanged();
+    void traceChanged(); // another trace (or none)
+    void traceUpdated(const memlife::ui::TraceUpdate& update);
     void selectionChanged();
     void chartChoiceChanged();
     void maxGrowthChanged();

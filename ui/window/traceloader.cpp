@@ -8,6 +8,23 @@ namespace memlife::ui {
 
 TraceLoader::TraceLoader(QObject* parent) : BackgroundTask(parent) {}
 
+namespace {
+
+// The stacks are extra: a trace whose stack tables cannot be read opens as before, and the
+// allocation sites say why they are empty.
+std::unique_ptr<data::StackReader> openStacks(const QString& path, LoadedTrace& trace) {
+    try {
+        auto stacks = std::make_unique<data::StackReader>(path.toStdString());
+        trace.stacks = stacks->status();
+        return stacks;
+    } catch (const data::TraceError& e) {
+        trace.stacks = {false, std::string("cannot read the call stacks: ") + e.what()};
+        return nullptr;
+    }
+}
+
+} // namespace
+
 std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
                                                   const std::function<void(int)>& progress,
                                                   const std::atomic<bool>& canceled) {
@@ -18,6 +35,24 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     trace->info = reader->info();
     progress(10);
     if (canceled) return nullptr;
+    if (trace->info.recording == data::RecordingState::Live) {
+        // Being recorded: the summary tables in one read with the cursor that following
+        // starts from (follow/followcontroller.hpp).
+        data::TraceChanges all =
+            data::TraceFollower(path.toStdString()).changes_since(std::nullopt);
+        trace->info = all.info;
+        trace->sessions = std::move(all.sessions);
+        trace->corruptions = std::move(all.corruptions);
+        trace->leaks = std::move(all.leaks);
+        trace->cursor = all.cursor;
+        trace->index();
+        std::unique_ptr<data::StackReader> stacks = openStacks(path, *trace);
+        progress(100);
+        trace->readers = std::make_shared<ReaderPool>(path);
+        trace->readers->give(std::move(reader));
+        if (stacks) trace->readers->give(std::move(stacks));
+        return trace;
+    }
 
     const std::uint64_t expected = std::max<std::uint64_t>(trace->info.sessions, 1);
     trace->sessions.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(expected, 1u << 24)));
@@ -40,16 +75,7 @@ std::shared_ptr<LoadedTrace> TraceLoader::loadNow(const QString& path,
     // A coarse clock (an nginx import): the charts draw its events in order, per second.
     if (const std::uint64_t r = trace->info.time_resolution_ns; r > 1)
         trace->steps = std::make_shared<const StepIndex>(StepIndex::scan(*reader, r, canceled));
-    // The stacks are extra: a trace whose stack tables cannot be read opens as before, and
-    // the allocation sites say why they are empty.
-    std::unique_ptr<data::StackReader> stacks;
-    try {
-        stacks = std::make_unique<data::StackReader>(path.toStdString());
-        trace->stacks = stacks->status();
-    } catch (const data::TraceError& e) {
-        stacks.reset();
-        trace->stacks = {false, std::string("cannot read the call stacks: ") + e.what()};
-    }
+    std::unique_ptr<data::StackReader> stacks = openStacks(path, *trace);
     progress(100);
     if (canceled) return nullptr;
     trace->readers = std::make_shared<ReaderPool>(path);

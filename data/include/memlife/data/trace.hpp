@@ -37,6 +37,14 @@ private:
     std::string path_;
 };
 
+// Whether a trace's writer is still at work (docs/trace-format.md, "The live marker").
+enum class RecordingState : std::uint8_t {
+    Finished,    // meta complete = 1: the writer finished the trace
+    Live,        // complete = 0 and the writer holds the live marker: being recorded now
+    Interrupted, // complete = 0 and no writer: it was killed, crashed or failed to write
+                 // ("recording stopped unexpectedly"); what was committed reads
+};
+
 struct TraceInfo {
     std::uint32_t schema_version = 0;
     std::string source;                // "recorder", "simulate", "serve", "nginx", "jsonl", ...
@@ -63,6 +71,10 @@ struct TraceInfo {
     std::uint64_t processes = 0;
     std::uint64_t process_allocations = 0;
     std::uint64_t process_allocated_bytes = 0;
+    // Finished exactly when complete; otherwise the live marker tells a trace being recorded
+    // (Live: it grows while it is read, memlife/data/follow.hpp) from one whose writer
+    // stopped (Interrupted).
+    RecordingState recording = RecordingState::Finished;
 };
 
 struct SessionRow {
@@ -82,6 +94,7 @@ struct SessionRow {
     // Blocks still live after the connection closed (memlife record; table `outlived`).
     std::uint64_t outlived = 0;
     std::uint64_t outlived_bytes = 0;
+    std::uint64_t live_bytes = 0; // after the session's last event (0 once closed)
     bool closed() const { return close_ns != 0; }
 };
 
