@@ -387,7 +387,10 @@ void check_schema(sqlite3* db, const std::string& path, std::uint32_t version) {
                 !optional_in(name + "." + column, version))
                 foreign(path, "column " + name + "." + column + " missing");
     }
-    for (const auto& [name, shape] : expected.indexes) {
+    for (const auto& index : expected.indexes) {
+        // Named, not a structured binding: clang 14 (Debian 12) cannot capture those.
+        const std::string& name = index.first;
+        const IndexShape& shape = index.second;
         const bool present = std::any_of(indexes.begin(), indexes.end(),
                                          [&](const auto& i) { return i.first == name; });
         if (!present) {
