@@ -25,7 +25,7 @@ public:
     // every kApplyShareInverse * T ms instead, up to kMaxPollIntervalMs (a commit still
     // shows within a second).
     static constexpr int kPollIntervalMs = 100;
-    static constexpr int kApplyShareInverse = 5;
+    static constexpr int kApplyShareInverse = 6;
     static constexpr int kMaxPollIntervalMs = 400;
 
     explicit FollowController(QObject* parent = nullptr);
