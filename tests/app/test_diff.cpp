@@ -102,9 +102,8 @@ TEST(Diff, TheGrowthPerRequestFallsToZero) {
     // function and file, its growth gone; the fixed code path allocates as much, freed.
     const json& sites = j["by_site"];
     const auto site = [&](const std::string& function) {
-        return std::find_if(sites.begin(), sites.end(), [&](const json& s) {
-            return s["frames"][0]["function"] == function;
-        });
+        return std::find_if(sites.begin(), sites.end(),
+                            [&](const json& s) { return s["frames"][0]["function"] == function; });
     };
     const auto leaky = site("leaky_copy_headers");
     ASSERT_NE(leaky, sites.end()) << sites.dump();

@@ -140,7 +140,7 @@ struct BlockRow {
     ReleasedBy released_by = ReleasedBy::Nothing;
     TailStatus tail = TailStatus::Intact;
     bool leaked = false;
-    bool outlived = false; // still live after its connection closed (memlife record)
+    bool outlived = false;   // still live after its connection closed (memlife record)
     std::uint64_t stack = 0; // the allocating stack (memlife/data/stacks.hpp); 0 = none
 };
 
