@@ -23,9 +23,13 @@
 #include <new>
 #include <vector>
 
+#include "loader_walk.hpp"
 #include "memlife/stacks.hpp"
 
 namespace memlife {
+
+pthread_rwlock_t g_loader_walk_lock = PTHREAD_RWLOCK_INITIALIZER;
+
 namespace {
 
 // ---- the tree --------------------------------------------------------------------------
@@ -118,6 +122,13 @@ private:
         return index + 1;
     }
 
+public:
+    // fork: a child must not inherit the lock held by a thread that no longer exists there
+    // (a preloaded server that forks its workers captures stacks in both).
+    void lock_for_fork() noexcept { mutex_.lock(); }
+    void unlock_after_fork() noexcept { mutex_.unlock(); }
+
+private:
     std::mutex mutex_;
     std::vector<StackId> index_; // open addressing over (parent, address); under mutex_
     std::atomic<std::uint32_t> count_{0};
@@ -127,6 +138,26 @@ private:
 StackTree& tree() {
     static StackTree* t = new StackTree; // never destroyed: threads may allocate after main
     return *t;
+}
+
+// ---- fork (loader_walk.hpp) ------------------------------------------------------------------
+
+void register_fork_handlers() {
+    pthread_atfork(
+        [] {
+            pthread_rwlock_wrlock(&g_loader_walk_lock);
+            tree().lock_for_fork();
+        },
+        [] {
+            tree().unlock_after_fork();
+            pthread_rwlock_unlock(&g_loader_walk_lock);
+        },
+        [] {
+            tree().unlock_after_fork();
+            // Not unlocked: the child's thread has another id than the parent's, which
+            // glibc's unlock compares with the writer's. Nobody else holds it here.
+            pthread_rwlock_init(&g_loader_walk_lock, nullptr);
+        });
 }
 
 // ---- frames to skip ----------------------------------------------------------------------
@@ -146,6 +177,7 @@ void add_module_ranges(std::uintptr_t address) {
         Range found[4];
         int count = 0;
     } search{address, {}, 0};
+    WalkingLoader walking;
     dl_iterate_phdr(
         [](dl_phdr_info* info, std::size_t, void* data) -> int {
             auto* s = static_cast<Search*>(data);
@@ -199,6 +231,7 @@ void init_once() {
         return;
     static std::once_flag once;
     std::call_once(once, [] {
+        register_fork_handlers();
         unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
         unw_set_cache_size(unw_local_addr_space, 1024, 0);
         add_module_ranges(reinterpret_cast<std::uintptr_t>(&capture_stack));
@@ -363,7 +396,7 @@ std::uint32_t unwind(std::uint64_t ip0, std::uint64_t sp0, std::uint32_t max, Ca
         if (started) {
             if (unw_is_signal_frame(&cursor) > 0) cacheable = false;
             out[n] = {ip, n == 0 ? 0 : sp - 8};
-            ++n;
+            if (++n == max) break; // no step past the last frame kept
         }
         if (unw_step(&cursor) <= 0) break;
     }
@@ -393,7 +426,11 @@ StackId capture_stack(std::uint32_t depth) noexcept {
     CachedFrame local[kMaxChain];
     CachedFrame* chain = entry != nullptr ? entry->chain : local;
     bool cacheable = false;
-    const std::uint32_t n = unwind(ip0, sp0, max_frames, chain, cacheable);
+    std::uint32_t n = 0;
+    {
+        WalkingLoader walking;
+        n = unwind(ip0, sp0, max_frames, chain, cacheable);
+    }
     // The frames of other modules to skip (a wrapper library) come first; then `depth`.
     std::uint32_t first = 0;
     while (first < n && skipped(chain[first].ip))

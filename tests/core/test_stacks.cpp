@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <dlfcn.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <csignal>
 
@@ -255,6 +257,33 @@ TEST(Stacks, ThreadsShareOneTree) {
     EXPECT_EQ(seen[0], seen[1]);
     EXPECT_EQ(seen[0], seen[3]);
     EXPECT_NE(here, 0u);
+}
+
+// A child forked while another thread unwinds (libunwind holds the loader's lock then)
+// captures stacks of its own: fork waits for the unwinds in flight instead of leaving the
+// child a lock nobody will release. Without that the child hangs at its first unwind.
+TEST(Stacks, AChildForkedDuringUnwindsCapturesToo) {
+    std::atomic<bool> stop{false};
+    std::thread unwinder([&] {
+        // Ever other stack depths: cache misses, each a full unwind.
+        for (int i = 0; !stop.load(std::memory_order_relaxed); ++i)
+            recurse(opaque(i % 61), 32);
+    });
+    for (int round = 0; round < 40; ++round) {
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            ::alarm(10); // a hang ends as SIGALRM
+            const bool captured = recurse(opaque(70 + round), 16) != 0;
+            ::_exit(captured ? 0 : 1);
+        }
+        int status = 0;
+        ASSERT_EQ(::waitpid(child, &status, 0), child);
+        ASSERT_TRUE(WIFEXITED(status)) << "the child hung (signal " << WTERMSIG(status) << ")";
+        EXPECT_EQ(WEXITSTATUS(status), 0);
+    }
+    stop = true;
+    unwinder.join();
 }
 
 TEST(Stacks, ConfigRejectsDepthsAbove64) {

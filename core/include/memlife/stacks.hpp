@@ -39,7 +39,29 @@ MEMLIFE_API bool stack_node(StackId id, StackNode& out) noexcept;
 // The return addresses of stack `id`, innermost first; returns how many were written.
 // Lock-free and async-signal-safe (the guard-page fault handler uses it).
 MEMLIFE_API std::size_t stack_addresses(StackId id, std::uint64_t* out, std::size_t max) noexcept;
-// Nodes made so far in this process (ids are 1..count).
+// Nodes made so far in this process (ids are 1..count). A node's parent has a lower id.
 MEMLIFE_API std::uint32_t stack_node_count() noexcept;
+
+// One loaded binary (the executable or a shared library) as the dynamic loader lists it:
+// what symbolizing its addresses needs, then or later (docs/trace-format.md, "modules").
+struct LoadedModule {
+    const char* path = "";          // as loaded; the executable's from /proc/self/exe
+    char build_id[65] = {};         // NT_GNU_BUILD_ID in lower-case hex; "" when none
+    std::uint64_t load_address = 0; // the load bias: address = file virtual address + this
+    std::uint64_t start = 0;        // the lowest address of its loadable segments
+    std::uint64_t size = 0;         // up to the end of the highest one
+};
+
+// The loader's counts of loads and unloads when the module list was last visited.
+struct ModuleListVersion {
+    unsigned long long adds = ~0ull, subs = ~0ull;
+};
+
+// Calls `visit` for every loaded module, unless nothing was loaded or unloaded since the
+// call that last updated `version` (a fresh ModuleListVersion always visits). Returns
+// whether it visited. Allocates nothing: the preload library calls it from its hooks.
+MEMLIFE_API bool visit_loaded_modules(ModuleListVersion& version,
+                                      void (*visit)(const LoadedModule& module, void* context),
+                                      void* context) noexcept;
 
 } // namespace memlife
