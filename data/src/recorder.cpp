@@ -29,7 +29,8 @@ struct Recorder::Impl {
               queue, file.db(), options.flush_interval_ms,
               [this, report = options.on_failure](const std::string& reason) {
                   if (report) report(failure_of(reason).what());
-              })) {}
+              },
+              options.stack_source)) {}
 
     TraceError failure_of(const std::string& reason) const {
         return TraceError(TraceError::Kind::Io, file.path(),

@@ -8,8 +8,9 @@ namespace memlife::data {
 using Clock = EventQueue::Clock;
 
 WriterLoop::WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms,
-                       std::function<void(const std::string&)> on_failure)
-    : queue_(queue), writer_(std::make_unique<TraceWriter>(db)),
+                       std::function<void(const std::string&)> on_failure,
+                       std::shared_ptr<StackSource> stacks)
+    : queue_(queue), writer_(std::make_unique<TraceWriter>(db, std::move(stacks))),
       interval_(std::max<std::uint32_t>(1, flush_interval_ms)), on_failure_(std::move(on_failure)) {
     thread_ = std::thread([this] { run(); });
 }

@@ -24,7 +24,8 @@ public:
     // Writes into `db` (a trace whose schema exists); starts the thread. `on_failure` is
     // called once, on the thread, with the reason of the first write failure.
     WriterLoop(EventQueue& queue, sqlite3* db, std::uint32_t flush_interval_ms,
-               std::function<void(const std::string& reason)> on_failure = {});
+               std::function<void(const std::string& reason)> on_failure = {},
+               std::shared_ptr<StackSource> stacks = nullptr);
     ~WriterLoop(); // stops the thread (as stop())
     WriterLoop(const WriterLoop&) = delete;
     WriterLoop& operator=(const WriterLoop&) = delete;

@@ -1,21 +1,16 @@
-// The modules (executable and shared libraries) of the recording process, so that a trace
-// can name, for each stack address, the file, build id and load address it came from: what
-// symbolization needs, then or later on another machine (docs/trace-format.md, "modules").
+// This process's stacks for the recorder: the nodes of its stack tree and, for each
+// address, the module (executable or shared library) it is in, with the file, build id and
+// load address symbolization needs, then or later on another machine
+// (docs/trace-format.md, "modules").
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-namespace memlife::data {
+#include "memlife/data/stack_source.hpp"
 
-struct ModuleInfo {
-    std::string path;               // the file; the executable's from /proc/self/exe
-    std::string build_id;           // lower-case hex of NT_GNU_BUILD_ID; "" when none
-    std::uint64_t load_address = 0; // the load bias: address = file virtual address + this
-    std::uint64_t start = 0;        // the lowest mapped address of its loadable segments
-    std::uint64_t size = 0;         // up to the end of the highest one
-};
+namespace memlife::data {
 
 class ModuleMap {
 public:
@@ -32,9 +27,23 @@ private:
         std::uint64_t begin, end;
         std::uint32_t id;
     };
-    std::vector<ModuleInfo> modules_;                // by id - 1; never removed (ids stay valid)
-    std::vector<Range> ranges_;                      // the loaded ones, sorted
-    unsigned long long adds_ = ~0ull, subs_ = ~0ull; // dl_phdr_info's counters at the last look
+    std::vector<ModuleInfo> modules_; // by id - 1; never removed (ids stay valid)
+    std::vector<Range> ranges_;       // the loaded ones, sorted
+    ModuleListVersion version_;       // the loader's counters at the last look
+};
+
+// The default StackSource: this process's stack tree and modules.
+class LocalStacks final : public StackSource {
+public:
+    bool node(StackId id, StackNode& node, std::uint32_t& module) override {
+        if (!stack_node(id, node)) return false;
+        module = modules_.find(node.address);
+        return true;
+    }
+    ModuleInfo module(std::uint32_t id) override { return modules_.module(id); }
+
+private:
+    ModuleMap modules_;
 };
 
 } // namespace memlife::data

@@ -121,7 +121,7 @@ struct TraceWriter::SessionState {
     }
 };
 
-TraceWriter::TraceWriter(sqlite3* db)
+TraceWriter::TraceWriter(sqlite3* db, std::shared_ptr<StackSource> stacks)
     : db_(db), insert_batch_(db, kBatchInsertColumns.insert("INSERT INTO", "event_batches")),
       upsert_requests_(db,
                        kRequestBatchColumns.insert("INSERT OR REPLACE INTO", "request_batches")),
@@ -135,7 +135,8 @@ TraceWriter::TraceWriter(sqlite3* db)
       upsert_session_stack_(
           db, store::kSessionStackColumns.insert("INSERT OR REPLACE INTO", "session_stacks")),
       set_corruption_stack_(db, "UPDATE corruptions SET stack = ?1 WHERE id = ?2"),
-      set_leak_stack_(db, "UPDATE leaks SET stack = ?1 WHERE id = ?2") {}
+      set_leak_stack_(db, "UPDATE leaks SET stack = ?1 WHERE id = ?2"),
+      stacks_(stacks ? std::move(stacks) : std::make_shared<LocalStacks>()) {}
 
 TraceWriter::~TraceWriter() = default;
 
@@ -166,11 +167,11 @@ void TraceWriter::mark_dirty(SessionState& s) {
 void TraceWriter::write_stack(StackId id) {
     begin();
     StackNode node;
+    std::uint32_t module = 0;
     while (id != 0 && (id >= nodes_written_.size() || !nodes_written_[id]) &&
-           stack_node(id, node)) {
-        const std::uint32_t module = modules_.find(node.address);
+           stacks_->node(id, node, module)) {
         if (module != 0 && (module >= modules_written_.size() || !modules_written_[module])) {
-            const ModuleInfo& m = modules_.module(module);
+            const ModuleInfo m = stacks_->module(module);
             constexpr const auto& c = store::kModuleColumns;
             insert_module_.bind(c.param("id"), module)
                 .bind(c.param("path"), std::string_view(m.path))

@@ -27,11 +27,12 @@ void create_schema(store::Database& db, const RecorderOptions& options);
 
 class TraceWriter {
 public:
-    explicit TraceWriter(sqlite3* db);
+    // `stacks`: where the Allocs' stack ids come from; null: this process (LocalStacks).
+    explicit TraceWriter(sqlite3* db, std::shared_ptr<StackSource> stacks = nullptr);
     ~TraceWriter();
 
-    // Assigns the next sequence number. `stack`: an Alloc's stack (a node of this process's
-    // stack tree, memlife/stacks.hpp), 0 for none.
+    // Assigns the next sequence number. `stack`: an Alloc's stack (a node of the stack
+    // source's tree), 0 for none.
     void add(const Event& event, StackId stack = 0);
     // Adds events up to the first record that is not an event (a kind outside EventKind);
     // returns how many it added. Runs of Allocs take a faster path than add() one by one.
@@ -88,7 +89,7 @@ private:
         set_leak_stack_;
     std::vector<bool> nodes_written_; // by stack id
     std::vector<bool> modules_written_;
-    ModuleMap modules_;
+    std::shared_ptr<StackSource> stacks_;
     std::unordered_map<std::uint64_t, std::unique_ptr<SessionState>> sessions_;
     std::vector<SessionState*> dirty_;
     SessionState* last_ = nullptr;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "memlife/data/stack_source.hpp"
 #include "memlife/data/symbolize.hpp"
 #include "memlife/data/trace.hpp"
 #include "memlife/event.hpp"
@@ -52,6 +53,10 @@ struct RecorderOptions {
     // hand now; `memlife symbolize` can do it later instead. Traces without stacks skip it.
     bool symbolize = true;
     std::vector<std::string> debug_dirs = {}; // looked in first for separate debug files
+    // Where the stack ids of on_stacked_events come from; null (the default): this
+    // process's stack tree (memlife/stacks.hpp). `memlife record` passes the stacks its
+    // recorded processes sent.
+    std::shared_ptr<StackSource> stack_source = nullptr;
 };
 
 class Recorder : public EventSink {
