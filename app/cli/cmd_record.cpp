@@ -1,4 +1,4 @@
-// memlife record [-o TRACE] [--gui] -- PROGRAM ARGS...
+// memlife record [-o TRACE] [--stacks N] [--gui] -- PROGRAM ARGS...
 // Runs PROGRAM with libmemlife_preload.so and records every connection it (and every
 // process it starts) accepts: a session per connection, a request per read-after-write
 // turn, the blocks allocated while serving it. Exits with PROGRAM's status (128+N when
@@ -56,8 +56,8 @@ std::optional<std::string> find_library(std::vector<std::string>& tried) {
     return std::nullopt;
 }
 
-std::vector<std::string> program_environment(const std::string& library,
-                                             const std::string& socket) {
+std::vector<std::string> program_environment(const std::string& library, const std::string& socket,
+                                             std::uint32_t stacks) {
     std::vector<std::string> env;
     std::string preload = library;
     for (char** e = environ; *e != nullptr; ++e) {
@@ -65,12 +65,13 @@ std::vector<std::string> program_environment(const std::string& library,
         if (entry.starts_with("LD_PRELOAD=")) {
             if (entry.size() > 11) preload += ":" + std::string(entry.substr(11));
         } else if (!entry.starts_with("MEMLIFE_RECORD_SOCKET=") &&
-                   !entry.starts_with("MEMLIFE_TRACE=")) {
+                   !entry.starts_with("MEMLIFE_TRACE=") && !entry.starts_with("MEMLIFE_STACKS=")) {
             env.emplace_back(entry);
         }
     }
     env.push_back("LD_PRELOAD=" + preload);
     env.push_back("MEMLIFE_RECORD_SOCKET=" + socket);
+    env.push_back("MEMLIFE_STACKS=" + std::to_string(stacks));
     return env;
 }
 
@@ -195,6 +196,7 @@ struct Args {
     bool force = false;
     bool gui = false;
     bool receive = false;
+    std::uint32_t stacks = kDefaultStacks;
     std::vector<std::string> command;
 };
 
@@ -226,14 +228,15 @@ int run_record(const Args& a) {
     ::pthread_sigmask(SIG_BLOCK, &set, &old_mask);
     const auto file_size_action = std::signal(SIGXFSZ, SIG_IGN);
 
+    const auto stacks = std::make_shared<RecordedStacks>();
     std::optional<data::Recorder> recorder;
     std::optional<RecordReceiver> receiver;
     try {
-        recorder.emplace(
-            trace,
-            data::RecorderOptions{.source = "record",
-                                  .meta = {{"command", bounded_command(shell_words(a.command))}}});
-        receiver.emplace(*recorder);
+        recorder.emplace(trace, data::RecorderOptions{
+                                    .source = "record",
+                                    .meta = {{"command", bounded_command(shell_words(a.command))}},
+                                    .stack_source = stacks});
+        receiver.emplace(*recorder, *stacks);
     } catch (const std::exception& e) {
         return error("record", e.what(), kFailed);
     }
@@ -243,8 +246,8 @@ int run_record(const Args& a) {
         if (const std::string why = start_following_gui(trace); !why.empty())
             error("record", "--gui: " + why, kFailed);
     const pid_t pid =
-        start_program(a.command, program_environment(*library, receiver->socket_path()), old_mask,
-                      file_size_action);
+        start_program(a.command, program_environment(*library, receiver->socket_path(), a.stacks),
+                      old_mask, file_size_action);
     if (pid < 0) {
         receiver.reset();
         recorder->abort();
@@ -290,11 +293,13 @@ int run_receiver(const Args& a) {
     const sigset_t set = handled_signals();
     ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
     std::signal(SIGXFSZ, SIG_IGN);
+    const auto stacks = std::make_shared<RecordedStacks>();
     std::optional<data::Recorder> recorder;
     std::optional<RecordReceiver> receiver;
     try {
-        recorder.emplace(a.output, data::RecorderOptions{.source = "record"});
-        receiver.emplace(*recorder);
+        recorder.emplace(a.output,
+                         data::RecorderOptions{.source = "record", .stack_source = stacks});
+        receiver.emplace(*recorder, *stacks);
     } catch (const std::exception& e) {
         return error("record", e.what(), kFailed);
     }
@@ -332,6 +337,7 @@ Command add_record(CLI::App& app) {
     cmd->add_option("-o,--output", a->output,
                     "The trace to write (default: memlife.PROGRAM.PID.mltrace)");
     cmd->add_flag("--force", a->force, "Replace an existing trace");
+    add_stacks_option(*cmd, a->stacks);
     cmd->add_flag("--gui", a->gui, "Open memlife-gui following the trace while it is recorded");
     cmd->add_flag("--receive", a->receive)->group(""); // internal: the standalone receiver
     cmd->add_option("command", a->command, "PROGRAM and its arguments, after --");

@@ -76,7 +76,8 @@ template <class T> T read_struct(const unsigned char* payload, std::uint32_t siz
 
 } // namespace
 
-RecordReceiver::RecordReceiver(data::Recorder& recorder) : recorder_(recorder) {
+RecordReceiver::RecordReceiver(data::Recorder& recorder, RecordedStacks& stacks)
+    : recorder_(recorder), stacks_(stacks) {
     const char* tmp = std::getenv("TMPDIR");
     std::string pattern =
         std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/memlife-record-XXXXXX";
@@ -176,11 +177,19 @@ void RecordReceiver::serve(Client& client) {
     std::unordered_map<std::uint64_t, std::uint64_t> ids; // the process's session -> trace's
     std::unordered_map<std::uint64_t, std::string> peers; // labels not yet opened
     std::vector<Event> batch;
+    std::vector<StackId> batch_stacks; // the trace's ids, beside `batch` (frames with stacks)
+    bool stacked = false;              // some in `batch` has a stack
     std::uint64_t last_local = 0, last_id = 0; // the last mapping used
     int pid = 0;
+    ProcessStacks process_stacks(stacks_);
     auto deliver = [&] {
-        if (!batch.empty()) recorder_.on_events(batch.data(), batch.size());
+        if (stacked)
+            recorder_.on_stacked_events(batch.data(), batch_stacks.data(), batch.size());
+        else if (!batch.empty())
+            recorder_.on_events(batch.data(), batch.size());
         batch.clear();
+        batch_stacks.clear();
+        stacked = false;
     };
     try {
         FrameReader reader(client.fd);
@@ -214,12 +223,23 @@ void RecordReceiver::serve(Client& client) {
                                         header.size - sizeof p);
                 break;
             }
-            case wire::FrameType::Events: {
-                if (header.size % sizeof(Event) != 0) throw std::runtime_error("bad events frame");
-                const std::size_t count = header.size / sizeof(Event);
+            case wire::FrameType::Events:
+            case wire::FrameType::StackedEvents: {
+                const bool with_stacks = header.type == wire::FrameType::StackedEvents;
+                const std::size_t record = sizeof(Event) + (with_stacks ? sizeof(StackId) : 0);
+                if (header.size % record != 0) throw std::runtime_error("bad events frame");
+                const std::size_t count = header.size / record;
+                const unsigned char* stack_ids = payload + count * sizeof(Event);
                 for (std::size_t i = 0; i < count; ++i) {
                     Event e;
                     std::memcpy(&e, payload + i * sizeof e, sizeof e);
+                    StackId stack = 0;
+                    if (with_stacks && e.kind == EventKind::Alloc) {
+                        std::uint32_t local_stack = 0;
+                        std::memcpy(&local_stack, stack_ids + i * sizeof local_stack,
+                                    sizeof local_stack);
+                        stack = process_stacks.trace_id(local_stack);
+                    }
                     const auto kind = static_cast<int>(e.kind);
                     if (kind < 1 || kind > kEventKindMax) throw std::runtime_error("bad event");
                     if (e.kind == EventKind::SessionOpen) {
@@ -244,6 +264,8 @@ void RecordReceiver::serve(Client& client) {
                     }
                     e.session = last_id;
                     batch.push_back(e);
+                    batch_stacks.push_back(stack);
+                    stacked = stacked || stack != 0;
                     if (e.kind == EventKind::RequestBegin) ++mine.requests;
                     if (e.kind == EventKind::SessionClose) {
                         ids.erase(local);
@@ -253,6 +275,12 @@ void RecordReceiver::serve(Client& client) {
                 deliver();
                 break;
             }
+            case wire::FrameType::Modules:
+                process_stacks.modules(payload, header.size);
+                break;
+            case wire::FrameType::StackNodes:
+                process_stacks.nodes(payload, header.size);
+                break;
             case wire::FrameType::Outlived: {
                 const auto o = read_struct<wire::Outlived>(payload, header.size);
                 const auto found = ids.find(o.session);
@@ -267,6 +295,7 @@ void RecordReceiver::serve(Client& client) {
                 report.size = o.size;
                 report.scope = ML_SCOPE_SESSION;
                 report.time_ns = o.detected_ns;
+                report.alloc_stack_id = process_stacks.trace_id(o.stack);
                 std::snprintf(report.message, sizeof report.message,
                               "Outlived its connection: %llu bytes at 0x%llx allocated in "
                               "request %u still live after the connection closed (pid %d)",

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "memlife/data/recorder.hpp"
+#include "recorded_stacks.hpp"
 
 namespace memlife::cli {
 
@@ -33,7 +34,9 @@ struct RecordTotals {
 class RecordReceiver {
 public:
     // Creates the private directory and the listening socket. Throws std::runtime_error.
-    explicit RecordReceiver(data::Recorder& recorder);
+    // `stacks`: the recorder's stack source (RecorderOptions::stack_source), which the
+    // processes' stacks go into.
+    RecordReceiver(data::Recorder& recorder, RecordedStacks& stacks);
     ~RecordReceiver(); // stops accepting, cuts every stream, removes the directory
     RecordReceiver(const RecordReceiver&) = delete;
     RecordReceiver& operator=(const RecordReceiver&) = delete;
@@ -55,6 +58,7 @@ private:
     void serve(Client& client);
 
     data::Recorder& recorder_;
+    RecordedStacks& stacks_;
     std::string directory_, socket_path_;
     int listen_fd_ = -1;
     int wake_[2] = {-1, -1}; // stops accept_loop

@@ -18,7 +18,7 @@ struct BlockEntry {
     std::uint32_t block = 0;      // block id within the owner's session
     std::uint32_t generation = 0; // the owner's generation when allocated
     std::uint32_t request = 0;    // request running when allocated (0: none)
-    std::uint32_t reserved = 0;
+    std::uint32_t stack = 0;      // its allocating stack (0: none)
 };
 
 // A growable array in memory from the real allocator (memlife's own bookkeeping).

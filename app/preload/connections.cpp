@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "stacks.hpp"
 #include "standalone.hpp"
 #include "stream.hpp"
 
@@ -125,13 +126,18 @@ void hand_over(Connection& c) noexcept {
     std::size_t n = 0;
     if (!c.peer_sent)
         frames[n++] = {wire::FrameType::Peer, &peer, sizeof peer, c.peer, c.peer_size};
-    frames[n++] = {wire::FrameType::Events, c.events, c.pending * sizeof(Event)};
+    if (stacks_on())
+        frames[n++] = {wire::FrameType::StackedEvents, c.events, c.pending * sizeof(Event),
+                       c.stacks, c.pending * sizeof(StackId)};
+    else
+        frames[n++] = {wire::FrameType::Events, c.events, c.pending * sizeof(Event)};
     g_stream.append(frames, n); // fails only once the stream has stopped: they are dropped
     c.peer_sent = true;
     c.pending = 0;
 }
 
-void emit(Connection& c, const Event& e) noexcept {
+void emit(Connection& c, const Event& e, StackId stack = 0) noexcept {
+    c.stacks[c.pending] = stack;
     c.events[c.pending++] = e;
     if (c.pending == kPendingEvents) hand_over(c);
 }
@@ -173,6 +179,7 @@ void finish(Connection* c, std::uint32_t generation) noexcept {
             outlived.address = blocks[i].address;
             outlived.size = blocks[i].size;
             outlived.alloc_request = blocks[i].request;
+            outlived.stack = blocks[i].stack;
             const Frame frame{wire::FrameType::Outlived, &outlived, sizeof outlived};
             g_stream.append(&frame, 1);
         }
@@ -345,7 +352,7 @@ void end_close_window() noexcept {
     finish(c, tls.closing_generation);
 }
 
-void on_alloc(void* p, std::size_t size) noexcept {
+void on_alloc(void* p, std::size_t size, StackId stack) noexcept {
     Connection* c = tls.current;
     if (c == nullptr) return count_process(size);
     Locked lock(c->lock);
@@ -361,6 +368,7 @@ void on_alloc(void* p, std::size_t size) noexcept {
     entry.block = ++c->next_block;
     entry.generation = c->generation;
     entry.request = c->in_request ? c->request : 0;
+    entry.stack = stack;
     if (!g_blocks.insert(entry)) return;
     ++c->live_blocks;
     Event e = event_of(*c, EventKind::Alloc, block_time(*c));
@@ -368,7 +376,7 @@ void on_alloc(void* p, std::size_t size) noexcept {
     e.address = entry.address;
     e.size = size;
     e.flags = static_cast<std::uint8_t>(AllocOrigin::Noted);
-    emit(*c, e);
+    emit(*c, e, stack);
 }
 
 void release_block(const BlockEntry& entry) noexcept {
@@ -452,6 +460,7 @@ void sweep_connections() noexcept {
 }
 
 void prepare_fork() noexcept {
+    stacks_prepare_fork(); // first: a module check appends to the stream
     pthread_mutex_lock(&pool->mutex);
     g_fds.lock();
     g_stream.lock_for_fork();
@@ -461,6 +470,7 @@ void parent_after_fork() noexcept {
     g_stream.unlock_after_fork();
     g_fds.unlock();
     pthread_mutex_unlock(&pool->mutex);
+    stacks_parent_after_fork();
 }
 
 // The child has one thread. It records from here on, on a stream of its own: the parent's
@@ -470,6 +480,7 @@ void parent_after_fork() noexcept {
 void child_after_fork() noexcept {
     standalone_after_fork_child();
     g_stream.reset_in_child();
+    stacks_after_fork_child();
     g_blocks.reset_after_fork();
     pool = make_internal<Pool>();
     g_fds.replace_all([](int fd) {

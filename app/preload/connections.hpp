@@ -52,6 +52,7 @@ struct Connection {
     std::uint64_t last_ns = 0; // the latest clock reading of its events
     char peer[wire::kMaxPeer] = {};
     Event events[kPendingEvents];
+    StackId stacks[kPendingEvents]; // of the pending events (an Alloc's), when stacks are on
 };
 
 // Descriptor -> connection, for descriptors below 2^20: pages of 4096 atomic pointers,
@@ -108,7 +109,8 @@ void on_close(int fd) noexcept;
 // close_range / closefrom: the connections in [first, last] are closed.
 void on_close_range(unsigned first, unsigned last) noexcept;
 void on_shutdown(Connection* c) noexcept;
-void on_alloc(void* p, std::size_t size) noexcept;
+// `stack`: the allocation's (capture_allocation_stack), 0 for none.
+void on_alloc(void* p, std::size_t size, StackId stack) noexcept;
 // The block at `p` is being freed; false when no connection owned it.
 bool on_free(void* p) noexcept;
 // realloc: the entry is taken out before the real call (so that the address, once freed,

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "connections.hpp"
+#include "stacks.hpp"
 #include "standalone.hpp"
 #include "stream.hpp"
 
@@ -35,11 +36,16 @@ bool valid_alignment(std::size_t alignment) noexcept {
     return alignment != 0 && (alignment & (alignment - 1)) == 0 && alignment % sizeof(void*) == 0;
 }
 
+// A connection's allocation gets its stack; the process's (no connection current) none.
+inline memlife::StackId allocation_stack() noexcept {
+    return tls.current != nullptr ? capture_allocation_stack() : 0;
+}
+
 void note_alloc(void* p, std::size_t size) noexcept {
     if (p == nullptr || !recordable()) return;
     Guard guard;
     KeepErrno keep;
-    on_alloc(p, size);
+    on_alloc(p, size, allocation_stack());
 }
 
 void after_io(int fd, bool is_read, ssize_t result) noexcept {
@@ -112,7 +118,7 @@ MEMLIFE_HOOK void* realloc(void* p, std::size_t size) {
         return nullptr;
     }
     if (owned) release_block(old);
-    if (q != nullptr) on_alloc(q, size);
+    if (q != nullptr) on_alloc(q, size, allocation_stack());
     return q;
 }
 
@@ -198,6 +204,7 @@ MEMLIFE_HOOK int accept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
 
 MEMLIFE_HOOK ssize_t read(int fd, void* buf, std::size_t n) {
     need_real();
+    if (tls.guard > 0 && refused_unwinder_fd(fd)) return errno = EBADF, -1;
     const ssize_t r = real.read(fd, buf, n);
     after_io(fd, true, r);
     return r;
@@ -257,6 +264,7 @@ MEMLIFE_HOOK ssize_t readv(int fd, const iovec* iov, int count) {
 
 MEMLIFE_HOOK ssize_t write(int fd, const void* buf, std::size_t n) {
     need_real();
+    if (tls.guard > 0 && refused_unwinder_fd(fd)) return errno = EBADF, -1;
     const ssize_t r = real.write(fd, buf, n);
     after_io(fd, false, r);
     return r;
@@ -326,6 +334,11 @@ MEMLIFE_HOOK int close(int fd) {
     // know (daemons do) would otherwise cut its own recording short, or have its next
     // file take the socket's number while the sender writes to it.
     if (armed() && g_stream.is_stream_fd(fd)) return 0;
+    if (tls.guard > 0) {
+        if (refused_unwinder_fd(fd)) return 0; // the program's now (see stacks.hpp)
+    } else {
+        program_closed(static_cast<unsigned>(fd), static_cast<unsigned>(fd));
+    }
     if (recordable()) {
         Guard guard;
         KeepErrno keep;
@@ -339,6 +352,7 @@ MEMLIFE_HOOK int close(int fd) {
 MEMLIFE_HOOK int close_range(unsigned first, unsigned last, int flags) {
     need_real();
     if (real.close_range == nullptr) return errno = ENOSYS, -1;
+    if ((flags & CLOSE_RANGE_CLOEXEC) == 0) program_closed(first, last);
     if ((flags & CLOSE_RANGE_CLOEXEC) == 0 && recordable()) {
         Guard guard;
         KeepErrno keep;
@@ -355,6 +369,7 @@ MEMLIFE_HOOK int close_range(unsigned first, unsigned last, int flags) {
 
 MEMLIFE_HOOK void closefrom(int first) {
     need_real();
+    program_closed(static_cast<unsigned>(first), ~0u);
     if (recordable()) {
         Guard guard;
         KeepErrno keep;
@@ -372,6 +387,7 @@ namespace {
 
 // dup2 and dup3 close `to` first: memlife's socket moves away; a connection there ends.
 void before_dup(int from, int to) noexcept {
+    if (from != to) program_closed(static_cast<unsigned>(to), static_cast<unsigned>(to));
     if (!armed() || from == to) return;
     const bool record = recordable();
     Guard guard;
@@ -486,6 +502,14 @@ MEMLIFE_HOOK int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
     return real.pthread_create(thread, attr, start, arg);
 }
 
+// The unwinder's pipe (see stacks.hpp): made inside memlife, by libunwind.
+MEMLIFE_HOOK int pipe2(int fds[2], int flags) {
+    need_real();
+    const int r = real.pipe2(fds, flags);
+    if (r == 0 && tls.guard > 0) note_unwinder_pipe(fds);
+    return r;
+}
+
 // ---- start and end ------------------------------------------------------------------
 
 __attribute__((constructor)) static void memlife_preload_start() {
@@ -496,6 +520,7 @@ __attribute__((constructor)) static void memlife_preload_start() {
     if (socket == nullptr || *socket == '\0') socket = start_standalone_receiver();
     if (socket == nullptr || *socket == '\0') return;
     g_stream.configure(socket);
+    init_stacks();
     init_connections();
     pthread_atfork(prepare_fork, parent_after_fork, child_after_fork);
     g_mode.store(Mode::Armed);

@@ -55,6 +55,7 @@ struct Real {
     int (*dup2)(int, int);
     int (*dup3)(int, int, int);
     int (*shutdown)(int, int);
+    int (*pipe2)(int*, int);
 
     int (*execve)(const char*, char* const[], char* const[]);
     int (*execv)(const char*, char* const[]);

@@ -93,6 +93,7 @@ bool resolve_real() noexcept {
     find(real.dup2, "dup2");
     find(real.dup3, "dup3");
     find(real.shutdown, "shutdown");
+    find(real.pipe2, "pipe2");
     find(real.execve, "execve");
     find(real.execv, "execv");
     find(real.execvp, "execvp");

@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "connections.hpp"
+#include "stacks.hpp"
 
 namespace memlife::preload {
 
@@ -142,6 +143,36 @@ bool Stream::reserve(std::size_t size) noexcept {
     return true;
 }
 
+namespace {
+constexpr std::uint32_t kNodesPerFrame = wire::kMaxFrame / sizeof(wire::StackNode);
+}
+
+std::size_t Stream::node_frames_size(std::uint32_t last) const noexcept {
+    if (last <= nodes_sent_) return 0;
+    const std::uint32_t n = last - nodes_sent_;
+    const std::uint32_t frames = (n + kNodesPerFrame - 1) / kNodesPerFrame;
+    return frames * sizeof(wire::FrameHeader) + std::size_t{n} * sizeof(wire::StackNode);
+}
+
+void Stream::append_nodes(std::uint32_t last) noexcept {
+    while (nodes_sent_ < last) {
+        const std::uint32_t n = std::min(last - nodes_sent_, kNodesPerFrame);
+        const wire::FrameHeader header{wire::FrameType::StackNodes,
+                                       static_cast<std::uint32_t>(n * sizeof(wire::StackNode))};
+        std::memcpy(buffer_ + size_, &header, sizeof header);
+        size_ += sizeof header;
+        for (std::uint32_t i = 0; i < n; ++i) {
+            const StackId id = nodes_sent_ + 1 + i;
+            memlife::StackNode node;
+            stack_node(id, node); // made (ready is published after the node)
+            const wire::StackNode record{id, node.parent, node.address};
+            std::memcpy(buffer_ + size_, &record, sizeof record);
+            size_ += sizeof record;
+        }
+        nodes_sent_ += n;
+    }
+}
+
 bool Stream::append(const Frame* frames, std::size_t count) noexcept {
     std::size_t total = 0;
     for (std::size_t i = 0; i < count; ++i)
@@ -151,10 +182,12 @@ bool Stream::append(const Frame* frames, std::size_t count) noexcept {
         pthread_cond_signal(&wake_);
         pthread_cond_wait(&space_, &mutex_);
     }
-    if (stopping_ || !reserve(total)) {
+    const std::uint32_t nodes = stacks_on() ? stack_nodes_ready() : 0;
+    if (stopping_ || !reserve(total + node_frames_size(nodes))) {
         pthread_mutex_unlock(&mutex_);
         return false;
     }
+    append_nodes(nodes);
     for (std::size_t i = 0; i < count; ++i) {
         const Frame& f = frames[i];
         const wire::FrameHeader header{f.type,
@@ -270,6 +303,7 @@ void Stream::reset_in_child() noexcept {
     fd_ = -1;
     connected_ = started_ = false;
     size_ = 0;
+    nodes_sent_ = 0; // the receiver knows none of this process's nodes yet
     stopping_ = false;
     pthread_mutex_init(&start_mutex_, nullptr);
     pthread_mutex_init(&write_mutex_, nullptr);

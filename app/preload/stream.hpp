@@ -30,9 +30,10 @@ public:
     // Starts the sender thread, once per process (at the first connection). False when
     // recording has stopped.
     bool start() noexcept;
-    // Appends frames, all or none, in order. An application thread waits while the buffer
-    // holds more than kMaxBuffered (nothing is dropped); the sender thread never waits.
-    // False when the stream has stopped.
+    // Appends frames, all or none, in order, after the stack nodes made since the last
+    // append (when stacks are on: the events may name them). An application thread waits
+    // while the buffer holds more than kMaxBuffered (nothing is dropped); the sender thread
+    // never waits. False when the stream has stopped.
     bool append(const Frame* frames, std::size_t count) noexcept;
     // Writes everything appended so far, on the calling thread (exit, exec).
     void flush() noexcept;
@@ -55,6 +56,10 @@ private:
     void write_buffered() noexcept; // caller holds write_mutex_
     bool send_all(const char* data, std::size_t size) noexcept;
     bool reserve(std::size_t size) noexcept; // caller holds mutex_
+    // Appends StackNodes frames of nodes (nodes_sent_, last]; caller holds mutex_ and has
+    // reserved node_frames_size(last).
+    std::size_t node_frames_size(std::uint32_t last) const noexcept;
+    void append_nodes(std::uint32_t last) noexcept;
     void fail(const char* why) noexcept;
 
     static constexpr std::size_t kMaxBuffered = 32u << 20;
@@ -76,6 +81,7 @@ private:
     char* spare_ = nullptr; // being written by whoever holds write_mutex_
     std::size_t spare_capacity_ = 0;
     bool stopping_ = false;
+    std::uint32_t nodes_sent_ = 0; // stack nodes 1..this are in the buffer or sent
 };
 
 extern Stream g_stream;

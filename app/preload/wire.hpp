@@ -11,7 +11,7 @@
 
 namespace memlife::preload::wire {
 
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;
 // Larger frames are a protocol error (the library sends at most one connection's pending
 // events, a peer label or a process description per frame).
 inline constexpr std::uint32_t kMaxFrame = 1u << 20;
@@ -23,8 +23,10 @@ enum class FrameType : std::uint32_t {
     Peer = 3,     // Peer, then the label: precedes the Events frame with its SessionOpen
     Outlived = 4, // Outlived: a block still live when its connection's close window ended
     Stats = 5,    // Stats: sent when the process stops recording (exit, exec)
-    // Stacks (issue 14) will add a frame of new stack-tree nodes here, and an Alloc's
-    // stack id in the Events frame's records.
+    // With call stacks (docs/record.md, "Call stacks"):
+    Modules = 6,       // the loaded modules: Module records, each with its path and build id
+    StackNodes = 7,    // StackNode records: the process's new stack-tree nodes, ids ascending
+    StackedEvents = 8, // n Event records, then n 32-bit stack ids (an Alloc's; 0 otherwise)
 };
 
 struct FrameHeader {
@@ -52,6 +54,26 @@ struct Outlived {
     std::uint32_t requests = 0;      // requests of the connection
     std::uint64_t close_ns = 0;      // when the connection was closed
     std::uint64_t detected_ns = 0;   // when its close window ended
+    std::uint32_t stack = 0;         // its allocating stack (0: none)
+    std::uint32_t reserved = 0;
+};
+
+// Followed by `path_size` bytes of path and `build_id_size` of build id (hex), no NULs.
+struct Module {
+    std::uint64_t load_address = 0;
+    std::uint64_t start = 0;
+    std::uint64_t size = 0;
+    std::uint16_t path_size = 0;
+    std::uint16_t build_id_size = 0;
+    std::uint32_t reserved = 0;
+};
+
+// A node of the process's stack tree (memlife/stacks.hpp): ids are the process's own, a
+// parent's lower than its child's. A forked child sends its inherited nodes again.
+struct StackNode {
+    std::uint32_t id = 0;
+    std::uint32_t parent = 0;
+    std::uint64_t address = 0;
 };
 
 struct Stats {
@@ -61,6 +83,7 @@ struct Stats {
 };
 
 static_assert(sizeof(Event) == 48);
-static_assert(sizeof(FrameHeader) == 8 && sizeof(Hello) == 16 && sizeof(Outlived) == 56);
+static_assert(sizeof(FrameHeader) == 8 && sizeof(Hello) == 16 && sizeof(Outlived) == 64);
+static_assert(sizeof(Module) == 32 && sizeof(StackNode) == 16);
 
 } // namespace memlife::preload::wire

@@ -5,6 +5,9 @@
 // same run's debug log imported by `memlife import nginx`: the sessions, the requests per
 // session and the connection pool's size. Once with one process, once with a master and
 // two workers.
+#include <sqlite3.h>
+
+#include "memlife/data/stacks.hpp"
 #include "nginx_prefix.hpp"
 #include "record_fixture.hpp"
 
@@ -15,6 +18,41 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr int kPattern[] = {1, 3, 7};
+
+// One number from the trace (the stack tables are not all in the reader's API).
+std::int64_t scalar(const std::string& trace, const char* sql) {
+    sqlite3* db = nullptr;
+    std::int64_t value = -1;
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_open_v2(trace.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+        value = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return value;
+}
+
+// With stacks (on by default): the connection pool's stack goes through nginx's accept and
+// ngx_create_pool in every session, and the processes (a master's forked workers) share
+// one tree: the nginx binary is one module, every frame has its module.
+void expect_stacks(const std::string& trace, std::size_t sessions) {
+    data::StackReader stacks(trace);
+    ASSERT_TRUE(stacks.status().recorded) << stacks.status().reason;
+    EXPECT_EQ(scalar(trace, "SELECT count(*) FROM modules WHERE path LIKE '%/nginx'"), 1);
+    EXPECT_EQ(scalar(trace, "SELECT count(*) FROM stack_nodes WHERE module = 0"), 0);
+    bool pool = false;
+    for (const data::StackCost& cost : stacks.top_stacks({})) {
+        bool create_pool = false, accept = false;
+        for (const data::StackFrame& f : stacks.frames(cost.stack)) {
+            create_pool = create_pool || f.function == "ngx_create_pool";
+            accept = accept || f.function == "ngx_event_accept";
+        }
+        if (!create_pool || !accept) continue;
+        pool = true;
+        EXPECT_EQ(cost.sessions, sessions) << "every connection's pool, one stack";
+    }
+    EXPECT_TRUE(pool) << "no stack through ngx_event_accept and ngx_create_pool";
+}
 
 std::size_t count(const std::string& text, const std::string& what) {
     std::size_t n = 0;
@@ -97,6 +135,7 @@ void record_and_compare(int workers) {
         EXPECT_TRUE(s.closed());
         EXPECT_NE(s.released_at_close_bytes, 0u) << "c->pool is destroyed right after the close";
     }
+    expect_stacks(nginx.trace(), recorded.sessions().size());
     if (workers > 0) { // the workers accept, each recorded as a process of its own
         for (const data::SessionRow& s : recorded.sessions())
             EXPECT_FALSE(s.peer.ends_with("(pid " + std::to_string(master) + ")")) << s.peer;

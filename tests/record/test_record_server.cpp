@@ -5,6 +5,7 @@
 // keeps one block per connection after the close has exactly those blocks flagged
 // "outlived its connection".
 #include "memlife/data/compare.hpp"
+#include "memlife/data/stacks.hpp"
 #include "record_fixture.hpp"
 
 using namespace memlife;
@@ -114,6 +115,60 @@ TEST(RecordServer, BlocksKeptAfterTheCloseOutliveTheirConnection) {
                   std::string::npos)
             << check.out;
     }
+}
+
+// With call stacks (on by default): every allocation of a connection names the server
+// code that made it, without memlife's frames; the kept blocks' stack is keep_after_close
+// called from serve, and nothing else allocated there. --stacks 0 records none.
+TEST(RecordServer, StacksNameTheServerCodeThatAllocated) {
+    for (const bool threads : {true, false}) {
+        SCOPED_TRACE(threads ? "--threads" : "one at a time");
+        TempDir dir;
+        const std::string trace = dir / "stacks.mltrace";
+        std::vector<std::string> args{"--keep", "3333"};
+        if (threads) args.push_back("--threads");
+        expect_agreement(trace, record_server(dir, trace, args));
+
+        data::TraceReader reader(trace);
+        std::uint64_t session_blocks = 0;
+        for (const data::SessionRow& s : reader.sessions())
+            session_blocks += s.blocks;
+        data::StackReader stacks(trace);
+        ASSERT_TRUE(stacks.status().recorded) << stacks.status().reason;
+        std::uint64_t stacked_blocks = 0;
+        int kept_stacks = 0;
+        for (const data::StackCost& cost : stacks.top_stacks({})) {
+            stacked_blocks += cost.blocks;
+            const auto frames = stacks.frames(cost.stack);
+            ASSERT_FALSE(frames.empty());
+            for (const data::StackFrame& f : frames)
+                EXPECT_EQ(f.module.find("libmemlife"), std::string::npos)
+                    << data::frame_name(f) << " in " << f.module;
+            if (frames[0].function.find("keep_after_close") == std::string::npos) continue;
+            ++kept_stacks;
+            EXPECT_EQ(cost.blocks, std::size(kPattern));
+            EXPECT_EQ(cost.bytes_allocated, std::size(kPattern) * 3333);
+            EXPECT_EQ(cost.sessions, std::size(kPattern));
+            ASSERT_GE(frames.size(), 2u);
+            EXPECT_NE(frames[1].function.find("serve"), std::string::npos) << frames[1].function;
+            EXPECT_TRUE(frames[0].file.ends_with("keepalive_server.cpp")) << frames[0].file;
+        }
+        EXPECT_EQ(kept_stacks, 1);
+        EXPECT_EQ(stacked_blocks, session_blocks) << "every connection's block has a stack";
+    }
+
+    TempDir dir;
+    const std::string trace = dir / "nostacks.mltrace";
+    const std::vector<std::string> argv{
+        MEMLIFE_CLI, "record",         "--stacks",      "0", "-o", trace,
+        "--",        KEEPALIVE_SERVER, "--connections", "1"};
+    Child server(argv, dir / "stderr");
+    const std::string first = server.line();
+    ASSERT_EQ(first.rfind("port ", 0), 0u) << first << slurp(dir / "stderr");
+    EXPECT_NE(curl_keepalive("http://127.0.0.1:" + first.substr(5) + "/", 2), 0);
+    ASSERT_EQ(server.wait(), 0) << slurp(dir / "stderr");
+    EXPECT_EQ(data::TraceReader(trace).sessions().size(), 1u);
+    EXPECT_FALSE(data::StackReader(trace).status().recorded);
 }
 
 // Issue 17: two recordings of one program, the second with the kept block fixed. The
