@@ -5,6 +5,7 @@
 #include <cmath>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cli.hpp"
@@ -45,6 +46,34 @@ std::string growing_stack(const data::StackReader& stacks, std::uint64_t session
     return fmt::format("; {:.1f} of them from {}", top[0].growth_bytes_per_request,
                        frame_summary(stacks.frames(top[0].stack)));
 }
+
+// "; from FUNCTION (FILE:LINE)": the allocating stack of a block that outlived its
+// connection (memlife record), from the block's Alloc event, when the trace has stacks;
+// "" otherwise. Each session's blocks are read once.
+class OutlivedStacks {
+public:
+    explicit OutlivedStacks(const std::string& trace) : reader_(trace), stacks_(trace) {}
+    std::string of(const data::OutlivedRow& o) {
+        if (!stacks_.status().recorded) return {};
+        if (o.session != session_) {
+            session_ = o.session;
+            block_stacks_.clear();
+            reader_.for_each_block(o.session, [&](const data::BlockRow& b) {
+                if (b.stack != 0) block_stacks_[b.id] = b.stack;
+                return true;
+            });
+        }
+        const auto found = block_stacks_.find(o.block);
+        if (found == block_stacks_.end()) return {};
+        return "; from " + frame_summary(stacks_.frames(found->second));
+    }
+
+private:
+    data::TraceReader reader_;
+    data::StackReader stacks_;
+    std::uint64_t session_ = 0;
+    std::unordered_map<std::uint64_t, std::uint64_t> block_stacks_; // block -> stack
+};
 
 } // namespace
 
@@ -102,9 +131,17 @@ Command add_check(CLI::App& app) {
             group(fmt::format("{} leak(s), {} leaked", s.leaks.size(),
                               data::format_bytes(double(s.totals.leaked_bytes))),
                   s.leaks.size(), [&](std::size_t i) { return leak_line(s.leaks[i]); });
-            group(fmt::format("{} block(s) outlived their connection, {}", s.outlived.size(),
-                              data::format_bytes(double(s.totals.outlived_bytes))),
-                  s.outlived.size(), [&](std::size_t i) { return outlived_line(s.outlived[i]); });
+            try {
+                std::optional<OutlivedStacks> outlived_stacks;
+                if (!s.outlived.empty()) outlived_stacks.emplace(*trace);
+                group(fmt::format("{} block(s) outlived their connection, {}", s.outlived.size(),
+                                  data::format_bytes(double(s.totals.outlived_bytes))),
+                      s.outlived.size(), [&](std::size_t i) {
+                          return outlived_line(s.outlived[i]) + outlived_stacks->of(s.outlived[i]);
+                      });
+            } catch (const data::TraceError& e) {
+                return error("check", e.what(), kUnusable);
+            }
             group(fmt::format("{} order violation(s)", s.violations.size()), s.violations.size(),
                   [&](std::size_t i) { return violation_line(s.violations[i]); });
             if (*max_growth >= 0) {

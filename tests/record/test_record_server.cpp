@@ -114,6 +114,15 @@ TEST(RecordServer, BlocksKeptAfterTheCloseOutliveTheirConnection) {
         EXPECT_NE(check.out.find("3 block(s) outlived their connection, 9.76 KiB"),
                   std::string::npos)
             << check.out;
+        // Each names the code that allocated it (stacks are on by default).
+        std::istringstream lines(check.out);
+        int named = 0;
+        for (std::string line; std::getline(lines, line);)
+            if (line.find("still live after its connection closed") != std::string::npos) {
+                EXPECT_NE(line.find("; from "), std::string::npos) << line;
+                named += line.find("keep_after_close") != std::string::npos;
+            }
+        EXPECT_EQ(named, 3) << check.out;
     }
 }
 
