@@ -30,7 +30,15 @@ Command add_symbolize(CLI::App& app) {
                 } catch (const data::TraceError& e) {
                     return error("symbolize", e.what(), kUnusable);
                 }
+                // The trace is symbolized in a copy renamed over it: an interruption
+                // removes the copy, and one left by a killed run goes now.
+                if (const std::size_t n = remove_stale_temporaries(*trace); n != 0)
+                    fmt::print(stderr,
+                               "memlife symbolize: removed {} temporary file(s) of an "
+                               "interrupted run next to {}\n",
+                               n, *trace);
                 try {
+                    InterruptCleanup interrupt_cleanup(*trace);
                     const data::SymbolizeResult r =
                         data::symbolize_trace(*trace, data::SymbolizeOptions{*dirs});
                     for (const std::string& problem : r.problems)
@@ -44,6 +52,8 @@ Command add_symbolize(CLI::App& app) {
                 } catch (const data::TraceError& e) {
                     return error("symbolize", e.what(),
                                  e.kind() == data::TraceError::Kind::Io ? kFailed : kUnusable);
+                } catch (const std::runtime_error& e) { // the signal watcher did not start
+                    return error("symbolize", e.what(), kFailed);
                 }
             }};
 }

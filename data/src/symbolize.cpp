@@ -315,7 +315,9 @@ SymbolizeResult symbolize_trace(const std::string& path, const SymbolizeOptions&
         throw TraceError(TraceError::Kind::Usage, path,
                          "a -wal file lies next to it (the trace is still being recorded, or "
                          "its recording was killed): open it with memlife report first");
-    const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-symbolize";
+    // PATH.tmp-PID-0: the shape of the CLI's temporaries, which `memlife symbolize` removes
+    // on an interruption and, left by a killed run, the next time (docs/cli.md, "Outputs").
+    const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-0";
     auto remove_temp = [&] {
         for (const char* suffix : {"", "-journal", "-wal", "-shm"})
             ::unlink((temp + suffix).c_str());

@@ -257,6 +257,22 @@ TEST(Stacks, StrippedBinarySymbolizesFromSeparateDebugFiles) {
     EXPECT_EQ(none.exit_code, 0) << none.err;
     EXPECT_EQ(stack_of(report_by_stack(trace, dir), "cache_entry"), nullptr);
     EXPECT_EQ(run_memlife("symbolize " + quote(dir / "missing.trace"), dir).exit_code, 2);
+
+    // The copy a killed run left next to the trace goes at the next run (its process is
+    // gone: a child that has been waited for), and nothing else is left.
+    const pid_t gone = ::fork();
+    if (gone == 0) ::_exit(0);
+    ASSERT_GT(gone, 0);
+    ::waitpid(gone, nullptr, 0);
+    const std::string left = trace + ".tmp-" + std::to_string(gone) + "-0";
+    std::filesystem::copy_file(trace, left);
+    const Result cleaned = run_memlife("symbolize " + quote(trace), dir);
+    EXPECT_EQ(cleaned.exit_code, 0) << cleaned.err;
+    EXPECT_NE(cleaned.err.find("removed 1 temporary file(s)"), std::string::npos) << cleaned.err;
+    EXPECT_FALSE(std::filesystem::exists(left));
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path))
+        EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos)
+            << entry.path();
 }
 
 // Traces without stacks open as before, and every stack command says why it has nothing.
