@@ -3,7 +3,10 @@
 // blocks table's flag, tint, tooltip and filter. The trace is written by the real Recorder
 // with ML_REPORT_OUTLIVED reports, as `memlife record` writes them.
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QSignalSpy>
+#include <QStandardItemModel>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -14,6 +17,10 @@
 #include "models/leaksuspectsmodel.hpp"
 #include "models/rankedproxy.hpp"
 #include "models/sessionsmodel.hpp"
+#include "pages/leakspage.hpp"
+#include "pages/overviewpage.hpp"
+#include "window/mainwindow.hpp"
+#include "window/tracedocument.hpp"
 #include "window/traceloader.hpp"
 
 using namespace memlife;
@@ -123,6 +130,46 @@ private Q_SLOTS:
         proxy.setSourceModel(&model);
         proxy.setMode(BlocksProxy::OutlivedBlocks);
         QCOMPARE(proxy.rowCount(), 2);
+    }
+
+    // Only traces that can have them show the outlived columns: a recorded trace does, a
+    // simulated one (the same sessions, no ML_REPORT_OUTLIVED: never outlived blocks)
+    // shows no column of zeros and offers no ranking by them.
+    void outlivedColumnsOnlyWhereTheyCanHoldSomething() {
+        const QString simulated = dir_.filePath(QStringLiteral("simulated.mltrace"));
+        {
+            data::Recorder recorder(simulated.toStdString(), {.source = "simulate"});
+            Event e;
+            e.session = 1;
+            e.time_ns = 1000;
+            recorder.on_session_open(e, "127.0.0.1:4000");
+            e.kind = EventKind::SessionClose;
+            e.time_ns = 2000;
+            recorder.on_event(e);
+            recorder.commit();
+        }
+        MainWindow window(/*persistent=*/false);
+        window.resize(1400, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        auto* overview = qobject_cast<OverviewPage*>(window.page(QStringLiteral("overview")));
+        auto* leaks = qobject_cast<LeaksPage*>(window.page(QStringLiteral("leaks")));
+        QVERIFY(overview && leaks);
+        auto* ranking = leaks->findChild<QComboBox*>(QStringLiteral("leakRanking"));
+        QVERIFY(ranking);
+        auto* items = qobject_cast<QStandardItemModel*>(ranking->model());
+        QVERIFY(items);
+        for (const bool recorded : {true, false, true}) {
+            QSignalSpy loaded(&window, &MainWindow::traceLoaded);
+            window.openTrace(recorded ? dir_.filePath(QStringLiteral("record.mltrace"))
+                                      : simulated);
+            QVERIFY(loaded.wait(10000));
+            QCOMPARE(window.document()->trace()->tracksOutlived(), recorded);
+            QCOMPARE(overview->table()->isColumnHidden(SessionsModel::Outlived), !recorded);
+            QCOMPARE(leaks->table()->isColumnHidden(LeakSuspectsModel::OutlivedBytes), !recorded);
+            QCOMPARE(leaks->table()->isColumnHidden(LeakSuspectsModel::Outlived), !recorded);
+            QCOMPARE(items->item(2)->isEnabled(), recorded); // "bytes outliving ..."
+        }
     }
 
 private:

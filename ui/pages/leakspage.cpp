@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QStandardItemModel>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -29,6 +30,7 @@ LeaksPage::LeaksPage(TraceDocument* document, QWidget* parent)
     auto* top = toolbarRow(layout);
     top->addWidget(new QLabel(tr("Rank by:"), this));
     ranking_ = new QComboBox(this);
+    ranking_->setObjectName(QStringLiteral("leakRanking"));
     ranking_->addItem(tr("growth per request"), ByGrowth);
     ranking_->addItem(tr("leaked bytes"), ByLeakedBytes);
     ranking_->addItem(tr("bytes outliving their connection"), ByOutlivedBytes);
@@ -83,6 +85,16 @@ void LeaksPage::traceChanged() {
     sitesJob_.discard();
     sitesLoaded_ = false;
     model_->setTrace(document()->trace());
+    // Outlived blocks exist only in memlife record's traces: elsewhere no columns of zeros,
+    // and no ranking by them.
+    const bool outlived = document()->trace() && document()->trace()->tracksOutlived();
+    table_->setColumnHidden(LeakSuspectsModel::OutlivedBytes, !outlived);
+    table_->setColumnHidden(LeakSuspectsModel::Outlived, !outlived);
+    if (auto* items = qobject_cast<QStandardItemModel*>(ranking_->model()))
+        if (QStandardItem* item = items->item(ranking_->findData(ByOutlivedBytes)))
+            item->setEnabled(outlived);
+    if (!outlived && ranking_->currentData().toInt() == ByOutlivedBytes)
+        ranking_->setCurrentIndex(ranking_->findData(ByGrowth));
     table_->resizeColumnsToContents();
     const int peerWidth = std::min(table_->columnWidth(LeakSuspectsModel::Peer),
                                    table_->fontMetrics().averageCharWidth() * kPeerChars);

@@ -149,6 +149,8 @@ void OverviewPage::traceChanged() {
     followed_ = false;
     model_->setTrace(document()->trace());
     chart_->setTrace(document()->trace());
+    const auto& trace = document()->trace();
+    table_->setColumnHidden(SessionsModel::Outlived, !trace || !trace->tracksOutlived());
     table_->resizeColumnsToContents();
     updateCount();
     baseChanged();

@@ -12,8 +12,10 @@ void LoadedTrace::index() {
 void LoadedTrace::indexAppended(std::size_t from) {
     const auto sorted = byId_.size();
     byId_.reserve(sessions.size());
-    for (std::size_t i = from; i < sessions.size(); ++i)
+    for (std::size_t i = from; i < sessions.size(); ++i) {
         byId_.emplace_back(sessions[i].id, i);
+        anyOutlived_ = anyOutlived_ || sessions[i].outlived != 0;
+    }
     const auto middle = byId_.begin() + static_cast<std::ptrdiff_t>(sorted);
     if (!std::is_sorted(middle, byId_.end())) std::sort(middle, byId_.end());
     if (middle != byId_.begin() && middle != byId_.end() && (middle - 1)->first > middle->first)

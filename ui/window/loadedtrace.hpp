@@ -53,7 +53,12 @@ struct LoadedTrace {
     topByGrowth(std::size_t n,
                 const std::function<bool(const data::SessionRow&)>& only = nullptr) const;
 
+    // Whether the trace can hold blocks that outlived their connection (memlife record's,
+    // or any that has such blocks): the views show their columns only then.
+    bool tracksOutlived() const { return info.source == "record" || anyOutlived_; }
+
 private:
+    bool anyOutlived_ = false;
     // (id, row), sorted by id: copied with the trace at every followed update, so a flat
     // array (a memcpy), not a hash map.
     std::vector<std::pair<std::uint64_t, std::size_t>> byId_;
