@@ -241,10 +241,7 @@ struct TraceReader::Impl {
 TraceReader::TraceReader(const std::string& path) : impl_(std::make_unique<Impl>()) {
     impl_->path = path;
     impl_->db = store::open_trace(path);
-    impl_->identity = live::FileIdentity::of(path);
-    // Readers of a trace being recorded get SQLITE_BUSY only in brief moments (the recorder
-    // folding its WAL back at the end, a WAL recovery): wait them out.
-    sqlite3_busy_timeout(impl_->db.get(), 2000);
+    impl_->identity = live::FileIdentity::of(path); // open_trace waits out SQLITE_BUSY
     const bool writer_active = live::writer_active(path, impl_->identity); // before the read
     impl_->guarded([&] {
         sqlite3* db = impl_->db.get();

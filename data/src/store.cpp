@@ -357,6 +357,10 @@ Database open_trace(const std::string& path, const std::function<void(sqlite3*)>
     if (sqlite3_open_v2(path.c_str(), db.out(), SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
                         nullptr) != SQLITE_OK)
         throw_read_error(path, db.get(), "cannot open");
+    // Readers of a trace being recorded get SQLITE_BUSY only in brief moments (the recorder
+    // folding its WAL back at the end, a WAL recovery): every reader (TraceReader,
+    // StackReader, the schema checks below) waits them out.
+    sqlite3_busy_timeout(db.get(), 2000);
     sqlite3_extended_result_codes(db.get(), 0);
     harden(db.get());
 
