@@ -111,9 +111,12 @@ void LeaksPage::traceUpdated(const TraceUpdate&) {
 }
 
 void LeaksPage::showSummary() {
-    summary_->setText(tr("%1 suspect session(s): growing by ≥ 1 B per request, leaking blocks, "
-                         "or keeping blocks after the connection closed")
-                          .arg(model_->rowCount()));
+    const bool outlived = document()->trace() && document()->trace()->tracksOutlived();
+    summary_->setText(
+        (outlived ? tr("%1 suspect session(s): growing by ≥ 1 B per request, leaking blocks, "
+                       "or keeping blocks after the connection closed")
+                  : tr("%1 suspect session(s): growing by ≥ 1 B per request or leaking blocks"))
+            .arg(model_->rowCount()));
     // An empty list says why, in place of an empty table.
     const bool none = model_->rowCount() == 0;
     table_->setVisible(!none);
@@ -123,9 +126,11 @@ void LeaksPage::showSummary() {
         empty_->setText(tr("Open a trace to see its leak suspects."));
     else if (none)
         empty_->setText(
-            tr("No leak suspects in this trace: no session's live bytes grow from "
-               "request to request, no block was reported as leaked, and none outlived its "
-               "connection."));
+            outlived ? tr("No leak suspects in this trace: no session's live bytes grow from "
+                          "request to request, no block was reported as leaked, and none "
+                          "outlived its connection.")
+                     : tr("No leak suspects in this trace: no session's live bytes grow from "
+                          "request to request, and no block was reported as leaked."));
 }
 
 void LeaksPage::refresh() {
