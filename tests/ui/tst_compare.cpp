@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QMessageBox>
+#include <QProgressBar>
 #include <QSignalSpy>
 #include <QTableView>
 #include <QTemporaryDir>
@@ -217,6 +218,8 @@ void TestCompare::compareModeInTheWindow() {
     QVERIFY(!overview->comparePanel()->isVisible());
 
     const std::uint64_t before = ReaderPool::guiThreadUses();
+    // The comparison shows its progress while both traces' events are decoded.
+    QSignalSpy progressed(overview->comparePanel()->progressBar(), &QProgressBar::valueChanged);
     QSignalSpy baseLoaded(&window, &MainWindow::baseLoaded);
     window.compareWith(leaky_->path);
     QVERIFY(window.isBusy()); // the base loads in a job
@@ -229,6 +232,9 @@ void TestCompare::compareModeInTheWindow() {
     QVERIFY(panel->isVisible());
     QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 10000);
     QVERIFY(panel->comparison());
+    QVERIFY(!progressed.isEmpty());
+    QCOMPARE(progressed.first().first().toInt(), 0);
+    QVERIFY(!panel->progressBar()->isVisible()); // done: gone
     QCOMPARE(panel->comparison()->find("growth_bytes_per_request.p95")->verdict,
              data::Verdict::Better);
     QCOMPARE(panel->growthChart()->stats(true).median, 256.0);

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QProgressBar>
 #include <QTableView>
 #include <QVBoxLayout>
 
@@ -41,7 +42,16 @@ ComparePanel::ComparePanel(QWidget* parent)
     header_ = new QLabel(this);
     header_->setObjectName(QStringLiteral("compareHeader"));
     header_->setWordWrap(true);
-    layout->addWidget(header_);
+    // Comparing decodes both traces' events: a large pair takes seconds.
+    progress_ = new QProgressBar(this);
+    progress_->setObjectName(QStringLiteral("compareProgress"));
+    progress_->setRange(0, 100);
+    progress_->setMaximumWidth(220);
+    progress_->hide();
+    auto* top = new QHBoxLayout;
+    top->addWidget(header_, 1);
+    top->addWidget(progress_);
+    layout->addLayout(top);
     auto* row = new QHBoxLayout;
     peak_ = new DistributionChart(DistributionChart::Figure::Peak, this);
     peak_->setObjectName(QStringLiteral("peakDistribution"));
@@ -59,6 +69,7 @@ ComparePanel::ComparePanel(QWidget* parent)
 
 void ComparePanel::setTraces(TracePtr base, TracePtr next) {
     job_.discard();
+    progress_->hide();
     comparison_.reset();
     model_->setMetrics({});
     peak_->setTraces(base, next);
@@ -70,15 +81,23 @@ void ComparePanel::setTraces(TracePtr base, TracePtr next) {
     header_->setText(tr("Compared with %1 (the base, dashed): each change is this trace minus "
                         "the base. Comparing…")
                          .arg(QFileInfo(base->path).fileName()));
+    progress_->setValue(0);
+    progress_->show();
     job_.start<data::Comparison>({
         .work = [base,
                  next](const JobControl& job) { return compareTraces(*base, *next, {}, job); },
-        .done = [this](data::Comparison c) { show(std::move(c)); },
+        .done =
+            [this](data::Comparison c) {
+                progress_->hide();
+                show(std::move(c));
+            },
         .failed =
             [this](const QString& message) {
+                progress_->hide();
                 header_->setText(readErrorText(message));
                 Q_EMIT updated();
             },
+        .progress = [this](int percent) { progress_->setValue(percent); },
     });
 }
 

@@ -12,6 +12,7 @@
 #include "window/loadedtrace.hpp"
 
 class QLabel;
+class QProgressBar;
 class QTableView;
 
 namespace memlife::ui {
@@ -27,6 +28,7 @@ public:
     // base null: nothing to compare (the panel empties).
     void setTraces(TracePtr base, TracePtr next);
     bool isPending() const { return job_.isRunning(); }
+    QProgressBar* progressBar() const { return progress_; }
 
     // The comparison shown (null before the first one is done).
     const std::shared_ptr<const data::Comparison>& comparison() const { return comparison_; }
@@ -42,6 +44,7 @@ private:
     void show(data::Comparison comparison);
 
     QLabel* header_;
+    QProgressBar* progress_; // while the comparison is computed
     DistributionChart* peak_;
     DistributionChart* growth_;
     ComparisonModel* model_;

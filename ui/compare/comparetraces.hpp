@@ -1,5 +1,6 @@
 // The comparison of two loaded traces (memlife/data/compare.hpp), for a job: each trace is
-// read through its own reader pool on the worker; a canceled job stops the event pass.
+// read through its own reader pool on the worker; a canceled job stops the event pass. The
+// job's progress is the percent of both traces' events decoded (the base's first).
 #pragma once
 
 #include "jobs/jobtracker.hpp"
