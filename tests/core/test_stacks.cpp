@@ -263,6 +263,12 @@ TEST(Stacks, ThreadsShareOneTree) {
 // captures stacks of its own: fork waits for the unwinds in flight instead of leaving the
 // child a lock nobody will release. Without that the child hangs at its first unwind.
 TEST(Stacks, AChildForkedDuringUnwindsCapturesToo) {
+#if defined(__SANITIZE_ADDRESS__)
+    // GCC 12's AddressSanitizer does not hold its allocator's lock across fork: a child
+    // forked while the unwinding thread grows the stack tree may find it held, and hang in
+    // its first malloc (not memlife's lock; the plain build runs this test).
+    GTEST_SKIP() << "AddressSanitizer's allocator is not fork-safe with allocating threads";
+#endif
     std::atomic<bool> stop{false};
     std::thread unwinder([&] {
         // Ever other stack depths: cache misses, each a full unwind.
