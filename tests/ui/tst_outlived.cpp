@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "memlife/data/recorder.hpp"
+#include "memlife/stacks.hpp"
 #include "models/blocksmodel.hpp"
 #include "models/blocksproxy.hpp"
 #include "models/itemroles.hpp"
@@ -29,7 +30,21 @@ using Mode = QAbstractItemModelTester::FailureReportingMode;
 
 namespace {
 
-// Session 1 keeps blocks 2 and 3 (200 + 300 bytes) after its close; session 2 frees all.
+// Where the trace's blocks were allocated: their stacks, captured here (the recorder stores
+// this process's stacks, and symbolizes them at commit).
+[[gnu::noinline]] StackId keep_in_cache() {
+    const StackId id = capture_stack(16);
+    asm volatile("" ::: "memory");
+    return id;
+}
+[[gnu::noinline]] StackId read_buffer() {
+    const StackId id = capture_stack(16);
+    asm volatile("nop" ::: "memory");
+    return id;
+}
+
+// Session 1 keeps blocks 2 and 3 (allocated by keep_in_cache) (200 + 300 bytes) after its close;
+// session 2 frees all.
 void writeTrace(const std::string& path) {
     data::Recorder recorder(path, {.source = "record"});
     for (std::uint64_t s : {1, 2}) {
@@ -45,7 +60,7 @@ void writeTrace(const std::string& path) {
             e.address = 0x1000 * s + 0x100 * b;
             e.size = 100 * b;
             e.flags = static_cast<std::uint8_t>(AllocOrigin::Noted);
-            recorder.on_event(e);
+            recorder.on_stacked_event(e, b == 1 ? read_buffer() : keep_in_cache());
         }
         if (s == 1)
             for (std::uint64_t b : {2, 3}) {
@@ -170,6 +185,31 @@ private Q_SLOTS:
             QCOMPARE(leaks->table()->isColumnHidden(LeakSuspectsModel::Outlived), !recorded);
             QCOMPARE(items->item(2)->isEnabled(), recorded); // "bytes outliving ..."
         }
+    }
+
+    // A suspect that does not grow but kept blocks after the close is named by the stack
+    // that allocated them (from the blocks' Alloc events), with the bytes it kept.
+    void aKeepingSuspectNamesTheStackThatAllocatedTheOutlivedBlocks() {
+        MainWindow window(/*persistent=*/false);
+        window.resize(1400, 900);
+        window.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&window));
+        QSignalSpy loaded(&window, &MainWindow::traceLoaded);
+        window.openTrace(dir_.filePath(QStringLiteral("record.mltrace")));
+        QVERIFY(loaded.wait(10000));
+        QVERIFY(window.document()->trace()->stacks.recorded);
+        QVERIFY(window.setCurrentView(QStringLiteral("leaks")));
+        auto* leaks = qobject_cast<LeaksPage*>(window.page(QStringLiteral("leaks")));
+        QTRY_VERIFY_WITH_TIMEOUT(!window.isBusy(), 20000);
+        LeakSuspectsModel* model = leaks->model();
+        QCOMPARE(model->rowCount(), 1); // session 1
+        const QModelIndex cell = model->index(0, LeakSuspectsModel::GrowingStack);
+        QTRY_VERIFY_WITH_TIMEOUT(!cell.data().toString().isEmpty(), 10000);
+        QVERIFY2(cell.data().toString().contains(QStringLiteral("keep_in_cache")),
+                 qPrintable(cell.data().toString()));
+        QVERIFY2(cell.data().toString().contains(QStringLiteral("500 B outlived")),
+                 qPrintable(cell.data().toString()));
+        QVERIFY(!cell.data().toString().contains(QStringLiteral("read_buffer")));
     }
 
 private:

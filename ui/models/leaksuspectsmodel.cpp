@@ -35,8 +35,9 @@ std::vector<SessionTableModel::Column> columns() {
         // Filled from the growing sites (LeakSuspectsModel::data).
         {QT_TR_NOOP("Growing stack"), [](Row, Trace) { return QVariant(); },
          [](Row, Trace) { return QString(); },
-         QT_TR_NOOP("The call stack whose live bytes grow most per request in the session "
-                    "(its allocating function; the whole stack in the tool tip)"),
+         QT_TR_NOOP("The call stack whose live bytes grow most per request in the session, or "
+                    "that allocated the blocks which outlived its connection (its allocating "
+                    "function; the whole stack in the tool tip)"),
          Qt::AlignLeft},
     };
 }
@@ -71,6 +72,9 @@ QVariant LeakSuspectsModel::data(const QModelIndex& index, int role) const {
     const GrowingSite& site = it->second;
     switch (role) {
     case Qt::DisplayRole:
+        if (site.growth <= 0 && site.kept_bytes > 0)
+            return tr("%1 (%2 outlived the connection)")
+                .arg(site.frame, formatBytes(double(site.kept_bytes)));
         return tr("%1 (+%2/request)").arg(site.frame, formatBytes(site.growth));
     case SortRole:
         return site.frame;

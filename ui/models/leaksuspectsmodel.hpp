@@ -34,11 +34,14 @@ public:
     void setTrace(TracePtr trace, bool inPlace = false);
 
     // The stack that grows most in a session: its innermost frame, the whole stack (a tool
-    // tip) and its growth per request.
+    // tip) and its growth per request. A session that does not grow but kept blocks after
+    // its connection closed (memlife record) gets the stack that allocated most of those
+    // bytes instead, with `kept_bytes`.
     struct GrowingSite {
         QString frame;
         QString stackHtml;
         double growth = 0;
+        std::uint64_t kept_bytes = 0;
     };
     using GrowingSites = std::unordered_map<std::uint64_t, GrowingSite>; // by session
     void setGrowingSites(GrowingSites sites);

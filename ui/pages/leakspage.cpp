@@ -9,6 +9,8 @@
 #include <QVBoxLayout>
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "models/itemroles.hpp"
 #include "models/leaksuspectsmodel.hpp"
@@ -138,25 +140,62 @@ void LeaksPage::refresh() {
     if (sitesLoaded_ || !trace || !trace->stacks.recorded || model_->rowCount() == 0) return;
     sitesLoaded_ = true;
     using Sites = LeakSuspectsModel::GrowingSites;
+    // Sessions that kept blocks after their connection closed: their suspect stack is the one
+    // that allocated those bytes, when none grows.
+    std::vector<std::uint64_t> keeping;
+    for (std::uint64_t id : model_->sessionIds())
+        if (const data::SessionRow* s = trace->session(id); s != nullptr && s->outlived != 0)
+            keeping.push_back(id);
     sitesJob_.start<Sites>({
         .work =
-            [readers = trace->readers, sessions = model_->sessionIds()](const JobControl& job) {
+            [readers = trace->readers, sessions = model_->sessionIds(),
+             keeping = std::move(keeping)](const JobControl& job) {
                 Sites sites;
+                const auto site = [](const data::StackReader& reader, std::uint64_t stack) {
+                    const std::vector<data::StackFrame> frames = reader.frames(stack);
+                    LeakSuspectsModel::GrowingSite s;
+                    if (frames.empty()) return s;
+                    s.frame = frameFunction(frames[0]);
+                    if (!frames[0].file.empty())
+                        s.frame += QStringLiteral(" at ") + frameLocation(frames[0]);
+                    s.stackHtml = StackPanel::framesHtml(frames);
+                    return s;
+                };
                 readers->useStacks([&](const data::StackReader& reader) {
                     for (std::uint64_t session : sessions) {
                         if (job.canceled()) return;
                         const std::vector<data::StackCost> top = reader.top_stacks(
                             {.sessions = {session}, .order = data::StackOrder::Growth, .limit = 1});
                         if (top.empty() || top[0].growth_bytes_per_request <= 0) continue;
-                        const std::vector<data::StackFrame> frames = reader.frames(top[0].stack);
-                        if (frames.empty()) continue;
-                        QString frame = frameFunction(frames[0]);
-                        if (!frames[0].file.empty())
-                            frame += QStringLiteral(" at ") + frameLocation(frames[0]);
-                        sites[session] = {frame, StackPanel::framesHtml(frames),
-                                          top[0].growth_bytes_per_request};
+                        LeakSuspectsModel::GrowingSite s = site(reader, top[0].stack);
+                        s.growth = top[0].growth_bytes_per_request;
+                        if (!s.frame.isEmpty()) sites[session] = std::move(s);
                     }
                 });
+                // The outlived blocks' stacks come from their Alloc events (one pass over
+                // each such session's blocks).
+                for (std::uint64_t session : keeping) {
+                    if (job.canceled() || sites.count(session) != 0) continue;
+                    std::unordered_map<std::uint64_t, std::uint64_t> kept; // stack -> bytes
+                    readers->use([&](const data::TraceReader& reader) {
+                        std::unordered_set<std::uint64_t> blocks;
+                        for (const data::OutlivedRow& o : reader.outlived(session))
+                            blocks.insert(o.block);
+                        reader.for_each_block(session, [&](const data::BlockRow& b) {
+                            if (b.stack != 0 && blocks.count(b.id) != 0) kept[b.stack] += b.size;
+                            return !job.canceled();
+                        });
+                    });
+                    const auto most = std::max_element(
+                        kept.begin(), kept.end(),
+                        [](const auto& a, const auto& b) { return a.second < b.second; });
+                    if (most == kept.end()) continue;
+                    readers->useStacks([&](const data::StackReader& reader) {
+                        LeakSuspectsModel::GrowingSite s = site(reader, most->first);
+                        s.kept_bytes = most->second;
+                        if (!s.frame.isEmpty()) sites[session] = std::move(s);
+                    });
+                }
                 return sites;
             },
         .done =
