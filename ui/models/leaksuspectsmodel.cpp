@@ -33,7 +33,7 @@ std::vector<SessionTableModel::Column> columns() {
          [](Row s, Trace) { return QVariant::fromValue<qulonglong>(s.outlived); },
          [](Row s, Trace) { return formatCount(s.outlived); }},
         // Filled from the growing sites (LeakSuspectsModel::data).
-        {QT_TR_NOOP("Growing stack"), [](Row, Trace) { return QVariant(); },
+        {QT_TR_NOOP("Suspect stack"), [](Row, Trace) { return QVariant(); },
          [](Row, Trace) { return QString(); },
          QT_TR_NOOP("The call stack whose live bytes grow most per request in the session, or "
                     "that allocated the blocks which outlived its connection (its allocating "
