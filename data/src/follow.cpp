@@ -1,5 +1,6 @@
 #include "memlife/data/follow.hpp"
 
+#include "batch_cursor.hpp"
 #include "live_marker.hpp"
 #include "rows.hpp"
 #include "store.hpp"
@@ -37,17 +38,12 @@ struct TraceFollower::Impl {
     bool report_stacks = false; // corruptions.stack and leaks.stack exist (schema version 3)
 
     template <typename Fn> auto guarded(Fn&& fn) -> decltype(fn()) {
-        try {
-            return fn();
-        } catch (const store::SqlError& e) {
-            store::throw_read_error(path, db.get(), e.what());
-        }
+        return guarded_read(path, db.get(), std::forward<Fn>(fn));
     }
 
     void ensure_open() {
         if (db.get() != nullptr) return;
-        db = store::open_trace(path);
-        sqlite3_busy_timeout(db.get(), 2000);
+        db = store::open_trace(path); // waits out SQLITE_BUSY
         if (!identity.known) identity = live::FileIdentity::of(path);
         guarded([&] {
             has_outlived = store::has_table(db.get(), "outlived");
@@ -63,9 +59,7 @@ struct TraceFollower::Impl {
         store::Statement s(db.get(), "SELECT value FROM meta WHERE key = 'complete'");
         const bool complete = !s.step() || s.text(0) != "0";
         s.reset();
-        return complete ? RecordingState::Finished
-               : active ? RecordingState::Live
-                        : RecordingState::Interrupted;
+        return rows::recording_state(complete, active);
     }
 
     void read_sessions(store::Statement& s, TraceChanges& out) {

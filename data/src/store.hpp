@@ -111,8 +111,6 @@ inline constexpr Columns kLeakColumns{"session", "request", "alloc_request", "bl
 // Not in traces written before memlife record existed (has_table()).
 inline constexpr Columns kOutlivedColumns{"session", "request", "alloc_request", "block",
                                           "address", "size",    "time_ns",       "message"};
-// Version 3: the stack tables, and the stack of a corruption's or leak's block.
-inline constexpr Columns kReportStackColumns{"stack"};
 inline constexpr Columns kModuleColumns{"id",    "path", "build_id",  "load_address",
                                         "start", "size", "symbolized"};
 inline constexpr Columns kStackNodeColumns{"id", "parent", "address", "module"};

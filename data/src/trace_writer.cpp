@@ -121,21 +121,30 @@ struct TraceWriter::SessionState {
     }
 };
 
+namespace {
+// "INSERT INTO table(<c's columns>, stack) VALUES(...)": a report row with its block's
+// allocating stack (version 3; 0 = none), bound as parameter c.size() + 1.
+template <const auto& c> std::string insert_with_stack(std::string_view table) {
+    std::string sql = "INSERT INTO " + std::string(table) + "(" + c.names() + ", stack) VALUES(";
+    for (std::size_t i = 1; i <= c.size() + 1; ++i)
+        sql.append(i == 1 ? "?" : ", ?").append(std::to_string(i));
+    return sql + ")";
+}
+} // namespace
+
 TraceWriter::TraceWriter(sqlite3* db, std::shared_ptr<StackSource> stacks)
     : db_(db), insert_batch_(db, kBatchInsertColumns.insert("INSERT INTO", "event_batches")),
       upsert_requests_(db,
                        kRequestBatchColumns.insert("INSERT OR REPLACE INTO", "request_batches")),
       upsert_session_(db, kSessionColumns.insert("INSERT OR REPLACE INTO", "sessions")),
-      insert_corruption_(db, kCorruptionColumns.insert("INSERT INTO", "corruptions")),
-      insert_leak_(db, kLeakColumns.insert("INSERT INTO", "leaks")),
+      insert_corruption_(db, insert_with_stack<kCorruptionColumns>("corruptions")),
+      insert_leak_(db, insert_with_stack<kLeakColumns>("leaks")),
       insert_outlived_(db, kOutlivedColumns.insert("INSERT INTO", "outlived")),
       upsert_meta_(db, kMetaColumns.insert("INSERT OR REPLACE INTO", "meta")),
       insert_node_(db, store::kStackNodeColumns.insert("INSERT OR REPLACE INTO", "stack_nodes")),
       insert_module_(db, store::kModuleColumns.insert("INSERT OR REPLACE INTO", "modules")),
       upsert_session_stack_(
           db, store::kSessionStackColumns.insert("INSERT OR REPLACE INTO", "session_stacks")),
-      set_corruption_stack_(db, "UPDATE corruptions SET stack = ?1 WHERE id = ?2"),
-      set_leak_stack_(db, "UPDATE leaks SET stack = ?1 WHERE id = ?2"),
       stacks_(stacks ? std::move(stacks) : std::make_shared<LocalStacks>()) {}
 
 TraceWriter::~TraceWriter() = default;
@@ -214,8 +223,7 @@ void TraceWriter::add(const Event& e, StackId stack) {
         s.batch_live_bytes = s.live_bytes;
         s.batch_live_bytes_set = s.live_bytes_set;
     }
-    if (e.kind != EventKind::Alloc) stack = 0;
-    s.batch.add(e, seq, stack);
+    s.batch.add(e, seq, stack); // the encoder keeps only an Alloc's stack
     note_times(e.time_ns, e.time_ns);
 
     SessionRow& row = s.row;
@@ -452,23 +460,15 @@ void TraceWriter::add_report(const ml_report& report) {
             .bind(c.param("modified_count"), report.modified_count)
             .bind_blob(c.param("expected"), report.expected, tail)
             .bind_blob(c.param("found"), report.found, tail)
-            .bind(c.param("fault_address"), report.fault_address);
+            .bind(c.param("fault_address"), report.fault_address)
+            .bind(static_cast<int>(c.size()) + 1, report.alloc_stack_id);
         insert_corruption_.run();
-        if (report.alloc_stack_id != 0) {
-            set_corruption_stack_.bind(1, report.alloc_stack_id)
-                .bind(2, static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
-            set_corruption_stack_.run();
-        }
     } else if (report.kind == ML_REPORT_LEAK) {
         bind_report<kLeakColumns>(insert_leak_, report)
             .bind(kLeakColumns.param("scope"), report.scope)
-            .bind(kLeakColumns.param("alloc_notification"), report.alloc_notification);
+            .bind(kLeakColumns.param("alloc_notification"), report.alloc_notification)
+            .bind(static_cast<int>(kLeakColumns.size()) + 1, report.alloc_stack_id);
         insert_leak_.run();
-        if (report.alloc_stack_id != 0) {
-            set_leak_stack_.bind(1, report.alloc_stack_id)
-                .bind(2, static_cast<std::int64_t>(sqlite3_last_insert_rowid(db_)));
-            set_leak_stack_.run();
-        }
     } else if (report.kind == ML_REPORT_OUTLIVED) {
         bind_report<kOutlivedColumns>(insert_outlived_, report);
         insert_outlived_.run();

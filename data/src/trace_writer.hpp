@@ -53,8 +53,6 @@ public:
     // Writes pending batches, dirty summaries and the metadata, then commits. A no-op when
     // nothing changed since the last commit (unless `force`).
     void commit(const Counters& counters, bool force = false);
-    // Some Alloc had a stack (the trace has stack nodes to symbolize).
-    bool has_stacks() const { return !nodes_written_.empty(); }
 
 private:
     struct SessionState;
@@ -85,8 +83,7 @@ private:
     sqlite3* db_;
     store::Statement insert_batch_, upsert_requests_, upsert_session_, insert_corruption_,
         insert_leak_, insert_outlived_, upsert_meta_;
-    store::Statement insert_node_, insert_module_, upsert_session_stack_, set_corruption_stack_,
-        set_leak_stack_;
+    store::Statement insert_node_, insert_module_, upsert_session_stack_;
     std::vector<bool> nodes_written_; // by stack id
     std::vector<bool> modules_written_;
     std::shared_ptr<StackSource> stacks_;
