@@ -10,7 +10,9 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -34,6 +36,25 @@ void add_stacks_option(CLI::App& cmd, std::uint32_t& depth) {
 int error(const std::string& command, const std::string& message, int code) {
     fmt::print(stderr, "memlife {}: {}\n", command, message);
     return code;
+}
+
+CLI::Validator non_negative_number(std::string what, std::string name) {
+    return CLI::Validator(
+        [what = std::move(what)](std::string& text) -> std::string {
+            double value = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+            if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+                value < 0)
+                return "expected " + what + ", 0 or more; got '" + text + "'";
+            return {};
+        },
+        std::move(name));
+}
+
+std::filesystem::path own_directory() {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path(".") : exe.parent_path();
 }
 
 std::string temp_path_for(const std::string& path) {

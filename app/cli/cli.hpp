@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -102,6 +103,14 @@ private:
 
 // A temporary path next to `path` (same directory, so rename() is atomic).
 std::string temp_path_for(const std::string& path);
+
+// A finite number, 0 or more ("expected WHAT, 0 or more; got 'TEXT'" otherwise), shown as
+// NAME in the help. (CLI::NonNegativeNumber lets "nan" through and prints DBL_MAX in full.)
+CLI::Validator non_negative_number(std::string what, std::string name);
+
+// The folder memlife runs from (its siblings: memlife-gui, libmemlife_preload.so); "." when
+// /proc/self/exe cannot be read.
+std::filesystem::path own_directory();
 
 // "\r<label> 42% (done/total unit)" on stderr, only when stderr is a terminal; redrawn at
 // most every 100 ms. finish() ends the line.

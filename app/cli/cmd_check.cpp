@@ -23,23 +23,12 @@ namespace {
 // Lines listed per kind of finding (a trace may hold millions of leaks).
 constexpr std::size_t kMaxLines = 20;
 
-// A byte count: finite and not negative. (CLI::NonNegativeNumber let "nan" through, which
-// no growth exceeds, and printed DBL_MAX in full in its message.)
-const CLI::Validator kByteLimit(
-    [](std::string& text) -> std::string {
-        double value = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-            value < 0)
-            return "expected a number of bytes, 0 or more; got '" + text + "'";
-        return {};
-    },
-    "BYTES");
+// A byte count ("nan" would be a limit no growth exceeds).
+const CLI::Validator kByteLimit = non_negative_number("a number of bytes", "BYTES");
 
-// "; N of them from FUNCTION (FILE:LINE)": the stack that grows `session` most, when the
-// trace has stacks; "" otherwise.
+// "; N of them from FUNCTION (FILE:LINE)": the stack that grows `session` most; "" when
+// none grows.
 std::string growing_stack(const data::StackReader& stacks, std::uint64_t session) {
-    if (!stacks.status().recorded) return {};
     const auto top =
         stacks.top_stacks({.sessions = {session}, .order = data::StackOrder::Growth, .limit = 1});
     if (top.empty() || !(top[0].growth_bytes_per_request > 0)) return {};
@@ -48,13 +37,13 @@ std::string growing_stack(const data::StackReader& stacks, std::uint64_t session
 }
 
 // "; from FUNCTION (FILE:LINE)": the allocating stack of a block that outlived its
-// connection (memlife record), from the block's Alloc event, when the trace has stacks;
-// "" otherwise. Each session's blocks are read once.
+// connection (memlife record), from the block's Alloc event; "" when it has none. Each
+// session's blocks are read once.
 class OutlivedStacks {
 public:
-    explicit OutlivedStacks(const std::string& trace) : reader_(trace), stacks_(trace) {}
+    OutlivedStacks(const std::string& trace, const data::StackReader& stacks)
+        : reader_(trace), stacks_(stacks) {}
     std::string of(const data::OutlivedRow& o) {
-        if (!stacks_.status().recorded) return {};
         if (o.session != session_) {
             session_ = o.session;
             block_stacks_.clear();
@@ -70,7 +59,7 @@ public:
 
 private:
     data::TraceReader reader_;
-    data::StackReader stacks_;
+    const data::StackReader& stacks_;
     std::uint64_t session_ = 0;
     std::unordered_map<std::uint64_t, std::uint64_t> block_stacks_; // block -> stack
 };
@@ -131,13 +120,27 @@ Command add_check(CLI::App& app) {
             group(fmt::format("{} leak(s), {} leaked", s.leaks.size(),
                               data::format_bytes(double(s.totals.leaked_bytes))),
                   s.leaks.size(), [&](std::size_t i) { return leak_line(s.leaks[i]); });
+            // The trace's stacks, opened once for the lines that name one (outlived blocks,
+            // growing sessions); null when it has none.
+            std::optional<data::StackReader> stack_reader;
+            bool stacks_opened = false;
+            const auto stacks = [&]() -> const data::StackReader* {
+                if (!stacks_opened) {
+                    stacks_opened = true;
+                    stack_reader.emplace(*trace);
+                    if (!stack_reader->status().recorded) stack_reader.reset();
+                }
+                return stack_reader ? &*stack_reader : nullptr;
+            };
             try {
                 std::optional<OutlivedStacks> outlived_stacks;
-                if (!s.outlived.empty()) outlived_stacks.emplace(*trace);
+                if (!s.outlived.empty() && stacks() != nullptr)
+                    outlived_stacks.emplace(*trace, *stacks());
                 group(fmt::format("{} block(s) outlived their connection, {}", s.outlived.size(),
                                   data::format_bytes(double(s.totals.outlived_bytes))),
                       s.outlived.size(), [&](std::size_t i) {
-                          return outlived_line(s.outlived[i]) + outlived_stacks->of(s.outlived[i]);
+                          return outlived_line(s.outlived[i]) +
+                                 (outlived_stacks ? outlived_stacks->of(s.outlived[i]) : "");
                       });
             } catch (const data::TraceError& e) {
                 return error("check", e.what(), kUnusable);
@@ -149,16 +152,17 @@ Command add_check(CLI::App& app) {
                 for (const auto& row : s.sessions)
                     if (data::grows_beyond(row, *max_growth)) growing.push_back(&row);
                 // Each names the stack that grows it most, when the trace has stacks.
-                std::optional<data::StackReader> stacks;
                 try {
-                    if (!growing.empty()) stacks.emplace(*trace);
+                    const data::StackReader* growth_stacks = growing.empty() ? nullptr : stacks();
                     group(fmt::format("{} session(s) grow more than {:.1f} bytes per request",
                                       growing.size(), *max_growth),
                           growing.size(), [&](std::size_t i) {
                               return fmt::format("session {} grows {:.1f} bytes per request{}",
                                                  growing[i]->id,
                                                  growing[i]->growth_bytes_per_request,
-                                                 growing_stack(*stacks, growing[i]->id));
+                                                 growth_stacks != nullptr
+                                                     ? growing_stack(*growth_stacks, growing[i]->id)
+                                                     : std::string());
                           });
                 } catch (const data::TraceError& e) {
                     return error("check", e.what(), kUnusable);

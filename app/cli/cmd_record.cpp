@@ -40,12 +40,6 @@ using namespace std::chrono_literals;
 constexpr const char* kLibrary = "libmemlife_preload.so";
 constexpr int kCannotExecute = 126, kNotFound = 127; // as sh, env and nohup
 
-fs::path own_directory() {
-    std::error_code ec;
-    const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-    return ec ? fs::path(".") : exe.parent_path();
-}
-
 // Next to memlife in the build tree; at bin/../lib (MEMLIFE_BIN_TO_LIB) when installed.
 std::optional<std::string> find_library(std::vector<std::string>& tried) {
     const fs::path dir = own_directory();

@@ -298,7 +298,8 @@ int run_top(const TopArgs& a) {
         // A finished recorder folds its WAL back once nobody has the trace open.
         if (!live()) follower.release();
     };
-    refresh();
+    // What came after the first read comes with the first refresh (its poll() is true).
+    if (!live()) follower.release();
     const auto interval = std::chrono::milliseconds(static_cast<std::int64_t>(a.interval * 1000));
 
     if (a.once || !::isatty(STDOUT_FILENO)) {

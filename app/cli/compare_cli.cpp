@@ -11,16 +11,7 @@
 
 namespace memlife::cli {
 
-const CLI::Validator kPercent(
-    [](std::string& text) -> std::string {
-        double value = 0;
-        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
-            value < 0)
-            return "expected a percentage, 0 or more; got '" + text + "'";
-        return {};
-    },
-    "PCT");
+const CLI::Validator kPercent = non_negative_number("a percentage", "PCT");
 
 data::Comparison compare_files(const std::string& base, const std::string& next,
                                const data::ProfileOptions& profile,

@@ -1,5 +1,7 @@
 #include "gui_launch.hpp"
 
+#include "cli.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -14,9 +16,7 @@ namespace memlife::cli {
 
 std::string gui_program() {
     if (const char* set = std::getenv("MEMLIFE_GUI"); set != nullptr && *set != '\0') return set;
-    std::error_code ec;
-    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ((ec ? std::filesystem::path(".") : self.parent_path()) / "memlife-gui").string();
+    return (own_directory() / "memlife-gui").string();
 }
 
 std::string start_following_gui(const std::string& trace) {
