@@ -182,7 +182,7 @@ bool Stream::append(const Frame* frames, std::size_t count) noexcept {
         pthread_cond_signal(&wake_);
         pthread_cond_wait(&space_, &mutex_);
     }
-    const std::uint32_t nodes = stacks_on() ? stack_nodes_ready() : 0;
+    const std::uint32_t nodes = stack_nodes_ready(); // 0 while stacks are off
     if (stopping_ || !reserve(total + node_frames_size(nodes))) {
         pthread_mutex_unlock(&mutex_);
         return false;

@@ -577,8 +577,8 @@ int Session::note_alloc(const void* ptr, std::size_t size, Scope scope) {
                 throw;
             }
         }
-        if (config_.stack_depth != 0) it->second.stack = capture_stack(config_.stack_depth);
-        block.stack = it->second.stack;
+        if (config_.stack_depth != 0)
+            block.stack = it->second.stack = capture_stack(config_.stack_depth);
     } catch (const std::bad_alloc&) {
         return fail(ML_ERR_NOT_ENOUGH_MEMORY);
     }
