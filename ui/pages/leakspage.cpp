@@ -142,13 +142,13 @@ void LeaksPage::refresh() {
     using Sites = LeakSuspectsModel::GrowingSites;
     // Sessions that kept blocks after their connection closed: their suspect stack is the one
     // that allocated those bytes, when none grows.
-    std::vector<std::uint64_t> keeping;
-    for (std::uint64_t id : model_->sessionIds())
+    std::vector<std::uint64_t> sessions = model_->sessionIds(), keeping;
+    for (std::uint64_t id : sessions)
         if (const data::SessionRow* s = trace->session(id); s != nullptr && s->outlived != 0)
             keeping.push_back(id);
     sitesJob_.start<Sites>({
         .work =
-            [readers = trace->readers, sessions = model_->sessionIds(),
+            [readers = trace->readers, sessions = std::move(sessions),
              keeping = std::move(keeping)](const JobControl& job) {
                 Sites sites;
                 const auto site = [](const data::StackReader& reader, std::uint64_t stack) {

@@ -476,14 +476,11 @@ void MainWindow::onLoaded() {
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message) {
-    hideProgressIfIdle();
     importedTrace_.clear();
-    lastError_ = message;
-    status_->setText(message);
     // A recent file that no longer opens leaves the list.
     if (recent_.removeAll(path) && persistent_)
         QSettings().setValue(QStringLiteral("recentFiles"), recent_);
-    showError(tr("Cannot open trace"), message);
+    reportFailure(tr("Cannot open trace"), message);
     Q_EMIT traceFailed(message);
     Q_EMIT busyChanged();
 }
